@@ -1,0 +1,252 @@
+// Package caddydjango runs a Django project from one Caddy binary: the
+// `django` app supervises Gunicorn and background workers inside Caddy's
+// lifecycle, and the `django_files` handler serves static files, media and
+// protected downloads and proxies everything else to Gunicorn.
+package caddydjango
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// App is the `django` app: it supervises a Django project's processes
+// (Gunicorn and background workers) for as long as Caddy runs.
+//
+// Processes survive config reloads: a process whose definition did not change
+// keeps running (same PID), a changed one is replaced (Gunicorn without
+// dropping a request: the new one serves before the old one stops) and a
+// removed one is stopped. Gunicorn's listening socket is held by Caddy and
+// passed to Gunicorn, so connections wait in the kernel's backlog while
+// Gunicorn restarts instead of being refused.
+type App struct {
+	// Root is the working directory of every process and the base of the
+	// default static and media roots. Default: Caddy's working directory.
+	Root string `json:"root,omitempty"`
+
+	// Env is added to the environment each process inherits from Caddy.
+	// Values may use Caddy placeholders such as {env.HOME}.
+	Env map[string]string `json:"env,omitempty"`
+
+	// EnvFile is a dotenv file (KEY=VALUE lines, # comments, optional
+	// single or double quotes, optional `export `) read when the config is
+	// loaded; relative to Root. Its values override Env.
+	EnvFile string `json:"env_file,omitempty"`
+
+	// Release lists commands (each an argument vector) that run in order,
+	// in Root, before Gunicorn starts: at boot, on a reload that changes the
+	// gunicorn entry, and on a deploy (`POST /django/reload`). A failing
+	// command stops the deploy; the running Gunicorn keeps serving.
+	Release [][]string `json:"release,omitempty"`
+
+	// ReleaseTimeout bounds each release command. Default: 10m.
+	ReleaseTimeout caddy.Duration `json:"release_timeout,omitempty"`
+
+	// Gunicorn is the WSGI server. Its listening socket is held by Caddy.
+	Gunicorn *GunicornConfig `json:"gunicorn,omitempty"`
+
+	// Processes are the other supervised programs, e.g. a task worker.
+	Processes []*ProcessConfig `json:"processes,omitempty"`
+
+	specs    []*spec // resolved definitions, gunicorn first
+	env      []string
+	logger   *zap.Logger
+	ctx      caddy.Context
+	started  []*entry // registry entries this config holds, in start order
+	heldBind string   // Gunicorn socket this config holds
+	mu       sync.Mutex
+	stopOnce sync.Once
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "django",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// processNameRE restricts names to what reads well in a logger name and a URL.
+var processNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+// Provision resolves the configuration. It starts nothing: `caddy validate`
+// provisions apps too.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.ctx = ctx
+	a.logger = ctx.Logger()
+	repl := caddy.NewReplacer()
+
+	if a.Root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		a.Root = wd
+	}
+	a.Root = repl.ReplaceAll(a.Root, "")
+	if abs, err := filepath.Abs(a.Root); err == nil {
+		a.Root = abs
+	}
+	if a.ReleaseTimeout == 0 {
+		a.ReleaseTimeout = caddy.Duration(10 * time.Minute)
+	}
+
+	env := os.Environ()
+	for _, k := range sortedKeys(a.Env) {
+		env = setEnv(env, k, repl.ReplaceAll(a.Env[k], ""))
+	}
+	if a.EnvFile != "" {
+		path := repl.ReplaceAll(a.EnvFile, "")
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(a.Root, path)
+		}
+		pairs, err := readEnvFile(path)
+		if err != nil {
+			return fmt.Errorf("env_file: %v", err)
+		}
+		for _, kv := range pairs {
+			env = setEnv(env, kv[0], kv[1])
+		}
+	}
+	a.env = env
+
+	seen := map[string]bool{}
+	if a.Gunicorn != nil {
+		s, err := a.Gunicorn.spec(a)
+		if err != nil {
+			return fmt.Errorf("gunicorn: %v", err)
+		}
+		seen[s.Name] = true
+		a.specs = append(a.specs, s)
+	}
+	for i, p := range a.Processes {
+		if p == nil {
+			return fmt.Errorf("processes[%d]: empty", i)
+		}
+		if !processNameRE.MatchString(p.Name) {
+			return fmt.Errorf("processes[%d]: name %q: use letters, digits, '-' and '_'", i, p.Name)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("process %q is defined twice; names must be unique", p.Name)
+		}
+		specs, err := p.specs(a)
+		if err != nil {
+			return fmt.Errorf("process %q: %v", p.Name, err)
+		}
+		for _, s := range specs {
+			if seen[s.Name] {
+				return fmt.Errorf("process %q is defined twice; names must be unique", s.Name)
+			}
+			seen[s.Name] = true
+		}
+		a.specs = append(a.specs, specs...)
+	}
+	for i, r := range a.Release {
+		if len(r) == 0 {
+			return fmt.Errorf("release[%d]: empty command", i)
+		}
+	}
+	return nil
+}
+
+// Validate checks the resolved configuration.
+func (a *App) Validate() error {
+	for _, s := range a.specs {
+		if err := s.validate(); err != nil {
+			return fmt.Errorf("process %q: %v", s.Name, err)
+		}
+	}
+	return nil
+}
+
+// Start starts every process that is not already running with the same
+// definition (from the previous config), in priority order. Release commands
+// run first when Gunicorn is new. At boot Start does not wait for processes;
+// when it replaces a running Gunicorn it waits until the new one serves, and
+// fails (keeping the old one) if it cannot.
+func (a *App) Start() error {
+	return a.start()
+}
+
+// Stop releases this config's processes. Processes that the next config
+// still uses keep running; the others stop, in reverse priority order.
+func (a *App) Stop() error {
+	a.stopOnce.Do(a.stop)
+	return nil
+}
+
+// Cleanup releases anything Provision acquired (nothing today).
+func (a *App) Cleanup() error { return nil }
+
+// GunicornUpstream returns the address Caddy's reverse_proxy dials to reach
+// Gunicorn ("127.0.0.1:8000" or "unix//run/app.sock"), or "" when the app has
+// no gunicorn entry.
+func (a *App) GunicornUpstream() string {
+	if a == nil || a.Gunicorn == nil {
+		return ""
+	}
+	network, addr := parseBind(a.Gunicorn.Bind)
+	if network == "unix" {
+		return "unix/" + addr
+	}
+	return addr
+}
+
+// RootDir returns the project root (absolute).
+func (a *App) RootDir() string { return a.Root }
+
+// WaitGunicorn blocks until Gunicorn is RUNNING (it serves requests) or ctx
+// is done. It returns nil at once when there is no gunicorn entry, and an
+// error when ctx ends first or Gunicorn is FATAL/stopped for good.
+func (a *App) WaitGunicorn(ctx context.Context) error {
+	if a == nil || a.Gunicorn == nil {
+		return nil
+	}
+	e := lookupCurrent(gunicornName)
+	if e == nil {
+		return errors.New("gunicorn is not running")
+	}
+	return e.proc().waitRunning(ctx)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func setEnv(env []string, key, val string) []string {
+	prefix := key + "="
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, prefix) {
+			out = append(out, kv)
+		}
+	}
+	return append(out, prefix+val)
+}
+
+// Interface guards
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.Validator    = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

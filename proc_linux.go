@@ -1,0 +1,98 @@
+//go:build linux
+
+package caddydjango
+
+import (
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"syscall"
+)
+
+// setParentDeathSignal makes the kernel SIGKILL the program when the thread
+// that started it exits, so that a SIGKILLed or SIGQUIT Caddy leaves no
+// program behind holding Gunicorn's port. The starting goroutine keeps its
+// thread locked for the program's lifetime (see launch).
+func setParentDeathSignal(attr *syscall.SysProcAttr) {
+	attr.Pdeathsig = syscall.SIGKILL
+}
+
+// When Caddy is PID 1 (a container), orphans are reparented to it and must
+// be reaped, or they stay zombies. The reaper reaps every child; our own
+// programs' exit statuses are handed to their waiters.
+var reaper struct {
+	sync.Mutex
+	once    sync.Once
+	enabled bool
+	waiting map[int]chan syscall.WaitStatus
+}
+
+func reaperEnabled() bool {
+	reaper.once.Do(func() {
+		if os.Getpid() != 1 {
+			return
+		}
+		reaper.enabled = true
+		reaper.waiting = map[int]chan syscall.WaitStatus{}
+		sigs := make(chan os.Signal, 16)
+		signal.Notify(sigs, syscall.SIGCHLD)
+		go func() {
+			for range sigs {
+				reapAll()
+			}
+		}()
+	})
+	return reaper.enabled
+}
+
+func reapAll() {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if pid <= 0 || err != nil {
+			return
+		}
+		reaper.Lock()
+		if ch, ok := reaper.waiting[pid]; ok {
+			ch <- ws
+			delete(reaper.waiting, pid)
+		}
+		reaper.Unlock()
+	}
+}
+
+// startCmd starts cmd; with the reaper on, the pid is registered before the
+// reaper can hand out its status (it waits for the lock held here).
+func startCmd(cmd *exec.Cmd) error {
+	if !reaperEnabled() {
+		return cmd.Start()
+	}
+	reaper.Lock()
+	defer reaper.Unlock()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	reaper.waiting[cmd.Process.Pid] = make(chan syscall.WaitStatus, 1)
+	return nil
+}
+
+func waitCmd(cmd *exec.Cmd) exitInfo {
+	if reaperEnabled() {
+		reaper.Lock()
+		ch := reaper.waiting[cmd.Process.Pid]
+		reaper.Unlock()
+		if ch != nil {
+			// a SIGCHLD may have come before Notify saw it: reap once now
+			go reapAll()
+			ws := <-ch
+			_ = cmd.Process.Release()
+			return exitInfoFromWaitStatus(ws)
+		}
+	}
+	err := cmd.Wait()
+	return exitInfoFromCmd(cmd, err)
+}

@@ -1,0 +1,112 @@
+//go:build unix
+
+package caddydjango
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+var signalsByName = map[string]syscall.Signal{
+	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT,
+	"HUP": syscall.SIGHUP, "KILL": syscall.SIGKILL, "USR1": syscall.SIGUSR1,
+	"USR2": syscall.SIGUSR2, "WINCH": syscall.SIGWINCH, "TTIN": syscall.SIGTTIN,
+	"TTOU": syscall.SIGTTOU, "CONT": syscall.SIGCONT, "STOP": syscall.SIGSTOP,
+	"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM,
+}
+
+// parseSignal accepts TERM, SIGTERM, term or a number.
+func parseSignal(name string) (os.Signal, error) {
+	n := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(name)), "SIG")
+	if s, ok := signalsByName[n]; ok {
+		return s, nil
+	}
+	if i, err := strconv.Atoi(n); err == nil && i > 0 && i < 65 {
+		return syscall.Signal(i), nil
+	}
+	return nil, fmt.Errorf("unknown signal %q (use TERM, INT, QUIT, HUP, KILL, USR1, USR2, WINCH, TTIN, TTOU)", name)
+}
+
+func signalName(s syscall.Signal) string {
+	for n, v := range signalsByName {
+		if v == s {
+			return n
+		}
+	}
+	return strconv.Itoa(int(s))
+}
+
+// configureCmd puts the program in its own process group (so stopping it
+// reaches its children too) and sets the user.
+func configureCmd(cmd *exec.Cmd, username string) error {
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	setParentDeathSignal(attr)
+	if username != "" {
+		cred, err := lookupCredential(username)
+		if err != nil {
+			return err
+		}
+		attr.Credential = cred
+	}
+	cmd.SysProcAttr = attr
+	return nil
+}
+
+func lookupCredential(name string) (*syscall.Credential, error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		if _, nerr := strconv.Atoi(name); nerr == nil {
+			u, err = user.LookupId(name)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %v", name, err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	if os.Geteuid() != 0 && int(uid) != os.Geteuid() {
+		return nil, fmt.Errorf("user %q: Caddy must run as root to switch users", name)
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// signalGroup signals the process group led by pid.
+func signalGroup(pid int, sig os.Signal) error {
+	if pid <= 0 {
+		return errors.New("no process")
+	}
+	s, ok := sig.(syscall.Signal)
+	if !ok {
+		return fmt.Errorf("unsupported signal %v", sig)
+	}
+	err := syscall.Kill(-pid, s)
+	if errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
+}
+
+func killGroup(pid int) error { return signalGroup(pid, syscall.SIGKILL) }
+
+func exitInfoFromWaitStatus(ws syscall.WaitStatus) exitInfo {
+	if ws.Signaled() {
+		return exitInfo{code: -1, signal: signalName(ws.Signal())}
+	}
+	return exitInfo{code: ws.ExitStatus()}
+}
+
+func exitInfoFromCmd(cmd *exec.Cmd, err error) exitInfo {
+	if cmd.ProcessState != nil {
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+			return exitInfoFromWaitStatus(ws)
+		}
+		return exitInfo{code: cmd.ProcessState.ExitCode()}
+	}
+	return exitInfo{code: -1, err: err}
+}

@@ -1,0 +1,20 @@
+//go:build unix && !linux
+
+package caddydjango
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// setParentDeathSignal: only Linux has a parent-death signal. Elsewhere a
+// SIGKILLed Caddy can leave its programs running (Gunicorn workers still
+// exit when their master is gone).
+func setParentDeathSignal(*syscall.SysProcAttr) {}
+
+func startCmd(cmd *exec.Cmd) error { return cmd.Start() }
+
+func waitCmd(cmd *exec.Cmd) exitInfo {
+	err := cmd.Wait()
+	return exitInfoFromCmd(cmd, err)
+}

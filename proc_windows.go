@@ -1,0 +1,54 @@
+//go:build windows
+
+package caddydjango
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+)
+
+// On Windows there are no POSIX signals: every stop signal ends the process
+// (TerminateProcess). Process groups and users are not supported.
+
+func parseSignal(name string) (os.Signal, error) {
+	switch strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(name)), "SIG") {
+	case "TERM", "INT", "QUIT", "KILL", "HUP", "USR1", "USR2", "WINCH", "TTIN", "TTOU":
+		return os.Kill, nil
+	}
+	return nil, fmt.Errorf("unknown signal %q (use TERM, INT, QUIT, HUP, KILL, USR1, USR2, WINCH, TTIN, TTOU)", name)
+}
+
+func configureCmd(cmd *exec.Cmd, username string) error {
+	if username != "" {
+		return errors.New("user is not supported on Windows")
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
+	return nil
+}
+
+func signalGroup(pid int, sig os.Signal) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return nil
+	}
+	if err := p.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
+
+func killGroup(pid int) error { return signalGroup(pid, os.Kill) }
+
+func startCmd(cmd *exec.Cmd) error { return cmd.Start() }
+
+func waitCmd(cmd *exec.Cmd) exitInfo {
+	err := cmd.Wait()
+	if cmd.ProcessState != nil {
+		return exitInfo{code: cmd.ProcessState.ExitCode()}
+	}
+	return exitInfo{code: -1, err: err}
+}

@@ -1,0 +1,426 @@
+package caddydjango
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// ProcessOptions are the supervision options shared by every process. Where
+// supervisord has an option of the same name it has the same meaning; the
+// defaults differ where supervisord's are a known pain (autorestart, backoff).
+type ProcessOptions struct {
+	// Autorestart says when an exited process is started again: `always`
+	// (default; a worker that exits 0, like django-tasks' `db_worker
+	// --max-tasks`, comes back), `unexpected` (only when the exit code is not
+	// in ExitCodes) or `never`.
+	Autorestart string `json:"autorestart,omitempty"`
+
+	// ExitCodes are the expected exit codes for `autorestart unexpected`.
+	// Default: [0].
+	ExitCodes []int `json:"exitcodes,omitempty"`
+
+	// StartSecs is how long a process must stay up to count as started
+	// (RUNNING). An exit before that is a failed start. Default: 1s. For
+	// Gunicorn, RUNNING additionally waits until it answers an HTTP request.
+	StartSecs *caddy.Duration `json:"startsecs,omitempty"`
+
+	// StartRetries is how many failed starts in a row are retried before
+	// the process is FATAL and left stopped. Default: 3.
+	StartRetries *int `json:"startretries,omitempty"`
+
+	// Backoff is the delay before the first restart after a quick exit; it
+	// doubles with each further quick exit up to BackoffMax, so a crash loop
+	// never spins the CPU. A process that stays up for 10s (or StartSecs, if
+	// longer) is stable: its next restart is immediate. Default: 1s.
+	Backoff caddy.Duration `json:"backoff,omitempty"`
+
+	// BackoffMax caps Backoff. Default: 30s.
+	BackoffMax caddy.Duration `json:"backoff_max,omitempty"`
+
+	// StopSignal is sent to the process group to stop it: TERM (default),
+	// INT, QUIT, HUP, KILL, USR1, USR2, WINCH (with or without `SIG`).
+	StopSignal string `json:"stop_signal,omitempty"`
+
+	// StopTimeout is how long a stopping process may take before its whole
+	// process group is killed. Default: 10s; 35s for gunicorn (longer than
+	// Gunicorn's own 30s graceful timeout).
+	StopTimeout caddy.Duration `json:"stop_timeout,omitempty"`
+
+	// Priority orders processes: lower starts first and stops last.
+	// Default: 999 (as supervisord).
+	Priority *int `json:"priority,omitempty"`
+
+	// Replicas runs that many copies, named NAME-1 … NAME-N, each with
+	// CADDY_DJANGO_REPLICA=i in its environment. Default: 1.
+	Replicas int `json:"replicas,omitempty"`
+
+	// Env is added to the app's environment for this process only.
+	Env map[string]string `json:"env,omitempty"`
+
+	// Dir is the working directory, relative to the app's root. Default: the
+	// app's root.
+	Dir string `json:"dir,omitempty"`
+
+	// User runs the process as this user (name or uid; Caddy must run as
+	// root). Its primary group is used.
+	User string `json:"user,omitempty"`
+
+	// Essential makes Caddy exit with a non-zero status when this process
+	// goes FATAL, so that a container orchestrator restarts the container.
+	Essential bool `json:"essential,omitempty"`
+}
+
+// ProcessConfig is a supervised program, for example a background worker.
+type ProcessConfig struct {
+	// Name identifies the process in logs (logger `django.NAME`), in status
+	// and in the admin API. Letters, digits, `-` and `_`.
+	Name string `json:"name"`
+
+	// Command is the program and its arguments. A program without a slash
+	// is looked up in PATH.
+	Command []string `json:"command"`
+
+	ProcessOptions
+}
+
+// GunicornConfig is the Gunicorn WSGI server. Caddy creates the listening
+// socket and passes it to Gunicorn (`--bind fd://3`), so it survives Gunicorn
+// restarts; it is RUNNING once it answers HTTP.
+type GunicornConfig struct {
+	// App is the WSGI application, e.g. `config.wsgi:application`.
+	App string `json:"app"`
+
+	// Command is the launcher. Default: ["gunicorn"]. Example:
+	// ["uv", "run", "--no-sync", "gunicorn"].
+	Command []string `json:"command,omitempty"`
+
+	// Bind is where Gunicorn listens, in Gunicorn's syntax: HOST:PORT or
+	// unix:PATH. Default: 127.0.0.1:8000.
+	Bind string `json:"bind,omitempty"`
+
+	// Workers is Gunicorn's --workers. Default: Gunicorn's own (1, or
+	// WEB_CONCURRENCY).
+	Workers int `json:"workers,omitempty"`
+
+	// Args are extra Gunicorn arguments, e.g. ["--timeout", "60"]. `--bind`
+	// is not allowed here (use Bind).
+	Args []string `json:"args,omitempty"`
+
+	// ReadyPath is requested to tell when Gunicorn serves (any HTTP answer
+	// counts). Default: /.
+	ReadyPath string `json:"ready_path,omitempty"`
+
+	// ReadyTimeout bounds how long Gunicorn may take to answer its first
+	// request before the start counts as failed. Default: 60s.
+	ReadyTimeout caddy.Duration `json:"ready_timeout,omitempty"`
+
+	ProcessOptions
+}
+
+const (
+	gunicornName       = "gunicorn"
+	defaultPriority    = 999
+	defaultBind        = "127.0.0.1:8000"
+	stableRunMinimum   = 10 * time.Second
+	gunicornStopWait   = 35 * time.Second
+	defaultStopWait    = 10 * time.Second
+	defaultReadyWait   = 60 * time.Second
+	defaultBackoff     = time.Second
+	defaultBackoffMax  = 30 * time.Second
+	defaultStartSecs   = time.Second
+	defaultStartTries  = 3
+	maxLogLineBytes    = 1 << 20
+	releaseOutputBytes = 4096
+)
+
+// spec is a resolved, immutable process definition. Its key identifies it
+// across config reloads: same key, same process.
+type spec struct {
+	Name        string        `json:"name"`
+	Group       string        `json:"group"`
+	Argv        []string      `json:"argv"`
+	Env         []string      `json:"env"`
+	Dir         string        `json:"dir"`
+	User        string        `json:"user,omitempty"`
+	Autorestart string        `json:"autorestart"`
+	ExitCodes   []int         `json:"exitcodes"`
+	StartSecs   time.Duration `json:"startsecs"`
+	Retries     int           `json:"startretries"`
+	Backoff     time.Duration `json:"backoff"`
+	BackoffMax  time.Duration `json:"backoff_max"`
+	StopSignal  string        `json:"stop_signal"`
+	StopTimeout time.Duration `json:"stop_timeout"`
+	Priority    int           `json:"priority"`
+	Essential   bool          `json:"essential"`
+
+	// Gunicorn only: the listening socket Caddy holds, and readiness.
+	Bind         string        `json:"bind,omitempty"`
+	ReadyPath    string        `json:"ready_path,omitempty"`
+	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
+
+	key string
+}
+
+func (s *spec) gunicorn() bool { return s.Bind != "" }
+
+func (s *spec) computeKey() {
+	b, _ := json.Marshal(s)
+	sum := sha256.Sum256(b)
+	s.key = s.Name + "@" + hex.EncodeToString(sum[:8])
+}
+
+func (s *spec) validate() error {
+	if len(s.Argv) == 0 || s.Argv[0] == "" {
+		return fmt.Errorf("missing command")
+	}
+	if _, err := parseSignal(s.StopSignal); err != nil {
+		return err
+	}
+	switch s.Autorestart {
+	case "always", "unexpected", "never":
+	default:
+		return fmt.Errorf("autorestart %q: want always, unexpected or never", s.Autorestart)
+	}
+	if s.Retries < 0 {
+		return fmt.Errorf("startretries must not be negative")
+	}
+	return nil
+}
+
+// resolve turns options into a spec for one replica.
+func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, replica int) (*spec, error) {
+	s := &spec{
+		Name:        name,
+		Group:       group,
+		Argv:        argv,
+		Autorestart: o.Autorestart,
+		ExitCodes:   o.ExitCodes,
+		StartSecs:   defaultStartSecs,
+		Retries:     defaultStartTries,
+		Backoff:     time.Duration(o.Backoff),
+		BackoffMax:  time.Duration(o.BackoffMax),
+		StopSignal:  strings.ToUpper(strings.TrimPrefix(strings.ToUpper(o.StopSignal), "SIG")),
+		StopTimeout: time.Duration(o.StopTimeout),
+		Priority:    defaultPriority,
+		Essential:   o.Essential,
+		User:        o.User,
+	}
+	if s.Autorestart == "" {
+		s.Autorestart = "always"
+	}
+	if len(s.ExitCodes) == 0 {
+		s.ExitCodes = []int{0}
+	}
+	if o.StartSecs != nil {
+		s.StartSecs = time.Duration(*o.StartSecs)
+	}
+	if o.StartRetries != nil {
+		s.Retries = *o.StartRetries
+	}
+	if s.Backoff <= 0 {
+		s.Backoff = defaultBackoff
+	}
+	if s.BackoffMax <= 0 {
+		s.BackoffMax = defaultBackoffMax
+	}
+	if s.BackoffMax < s.Backoff {
+		s.BackoffMax = s.Backoff
+	}
+	if s.StopSignal == "" {
+		s.StopSignal = "TERM"
+	}
+	if s.StopTimeout <= 0 {
+		s.StopTimeout = defaultStopWait
+	}
+	if o.Priority != nil {
+		s.Priority = *o.Priority
+	}
+	if s.StartSecs < 0 || s.Backoff < 0 || s.StopTimeout < 0 {
+		return nil, fmt.Errorf("durations must not be negative")
+	}
+
+	repl := caddy.NewReplacer()
+	env := slices.Clone(a.env)
+	for _, k := range sortedKeys(o.Env) {
+		env = setEnv(env, k, repl.ReplaceAll(o.Env[k], ""))
+	}
+	if replica > 0 {
+		env = setEnv(env, "CADDY_DJANGO_REPLICA", strconv.Itoa(replica))
+	}
+	s.Env = env
+
+	s.Dir = a.Root
+	if o.Dir != "" {
+		d := repl.ReplaceAll(o.Dir, "")
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(a.Root, d)
+		}
+		s.Dir = d
+	}
+	return s, nil
+}
+
+// specs expands a process into one spec per replica.
+func (p *ProcessConfig) specs(a *App) ([]*spec, error) {
+	if len(p.Command) == 0 {
+		return nil, fmt.Errorf("missing command")
+	}
+	n := p.Replicas
+	if n < 0 {
+		return nil, fmt.Errorf("replicas must be at least 1")
+	}
+	if n <= 1 {
+		s, err := p.resolve(a, p.Name, p.Name, p.Command, 0)
+		if err != nil {
+			return nil, err
+		}
+		s.computeKey()
+		return []*spec{s}, nil
+	}
+	var out []*spec
+	for i := 1; i <= n; i++ {
+		s, err := p.resolve(a, fmt.Sprintf("%s-%d", p.Name, i), p.Name, p.Command, i)
+		if err != nil {
+			return nil, err
+		}
+		s.computeKey()
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// spec resolves the gunicorn entry. fd 3 is the socket Caddy holds, fd 4 a
+// private loopback socket used only to tell when this Gunicorn serves.
+func (g *GunicornConfig) spec(a *App) (*spec, error) {
+	if g.App == "" {
+		return nil, fmt.Errorf("missing WSGI application (e.g. config.wsgi:application)")
+	}
+	if g.Replicas > 1 {
+		return nil, fmt.Errorf("replicas is not supported for gunicorn; use workers")
+	}
+	if g.Workers < 0 {
+		return nil, fmt.Errorf("workers must be at least 1")
+	}
+	for _, arg := range g.Args {
+		if arg == "-b" || arg == "--bind" || strings.HasPrefix(arg, "--bind=") || (strings.HasPrefix(arg, "-b") && len(arg) > 2) {
+			return nil, fmt.Errorf("args must not contain %s: set `bind` instead (Caddy holds the socket)", arg)
+		}
+	}
+	command := g.Command
+	if len(command) == 0 {
+		command = []string{"gunicorn"}
+	}
+	bind := g.Bind
+	if bind == "" {
+		bind = defaultBind
+	}
+	network, addr := parseBind(bind)
+	if network == "tcp" {
+		if _, _, err := splitHostPort(addr); err != nil {
+			return nil, fmt.Errorf("bind %q: %v", bind, err)
+		}
+	}
+	argv := slices.Clone(command)
+	argv = append(argv, "--bind", "fd://3", "--bind", "fd://4")
+	if network == "unix" {
+		// Without this, Gunicorn unlinks the socket path Caddy holds when it stops.
+		argv = append(argv, "--reuse-port")
+	}
+	if g.Workers > 0 {
+		argv = append(argv, "--workers", strconv.Itoa(g.Workers))
+	}
+	argv = append(argv, g.Args...)
+	argv = append(argv, g.App)
+
+	opts := g.ProcessOptions
+	if opts.StopTimeout == 0 {
+		opts.StopTimeout = caddy.Duration(gunicornStopWait)
+	}
+	s, err := opts.resolve(a, gunicornName, gunicornName, argv, 0)
+	if err != nil {
+		return nil, err
+	}
+	s.Bind = network + ":" + addr
+	s.ReadyPath = g.ReadyPath
+	if s.ReadyPath == "" {
+		s.ReadyPath = "/"
+	}
+	s.ReadyTimeout = time.Duration(g.ReadyTimeout)
+	if s.ReadyTimeout <= 0 {
+		s.ReadyTimeout = defaultReadyWait
+	}
+	s.computeKey()
+	return s, nil
+}
+
+// parseBind splits Gunicorn's bind syntax into a Go network and address.
+func parseBind(bind string) (network, addr string) {
+	if bind == "" {
+		bind = defaultBind
+	}
+	if rest, ok := strings.CutPrefix(bind, "unix:"); ok {
+		return "unix", strings.TrimPrefix(rest, "//")
+	}
+	return "tcp", strings.TrimPrefix(bind, "tcp://")
+}
+
+func splitHostPort(addr string) (string, int, error) {
+	i := strings.LastIndex(addr, ":")
+	if i < 0 {
+		return "", 0, fmt.Errorf("want HOST:PORT or unix:PATH")
+	}
+	port, err := strconv.Atoi(addr[i+1:])
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("port %q is not a number from 0 to 65535", addr[i+1:])
+	}
+	return addr[:i], port, nil
+}
+
+// readEnvFile reads a dotenv file: KEY=VALUE per line, blank lines and
+// # comments ignored, optional `export ` prefix, values optionally quoted.
+func readEnvFile(path string) ([][2]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out [][2]string
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("%s:%d: want KEY=VALUE", path, i+1)
+		}
+		v = strings.TrimSpace(v)
+		switch {
+		case len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"':
+			if uq, err := strconv.Unquote(v); err == nil {
+				v = uq
+			} else {
+				v = v[1 : len(v)-1]
+			}
+		case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'':
+			v = v[1 : len(v)-1]
+		default:
+			if j := strings.Index(v, " #"); j >= 0 {
+				v = strings.TrimSpace(v[:j])
+			}
+		}
+		out = append(out, [2]string{k, v})
+	}
+	return out, nil
+}

@@ -1,0 +1,11 @@
+"""Benchmark-only variant: serve static files from Django with WhiteNoise.
+
+Used to compare against Caddy serving STATIC_ROOT directly. Requires the
+`whitenoise` package (Debian: python3-whitenoise); the normal settings don't.
+"""
+from .settings import *  # noqa: F401,F403
+from .settings import MIDDLEWARE
+
+# WhiteNoise must come right after SecurityMiddleware.
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+STATICFILES_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("hello/", views.hello, name="hello"),
+    path("pid/", views.pid, name="pid"),
+    path("headers/", views.headers, name="headers"),
+    path("slow/", views.slow, name="slow"),
+    path("upload/", views.upload, name="upload"),
+    path("echo-size/", views.echo_size, name="echo-size"),
+    # /download/<id>/ resolves a private Upload; must precede the <path:> route.
+    path("download/<int:pk>/", views.download_upload, name="download-upload"),
+    path("download/<path:name>", views.download, name="download"),
+    path("sendfile/<path:name>", views.sendfile, name="sendfile"),
+    path("status/<int:code>/", views.status, name="status"),
+    path("heartbeat/", views.heartbeat, name="heartbeat"),
+]

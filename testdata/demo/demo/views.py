@@ -1,0 +1,183 @@
+import hashlib
+import mimetypes
+import os
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from files.models import Upload, private_storage
+
+# URL prefix the web server maps onto PRIVATE_ROOT for X-Accel-Redirect
+# (django-sendfile2's SENDFILE_URL with the nginx backend).
+PROTECTED_URL = "/protected"
+DOWNLOAD_TOKEN = "letmein"
+
+
+def read_beats():
+    try:
+        return int(settings.HEARTBEAT_FILE.read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
+@require_GET
+def index(request):
+    return render(request, "files/index.html", {
+        "uploads": Upload.objects.all()[:50],
+        "beats": read_beats(),
+        "pid": os.getpid(),
+    })
+
+
+def hello(request):
+    return HttpResponse(f"hello from django pid={os.getpid()}", content_type="text/plain; charset=utf-8")
+
+
+def pid(request):
+    return JsonResponse({"pid": os.getpid(), "ppid": os.getppid()})
+
+
+def headers(request):
+    meta = request.META
+    return JsonResponse({
+        "host": request.get_host(),
+        "scheme": request.scheme,
+        "is_secure": request.is_secure(),
+        "remote_addr": meta.get("REMOTE_ADDR"),
+        "x_forwarded_for": meta.get("HTTP_X_FORWARDED_FOR"),
+        "x_forwarded_proto": meta.get("HTTP_X_FORWARDED_PROTO"),
+        "x_forwarded_host": meta.get("HTTP_X_FORWARDED_HOST"),
+        "x_real_ip": meta.get("HTTP_X_REAL_IP"),
+    })
+
+
+def slow(request):
+    try:
+        seconds = float(request.GET.get("seconds", "1"))
+    except ValueError:
+        return HttpResponseBadRequest("seconds must be a number")
+    seconds = min(max(seconds, 0.0), 60.0)
+    time.sleep(seconds)
+    return HttpResponse(f"slept {seconds:g}", content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def upload(request):
+    f = request.FILES.get("file")
+    if f is None:
+        return JsonResponse({"error": "missing multipart field 'file'"}, status=400)
+    if request.POST.get("private") in ("1", "true", "on"):
+        # Store outside MEDIA_ROOT so the web server can't serve it directly.
+        storage = private_storage()
+        name = storage.save(storage.generate_filename(f"uploads/{f.name}"), f)
+        obj = Upload.objects.create(file=name, private=True)
+    else:
+        obj = Upload(private=False)
+        obj.file.save(f.name, f, save=True)
+    if "text/html" in request.headers.get("Accept", ""):
+        return redirect("index")
+    return JsonResponse({"id": obj.pk, "name": obj.file.name, "url": obj.url, "size": f.size})
+
+
+@csrf_exempt
+@require_POST
+def echo_size(request):
+    # Stream the body instead of request.body, which is capped by
+    # DATA_UPLOAD_MAX_MEMORY_SIZE. Without Content-Length (chunked request)
+    # Django's own stream reads nothing, so read gunicorn's wsgi.input, which
+    # decodes chunked bodies until EOF.
+    stream = request if request.META.get("CONTENT_LENGTH") else request.META["wsgi.input"]
+    digest, size = hashlib.sha256(), 0
+    while True:
+        chunk = stream.read(64 * 1024)
+        if not chunk:
+            break
+        digest.update(chunk)
+        size += len(chunk)
+    return JsonResponse({"size": size, "sha256": digest.hexdigest()})
+
+
+# --- protected downloads -------------------------------------------------
+
+def _allowed(request):
+    return request.GET.get("token") == DOWNLOAD_TOKEN or request.user.is_authenticated
+
+
+def _private_path(request, name):
+    """Return (absolute path, path relative to PRIVATE_ROOT) for name.
+
+    With ?raw=1 the name is joined unvalidated (tests check that the web
+    server itself refuses traversal); otherwise it must be an existing file
+    inside PRIVATE_ROOT.
+    """
+    root = os.path.abspath(settings.PRIVATE_ROOT)
+    if request.GET.get("raw") == "1":
+        return os.path.join(root, name), name
+    path = os.path.normpath(os.path.join(root, name))
+    if os.path.commonpath([root, path]) != root or not os.path.isfile(path):
+        raise Http404("no such private file")
+    return path, os.path.relpath(path, root).replace(os.sep, "/")
+
+
+def _file_response(path):
+    """Empty response carrying the download headers; the web server fills in
+    the body from the X-Accel-Redirect / X-Sendfile header we add."""
+    filename = os.path.basename(path)
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    response = HttpResponse(content_type=content_type)
+    try:
+        filename.encode("ascii")
+        quoted = filename.replace("\\", "\\\\").replace('"', '\\"')
+        disposition = f'attachment; filename="{quoted}"'
+    except UnicodeEncodeError:
+        disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "private, max-age=0"
+    return response
+
+
+def download(request, name):
+    """nginx style: X-Accel-Redirect: /protected/<name> (URL-quoted)."""
+    if not _allowed(request):
+        return HttpResponseForbidden("forbidden")
+    path, rel = _private_path(request, name)
+    response = _file_response(path)
+    response["X-Accel-Redirect"] = f"{PROTECTED_URL}/{quote(rel)}"
+    return response
+
+
+def download_upload(request, pk):
+    upload = get_object_or_404(Upload, pk=pk, private=True)
+    return download(request, upload.file.name)
+
+
+def sendfile(request, name):
+    """Apache/lighttpd style: X-Sendfile: <absolute path>."""
+    if not _allowed(request):
+        return HttpResponseForbidden("forbidden")
+    path, _ = _private_path(request, name)
+    response = _file_response(path)
+    response["X-Sendfile"] = path
+    return response
+
+
+def status(request, code):
+    if not 200 <= code <= 599:
+        return HttpResponseBadRequest("status must be 200-599")
+    return HttpResponse(status=code)
+
+
+def heartbeat(request):
+    return JsonResponse({"beats": read_beats()})
