@@ -110,3 +110,34 @@ func exitInfoFromCmd(cmd *exec.Cmd, err error) exitInfo {
 	}
 	return exitInfo{code: -1, err: err}
 }
+
+// startWatchdog guards a process group against Caddy's sudden death
+// (SIGKILL, SIGQUIT, a crash): a tiny shell reads from a pipe whose write end
+// only Caddy holds. If Caddy dies, the read fails at EOF and the shell kills
+// the whole group at once; Linux's parent-death signal alone would reach only
+// the group leader, and Gunicorn's orphaned workers would keep the port for
+// up to half their timeout. The returned func dismisses the watchdog without
+// a kill (the normal path).
+func startWatchdog(pgid int) (dismiss func()) {
+	sh, err := exec.LookPath("/bin/sh")
+	if err != nil {
+		return func() {}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return func() {}
+	}
+	defer r.Close()
+	cmd := exec.Command(sh, "-c", "read -r _ || kill -KILL -"+strconv.Itoa(pgid)+" 2>/dev/null")
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := startCmd(cmd); err != nil {
+		w.Close()
+		return func() {}
+	}
+	go waitCmd(cmd)
+	return func() {
+		_, _ = w.Write([]byte("done\n"))
+		w.Close()
+	}
+}

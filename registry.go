@@ -280,7 +280,7 @@ func (a *App) runRelease(ctx context.Context, argv []string) error {
 	if err != nil {
 		out := strings.TrimSpace(tail.String())
 		if ctx.Err() != nil {
-			err = fmt.Errorf("timed out after %s", a.ReleaseTimeout)
+			err = fmt.Errorf("timed out after %s", time.Duration(a.ReleaseTimeout))
 		}
 		return fmt.Errorf("release command %q failed: %v\n%s", strings.Join(argv, " "), err, out)
 	}

@@ -563,10 +563,14 @@ func (p *process) launch() (*instance, error) {
 		}
 		inst.pid = cmd.Process.Pid
 		inst.cmd = cmd
+		dismiss := startWatchdog(inst.pid)
 		close(inst.begun)
 		startErr <- nil
 		inst.status = waitCmd(cmd)
 		close(inst.exited)
+		// the group may outlive its leader (see recordExit); keep guarding
+		// it until its output pipes close, i.e. every member is gone
+		go func() { inst.logs.Wait(); dismiss() }()
 	}()
 	if err := <-startErr; err != nil {
 		// the pipes' write ends close in the deferred func: readers end

@@ -1,0 +1,359 @@
+package caddydjango
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+)
+
+func init() {
+	httpcaddyfile.RegisterGlobalOption("django", parseGlobalDjango)
+}
+
+// parseGlobalDjango sets up the `django` app from the global options block.
+func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
+	if existing != nil {
+		return nil, d.Err("the django global option may appear only once")
+	}
+	app := new(App)
+	if err := app.UnmarshalCaddyfile(d); err != nil {
+		return nil, err
+	}
+	return httpcaddyfile.App{Name: "django", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// UnmarshalCaddyfile sets up the app from Caddyfile tokens. Syntax:
+//
+//	django {
+//		root <dir>
+//		env <key> <value>
+//		env_file <path>
+//		release <command> [<args...>]
+//		release_timeout <duration>
+//		gunicorn <wsgi_app> {
+//			command <launcher...>
+//			bind <host:port|unix:path>
+//			workers <n>
+//			args <gunicorn args...>
+//			ready_path <path>
+//			ready_timeout <duration>
+//			<process options>
+//		}
+//		process <name> <command> [<args...>] {
+//			<process options>
+//		}
+//	}
+//
+// Process options: autorestart always|unexpected|never, exitcodes <codes...>,
+// startsecs <duration>, startretries <n>, backoff <duration>, backoff_max
+// <duration>, stop_signal <signal>, stop_timeout <duration>, priority <n>,
+// replicas <n>, env <key> <value>, dir <dir>, user <user>, essential.
+func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume option name
+	if d.NextArg() {
+		return d.Errf("django takes no arguments on its first line, got %q; put options in a { } block", d.Val())
+	}
+	names := map[string]bool{}
+	for d.NextBlock(0) {
+		switch opt := d.Val(); opt {
+		case "root":
+			if err := oneArg(d, &a.Root); err != nil {
+				return err
+			}
+		case "env":
+			if err := parseEnv(d, &a.Env); err != nil {
+				return err
+			}
+		case "env_file":
+			if err := oneArg(d, &a.EnvFile); err != nil {
+				return err
+			}
+		case "release":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.Err("release needs a command, e.g. release ./manage.py migrate --noinput")
+			}
+			a.Release = append(a.Release, args)
+		case "release_timeout":
+			if err := durationArg(d, &a.ReleaseTimeout); err != nil {
+				return err
+			}
+		case "gunicorn":
+			if a.Gunicorn != nil {
+				return d.Err("gunicorn may appear only once")
+			}
+			g := new(GunicornConfig)
+			if err := g.unmarshal(d); err != nil {
+				return err
+			}
+			a.Gunicorn = g
+		case "process":
+			p := new(ProcessConfig)
+			if err := p.unmarshal(d); err != nil {
+				return err
+			}
+			if p.Name == gunicornName || names[p.Name] {
+				return d.Errf("process name %q is already used; names must be unique", p.Name)
+			}
+			names[p.Name] = true
+			a.Processes = append(a.Processes, p)
+		default:
+			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn or process)", opt)
+		}
+	}
+	return nil
+}
+
+func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
+	if !d.NextArg() {
+		return d.Err("gunicorn needs the WSGI application, e.g. gunicorn config.wsgi:application")
+	}
+	g.App = d.Val()
+	if d.NextArg() {
+		return d.Errf("gunicorn takes one WSGI application, got extra %q; put Gunicorn arguments in `args`", d.Val())
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch opt := d.Val(); opt {
+		case "command":
+			g.Command = d.RemainingArgs()
+			if len(g.Command) == 0 {
+				return d.Err("command needs a program, e.g. command uv run --no-sync gunicorn")
+			}
+		case "bind":
+			if err := oneArg(d, &g.Bind); err != nil {
+				return err
+			}
+			network, addr := parseBind(g.Bind)
+			if network == "tcp" {
+				if _, _, err := splitHostPort(addr); err != nil {
+					return d.Errf("bind %q: %v", g.Bind, err)
+				}
+			} else if addr == "" {
+				return d.Errf("bind %q: missing socket path after unix:", g.Bind)
+			}
+		case "workers":
+			if err := intArg(d, &g.Workers, 1); err != nil {
+				return err
+			}
+		case "args":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			g.Args = append(g.Args, args...)
+		case "ready_path":
+			if err := oneArg(d, &g.ReadyPath); err != nil {
+				return err
+			}
+			if !strings.HasPrefix(g.ReadyPath, "/") {
+				return d.Errf("ready_path %q must start with /", g.ReadyPath)
+			}
+		case "ready_timeout":
+			if err := durationArg(d, &g.ReadyTimeout); err != nil {
+				return err
+			}
+		default:
+			if err := g.ProcessOptions.unmarshalOption(d, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *ProcessConfig) unmarshal(d *caddyfile.Dispenser) error {
+	if !d.NextArg() {
+		return d.Err("process needs a name and a command, e.g. process worker ./manage.py db_worker")
+	}
+	p.Name = d.Val()
+	if !processNameRE.MatchString(p.Name) {
+		return d.Errf("process name %q: use letters, digits, '-' and '_'", p.Name)
+	}
+	p.Command = d.RemainingArgs()
+	if len(p.Command) == 0 {
+		return d.Errf("process %s needs a command, e.g. process %s ./manage.py db_worker", p.Name, p.Name)
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if err := p.ProcessOptions.unmarshalOption(d, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unmarshalOption parses one process option at the dispenser's cursor.
+func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) error {
+	switch opt := d.Val(); opt {
+	case "autorestart":
+		if err := oneArg(d, &o.Autorestart); err != nil {
+			return err
+		}
+		switch o.Autorestart {
+		case "always", "unexpected", "never":
+		case "true":
+			o.Autorestart = "always"
+		case "false":
+			o.Autorestart = "never"
+		default:
+			return d.Errf("autorestart %q: want always, unexpected or never", o.Autorestart)
+		}
+	case "exitcodes":
+		args := d.RemainingArgs()
+		if len(args) == 0 {
+			return d.Err("exitcodes needs at least one exit code, e.g. exitcodes 0 2")
+		}
+		for _, arg := range args {
+			for _, part := range strings.Split(arg, ",") {
+				if part == "" {
+					continue
+				}
+				n, err := strconv.Atoi(part)
+				if err != nil || n < 0 || n > 255 {
+					return d.Errf("exitcodes: %q is not an exit code from 0 to 255", part)
+				}
+				o.ExitCodes = append(o.ExitCodes, n)
+			}
+		}
+	case "startsecs":
+		var dur caddy.Duration
+		if err := durationArg(d, &dur); err != nil {
+			return err
+		}
+		o.StartSecs = &dur
+	case "startretries":
+		var n int
+		if err := intArg(d, &n, 0); err != nil {
+			return err
+		}
+		o.StartRetries = &n
+	case "backoff":
+		if err := durationArg(d, &o.Backoff); err != nil {
+			return err
+		}
+	case "backoff_max":
+		if err := durationArg(d, &o.BackoffMax); err != nil {
+			return err
+		}
+	case "stop_signal":
+		if err := oneArg(d, &o.StopSignal); err != nil {
+			return err
+		}
+		if _, err := parseSignal(o.StopSignal); err != nil {
+			return d.Errf("stop_signal: %v", err)
+		}
+	case "stop_timeout":
+		if err := durationArg(d, &o.StopTimeout); err != nil {
+			return err
+		}
+	case "priority":
+		var n int
+		if err := intArg(d, &n, -1<<31); err != nil {
+			return err
+		}
+		o.Priority = &n
+	case "replicas":
+		if gunicorn {
+			return d.Err("replicas is not supported for gunicorn; use workers")
+		}
+		if err := intArg(d, &o.Replicas, 1); err != nil {
+			return err
+		}
+	case "env":
+		return parseEnv(d, &o.Env)
+	case "dir":
+		return oneArg(d, &o.Dir)
+	case "user":
+		return oneArg(d, &o.User)
+	case "essential":
+		if d.NextArg() {
+			switch d.Val() {
+			case "true", "on", "yes":
+			case "false", "off", "no":
+				return nil
+			default:
+				return d.Errf("essential takes no argument (or true/false), got %q", d.Val())
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		}
+		o.Essential = true
+	default:
+		what := "process"
+		extra := ""
+		if gunicorn {
+			what, extra = "gunicorn", "command, bind, workers, args, ready_path, ready_timeout, "
+		}
+		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user or essential)", what, opt, extra)
+	}
+	return nil
+}
+
+func oneArg(d *caddyfile.Dispenser, dst *string) error {
+	opt := d.Val()
+	if !d.NextArg() {
+		return d.Errf("%s needs a value", opt)
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.Errf("%s takes one value, got extra %q", opt, d.Val())
+	}
+	return nil
+}
+
+func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
+	opt := d.Val()
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(s)
+	if err != nil {
+		return d.Errf("%s %q is not a duration (examples: 500ms, 10s, 2m)", opt, s)
+	}
+	if dur < 0 {
+		return d.Errf("%s %q must not be negative", opt, s)
+	}
+	*dst = caddy.Duration(dur)
+	return nil
+}
+
+func intArg(d *caddyfile.Dispenser, dst *int, minimum int) error {
+	opt := d.Val()
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return d.Errf("%s %q is not a whole number", opt, s)
+	}
+	if n < minimum {
+		return d.Errf("%s must be at least %d, got %d", opt, minimum, n)
+	}
+	*dst = n
+	return nil
+}
+
+func parseEnv(d *caddyfile.Dispenser, dst *map[string]string) error {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return d.Err("env needs a name and a value, e.g. env DJANGO_SETTINGS_MODULE config.settings")
+	}
+	if args[0] == "" || strings.ContainsAny(args[0], "= \t") {
+		return d.Errf("env: %q is not a valid variable name", args[0])
+	}
+	if *dst == nil {
+		*dst = map[string]string{}
+	}
+	(*dst)[args[0]] = args[1]
+	return nil
+}
+
+
+// Interface guards
+var _ caddyfile.Unmarshaler = (*App)(nil)

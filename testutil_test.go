@@ -1,0 +1,203 @@
+package caddydjango
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Test fixtures shared by the package's tests: a copy of the real demo
+// Django project (testdata/demo) with migrate and collectstatic done, and a
+// real Gunicorn serving it.
+
+const (
+	systemPython   = "/usr/bin/python3" // Debian's, with python3-django
+	systemGunicorn = "/usr/bin/gunicorn"
+)
+
+type djangoProject struct {
+	Root        string
+	StaticRoot  string
+	MediaRoot   string
+	PrivateRoot string
+	DB          string
+	Heartbeat   string
+	// Env is the environment for manage.py and Gunicorn (os.Environ plus
+	// DJANGO_* variables pointing at this copy).
+	Env []string
+}
+
+var (
+	prepared     string
+	prepareOnce  sync.Once
+	prepareError error
+)
+
+// requireDjango skips the test when the Debian packages are missing (CI
+// installs them; see .ci/run).
+func requireDjango(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat(systemGunicorn); err != nil {
+		t.Skip("gunicorn not installed (apt-get install gunicorn python3-django)")
+	}
+	if err := exec.Command(systemPython, "-c", "import django").Run(); err != nil {
+		t.Skip("python3-django not installed")
+	}
+}
+
+// newDjangoProject returns a private copy of testdata/demo, migrated and
+// with static files collected (done once per test binary, then copied).
+func newDjangoProject(t testing.TB) *djangoProject {
+	t.Helper()
+	requireDjango(t)
+	prepareOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "caddy-django-demo-")
+		if err != nil {
+			prepareError = err
+			return
+		}
+		prepared = dir
+		if err := copyTree("testdata/demo", dir); err != nil {
+			prepareError = err
+			return
+		}
+		d := projectAt(dir)
+		for _, args := range [][]string{{"migrate", "--noinput"}, {"collectstatic", "--noinput"}} {
+			cmd := exec.Command(systemPython, append([]string{"manage.py"}, args...)...)
+			cmd.Dir, cmd.Env = dir, d.Env
+			if out, err := cmd.CombinedOutput(); err != nil {
+				prepareError = fmt.Errorf("manage.py %v: %v\n%s", args, err, out)
+				return
+			}
+		}
+	})
+	if prepareError != nil {
+		t.Fatal(prepareError)
+	}
+	dir := t.TempDir()
+	if err := copyTree(prepared, dir); err != nil {
+		t.Fatal(err)
+	}
+	return projectAt(dir)
+}
+
+func projectAt(dir string) *djangoProject {
+	d := &djangoProject{
+		Root:        dir,
+		StaticRoot:  filepath.Join(dir, "static_root"),
+		MediaRoot:   filepath.Join(dir, "media_root"),
+		PrivateRoot: filepath.Join(dir, "private_files"),
+		DB:          filepath.Join(dir, "db.sqlite3"),
+		Heartbeat:   filepath.Join(dir, "worker_heartbeat.txt"),
+	}
+	d.Env = append(os.Environ(),
+		"DJANGO_SETTINGS_MODULE=demo.settings",
+		"DJANGO_STATIC_ROOT="+d.StaticRoot,
+		"DJANGO_MEDIA_ROOT="+d.MediaRoot,
+		"DJANGO_PRIVATE_ROOT="+d.PrivateRoot,
+		"DJANGO_DB_PATH="+d.DB,
+		"DJANGO_HEARTBEAT_FILE="+d.Heartbeat,
+		"PYTHONDONTWRITEBYTECODE=1",
+	)
+	return d
+}
+
+// startGunicorn runs a real Gunicorn (not supervised by Caddy) on a free
+// loopback port and returns its address once it answers.
+func (d *djangoProject) startGunicorn(t testing.TB, workers int) string {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cmd := exec.Command(systemGunicorn, "--bind", addr, "--workers", fmt.Sprint(workers), "demo.wsgi:application")
+	cmd.Dir, cmd.Env = d.Root, d.Env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	waitFor(t, 30*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/hello/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	}, "gunicorn answering on "+addr)
+	return addr
+}
+
+// freePort returns a TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, timeout time.Duration, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// httpGet returns status and body, or -1 and the error text.
+func httpGet(url string) (int, string) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return -1, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func copyTree(src, dst string) error {
+	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if strings.Contains(rel, "__pycache__") {
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case info.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case info.Mode()&os.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		default:
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, data, info.Mode().Perm())
+		}
+	})
+}
