@@ -354,6 +354,5 @@ func parseEnv(d *caddyfile.Dispenser, dst *map[string]string) error {
 	return nil
 }
 
-
 // Interface guards
 var _ caddyfile.Unmarshaler = (*App)(nil)

@@ -77,7 +77,7 @@ type instance struct {
 	status exitInfo
 	// probeAddr is Gunicorn's private readiness socket.
 	probeAddr string
-	logs   sync.WaitGroup // output readers
+	logs      sync.WaitGroup // output readers
 }
 
 type exitInfo struct {
