@@ -159,9 +159,7 @@ func (a *App) start() error {
 			a.abort()
 			return err
 		}
-		for _, e := range fresh {
-			e.proc().start()
-		}
+		startInOrder(fresh)
 		for _, e := range fresh {
 			if p := e.proc(); p.spec.gunicorn() {
 				ctx, cancel := context.WithTimeout(context.Background(), p.spec.ReadyTimeout+p.spec.StartSecs+5*time.Second)
@@ -191,11 +189,19 @@ func (a *App) start() error {
 				return
 			}
 		}
-		for _, e := range fresh {
-			e.proc().start()
-		}
+		startInOrder(fresh)
 	}()
 	return nil
+}
+
+// startInOrder starts entries (sorted by priority): each is launched before
+// the next one starts; none waits for another to be RUNNING (supervisord).
+func startInOrder(es []*entry) {
+	for _, e := range es {
+		p := e.proc()
+		p.start()
+		p.waitLaunched()
+	}
 }
 
 func (a *App) gunicornSpec() *spec {

@@ -63,6 +63,8 @@ type process struct {
 
 	stopReq  chan struct{}
 	stopOnce sync.Once
+	launched chan struct{} // closed after the first launch attempt
+	launchOK sync.Once
 	done     chan struct{}
 	started  atomic.Bool
 	onFatal  func(*process)
@@ -102,8 +104,9 @@ func newProcess(s *spec, logger *zap.Logger) *process {
 		spec:    s,
 		state:   StateStopped,
 		changed: make(chan struct{}),
-		stopReq: make(chan struct{}),
-		done:    make(chan struct{}),
+		stopReq:  make(chan struct{}),
+		done:     make(chan struct{}),
+		launched: make(chan struct{}),
 	}
 	p.logger.Store(logger)
 	return p
@@ -145,6 +148,19 @@ func (p *process) start() {
 	}
 	p.started.Store(true)
 	go p.run()
+}
+
+func (p *process) markLaunched() { p.launchOK.Do(func() { close(p.launched) }) }
+
+// waitLaunched waits until the first launch was attempted (or the process
+// will never launch).
+func (p *process) waitLaunched() {
+	p.mu.Lock()
+	started := p.started.Load()
+	p.mu.Unlock()
+	if started {
+		<-p.launched
+	}
 }
 
 // stop asks the loop to stop the program gracefully and waits until it has:
@@ -233,6 +249,7 @@ func (p *process) signal(sig string) error {
 // run is the supervision loop.
 func (p *process) run() {
 	defer close(p.done)
+	defer p.markLaunched()
 	startFailures, quickExits := 0, 0
 	for {
 		if p.stopping() {
@@ -241,6 +258,7 @@ func (p *process) run() {
 		}
 		p.setState(StateStarting, nil)
 		inst, err := p.launch()
+		p.markLaunched()
 		if err != nil {
 			p.log().Error("cannot start process", zap.Error(err))
 			p.setState(StateStarting, func() { p.lastErr = err.Error() })
@@ -313,6 +331,9 @@ func (p *process) run() {
 // Gunicorn, it answered HTTP on its private probe socket. stopped reports a
 // stop request (the program was stopped and the loop must end).
 func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
+	if p.spec.StartSecs == 0 && inst.probeAddr == "" {
+		return true, false // supervisord: startsecs 0 means RUNNING at once
+	}
 	ready := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
