@@ -101,9 +101,9 @@ func (e exitInfo) String() string {
 
 func newProcess(s *spec, logger *zap.Logger) *process {
 	p := &process{
-		spec:    s,
-		state:   StateStopped,
-		changed: make(chan struct{}),
+		spec:     s,
+		state:    StateStopped,
+		changed:  make(chan struct{}),
 		stopReq:  make(chan struct{}),
 		done:     make(chan struct{}),
 		launched: make(chan struct{}),
