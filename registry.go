@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -174,10 +175,12 @@ func (a *App) start() error {
 		return nil
 	}
 
-	// Boot (or nothing to replace): do not hold up Caddy. Releases run first
-	// in the background, then the processes start in priority order.
+	// Boot (or nothing to replace): do not hold up Caddy. Releases (at boot,
+	// or for a new Gunicorn) run first in the background, then the processes
+	// start in priority order.
+	runReleases := len(a.Release) > 0 && (freshGunicorn || prev == nil)
 	go func() {
-		if freshGunicorn && len(a.Release) > 0 {
+		if runReleases {
 			if err := a.runReleases(context.Background()); err != nil {
 				for _, e := range fresh {
 					p := e.proc()
@@ -271,24 +274,51 @@ func (a *App) runRelease(ctx context.Context, argv []string) error {
 	defer cancel()
 	log := a.logger.Named("release")
 	log.Info("running release command", zap.Strings("command", argv))
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = a.env
 	cmd.Dir = a.Root
 	if err := configureCmd(cmd, ""); err != nil {
 		return err
 	}
-	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
-	tail := &tailWriter{max: releaseOutputBytes, log: log}
-	cmd.Stdout, cmd.Stderr = tail, tail
-	start := time.Now()
-	err := cmd.Run()
-	tail.flush()
+	// A pipe of our own rather than exec's copying goroutines: with the PID 1
+	// reaper on, the exit status comes from waitCmd, not cmd.Wait.
+	r, w, err := os.Pipe()
 	if err != nil {
-		out := strings.TrimSpace(tail.String())
-		if ctx.Err() != nil {
-			err = fmt.Errorf("timed out after %s", time.Duration(a.ReleaseTimeout))
-		}
-		return fmt.Errorf("release command %q failed: %v\n%s", strings.Join(argv, " "), err, out)
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	tail := &tailWriter{max: releaseOutputBytes, log: log}
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(tail, r)
+		r.Close()
+		close(copied)
+	}()
+	start := time.Now()
+	err = startCmd(cmd)
+	w.Close()
+	if err != nil {
+		<-copied
+		return fmt.Errorf("release command %q cannot start: %v", strings.Join(argv, " "), err)
+	}
+	exited := make(chan exitInfo, 1)
+	go func() { exited <- waitCmd(cmd) }()
+	var st exitInfo
+	select {
+	case st = <-exited:
+	case <-ctx.Done():
+		_ = killGroup(cmd.Process.Pid)
+		<-exited
+		st = exitInfo{code: -1, err: fmt.Errorf("timed out after %s", time.Duration(a.ReleaseTimeout))}
+	}
+	_ = killGroup(cmd.Process.Pid) // nothing of it may outlive it
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second):
+	}
+	tail.flush()
+	if st.code != 0 || st.err != nil {
+		return fmt.Errorf("release command %q failed: %s\n%s", strings.Join(argv, " "), st, strings.TrimSpace(tail.String()))
 	}
 	log.Info("release command done", zap.Strings("command", argv), zap.Duration("took", time.Since(start)))
 	return nil
