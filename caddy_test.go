@@ -815,3 +815,22 @@ func TestPID1ReapsOrphans(t *testing.T) {
 		t.Fatal("caddy as PID 1 did not stop on SIGTERM")
 	}
 }
+
+func TestUserOption(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch users")
+	}
+	dir := t.TempDir()
+	c := startCaddy(t, dir, func(admin string) string {
+		return globalBlock(admin, `
+		process who /bin/sh -c "echo uid=$(id -u) gid=$(id -g); exec sleep 1000" {
+			user nobody
+			dir /
+		}`)
+	})
+	c.waitState("who", StateRunning, 10*time.Second)
+	c.waitLog(10*time.Second, "the process running as nobody", func(e logEntry) bool {
+		return e.str("logger") == "django.who" && e.str("msg") == "uid=65534 gid=65534"
+	})
+}
