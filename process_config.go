@@ -199,6 +199,14 @@ func (s *spec) validate() error {
 
 // resolve turns options into a spec for one replica.
 func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, replica int) (*spec, error) {
+	if o.Backoff < 0 || o.BackoffMax < 0 || o.StopTimeout < 0 || (o.StartSecs != nil && *o.StartSecs < 0) {
+		return nil, fmt.Errorf("durations must not be negative")
+	}
+	if o.StopSignal != "" {
+		if _, err := parseSignal(o.StopSignal); err != nil {
+			return nil, err
+		}
+	}
 	s := &spec{
 		Name:        name,
 		Group:       group,
@@ -244,9 +252,6 @@ func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, repl
 	}
 	if o.Priority != nil {
 		s.Priority = *o.Priority
-	}
-	if s.StartSecs < 0 || s.Backoff < 0 || s.StopTimeout < 0 {
-		return nil, fmt.Errorf("durations must not be negative")
 	}
 
 	repl := caddy.NewReplacer()
