@@ -70,7 +70,7 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 			if r.Method != http.MethodGet {
 				return methodNotAllowed(http.MethodGet)
 			}
-			var out []ProcessStatus
+			out := []ProcessStatus{}
 			for _, e := range app.matching(name) {
 				out = append(out, e.proc().status())
 			}
@@ -96,9 +96,13 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 			return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("unknown action %q (want restart, stop, start or signal/SIGNAL)", strings.Join(parts[2:], "/"))}
 		}
 		if err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
+			status := http.StatusInternalServerError
+			if errors.As(err, new(notRunningError)) {
+				status = http.StatusConflict
+			}
+			return caddy.APIError{HTTPStatus: status, Err: err}
 		}
-		var out []ProcessStatus
+		out := []ProcessStatus{}
 		for _, e := range app.matching(name) {
 			out = append(out, e.proc().status())
 		}

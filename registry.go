@@ -369,7 +369,7 @@ func (t *tailWriter) String() string {
 
 // Statuses reports every process of the current config.
 func (a *App) Statuses() []ProcessStatus {
-	var out []ProcessStatus
+	out := []ProcessStatus{}
 	for _, e := range a.entries() {
 		out = append(out, e.proc().status())
 	}
@@ -412,10 +412,12 @@ func (a *App) restartEntry(ctx context.Context, e *entry) error {
 	old := e.proc()
 	next := a.newProcess(old.spec)
 	next.logger.Store(old.logger.Load())
+	next.restarts = old.status().Restarts + 1
 	if !old.spec.gunicorn() {
 		old.stop()
 		e.swap(next)
 		next.start()
+		next.waitLaunched()
 		return nil
 	}
 	next.start()
@@ -426,9 +428,6 @@ func (a *App) restartEntry(ctx context.Context, e *entry) error {
 		return fmt.Errorf("new gunicorn did not start, the running one keeps serving: %v", err)
 	}
 	e.swap(next)
-	next.mu.Lock()
-	next.restarts = old.status().Restarts + 1
-	next.mu.Unlock()
 	old.stop()
 	return nil
 }
@@ -464,9 +463,11 @@ func (a *App) StartProcess(name string) error {
 			old.stop()
 			next := a.newProcess(old.spec)
 			next.logger.Store(old.logger.Load())
+			next.restarts = old.status().Restarts
 			e.swap(next)
 			next.start()
 		}
+		e.proc().waitLaunched()
 		e.ops.Unlock()
 	}
 	return nil

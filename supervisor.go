@@ -46,6 +46,11 @@ type ProcessStatus struct {
 	Essential  bool      `json:"essential,omitempty"`
 }
 
+// notRunningError: the action needs a running process (HTTP 409).
+type notRunningError struct{ name, state string }
+
+func (e notRunningError) Error() string { return e.name + " is not running (" + e.state + ")" }
+
 // process supervises one program: it starts it, restarts it by policy with
 // backoff, and stops it with its whole process group.
 type process struct {
@@ -237,7 +242,7 @@ func (p *process) signal(sig string) error {
 	state := p.state
 	p.mu.Unlock()
 	if inst == nil || (state != StateRunning && state != StateStarting) {
-		return fmt.Errorf("%s is not running (%s)", p.spec.Name, state)
+		return notRunningError{p.spec.Name, state}
 	}
 	s, err := parseSignal(sig)
 	if err != nil {
