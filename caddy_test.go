@@ -224,11 +224,25 @@ func (c *caddyProc) waitState(name, state string, timeout time.Duration) Process
 	return st
 }
 
-// reload loads a new Caddyfile through the admin API.
+// adminClient opens a new connection per request: Caddy replaces its admin
+// server on every config load, and a kept-alive connection to the old one
+// can be reset under the next request.
+var adminClient = &http.Client{Timeout: 120 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+// reload loads a new Caddyfile through the admin API. Caddy also replaces
+// its admin listener (a new SO_REUSEPORT socket) on every load, so a request
+// arriving as the old one closes can be reset before Caddy reads it; that
+// is retried (loading the same config again is a no-op).
 func (c *caddyProc) reload(caddyfile string) error {
-	req, _ := http.NewRequest(http.MethodPost, "http://"+c.admin+"/load", strings.NewReader(caddyfile))
-	req.Header.Set("Content-Type", "text/caddyfile")
-	resp, err := (&http.Client{Timeout: 120 * time.Second}).Do(req)
+	var resp *http.Response
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+c.admin+"/load", strings.NewReader(caddyfile))
+		req.Header.Set("Content-Type", "text/caddyfile")
+		if resp, err = adminClient.Do(req); err == nil || !strings.Contains(err.Error(), "connection reset") {
+			break
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -242,7 +256,7 @@ func (c *caddyProc) reload(caddyfile string) error {
 
 func (c *caddyProc) post(path string) (int, string) {
 	c.t.Helper()
-	resp, err := (&http.Client{Timeout: 120 * time.Second}).Post("http://"+c.admin+path, "", nil)
+	resp, err := adminClient.Post("http://"+c.admin+path, "", nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}

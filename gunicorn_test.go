@@ -184,6 +184,10 @@ func TestGunicornAndWorkerUnderCaddy(t *testing.T) {
 	if w.LastExit != "killed by SIGKILL" {
 		t.Errorf("last_exit %q", w.LastExit)
 	}
+	// it is ready (its SIGTERM handler installed) once it says so
+	s.waitLog(30*time.Second, "the new worker's start line", func(e logEntry) bool {
+		return e.str("logger") == "django.worker" && e.str("msg") == fmt.Sprintf("worker started pid=%d", w.PID)
+	})
 
 	// a reload that changes only the site keeps Gunicorn and the worker
 	if err := s.reload(s.config(s.admin, 2, "", `process worker /usr/bin/python3 manage.py worker --interval 0.2`,

@@ -184,13 +184,25 @@ func (a *App) Start() error {
 
 // Stop releases this config's processes. Processes that the next config
 // still uses keep running; the others stop, in reverse priority order.
+//
+// When Caddy quits, the processes are stopped in Cleanup instead: Caddy
+// runs it after every app has stopped, the HTTP server included, which
+// first finishes its in-flight requests; Gunicorn must serve those (and
+// the connections waiting in its socket's backlog) before it is told to go.
 func (a *App) Stop() error {
+	if caddy.Exiting() {
+		return nil
+	}
 	a.stopOnce.Do(a.stop)
 	return nil
 }
 
-// Cleanup releases anything Provision acquired (nothing today).
-func (a *App) Cleanup() error { return nil }
+// Cleanup stops this config's processes if Stop left them running (Caddy is
+// quitting, or the config never started: then there is nothing to stop).
+func (a *App) Cleanup() error {
+	a.stopOnce.Do(a.stop)
+	return nil
+}
 
 // GunicornUpstream returns the address Caddy's reverse_proxy dials to reach
 // Gunicorn ("127.0.0.1:8000" or "unix//run/app.sock"), or "" when the app has
