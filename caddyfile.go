@@ -96,6 +96,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := p.unmarshal(d); err != nil {
 				return err
 			}
+			if p.Name == "release" {
+				return d.Err(`process name "release" is reserved (release commands log as django.release)`)
+			}
 			if p.Name == gunicornName || names[p.Name] {
 				return d.Errf("process name %q is already used; names must be unique", p.Name)
 			}
@@ -129,8 +132,10 @@ func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
 			}
 			network, addr := parseBind(g.Bind)
 			if network == "tcp" {
-				if _, _, err := splitHostPort(addr); err != nil {
+				if _, port, err := splitHostPort(addr); err != nil {
 					return d.Errf("bind %q: %v", g.Bind, err)
+				} else if port == 0 {
+					return d.Errf("bind %q: port 0 would give Gunicorn a random port nobody can proxy to", g.Bind)
 				}
 			} else if addr == "" {
 				return d.Errf("bind %q: missing socket path after unix:", g.Bind)

@@ -129,6 +129,8 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"bad process name", "{\n\tdjango {\n\t\tprocess my.worker ./a\n\t}\n}", `Caddyfile:3 - Error during parsing: process name "my.worker": use letters, digits`},
 		{"two gunicorns", "{\n\tdjango {\n\t\tgunicorn a.wsgi\n\t\tgunicorn b.wsgi\n\t}\n}", `Caddyfile:4 - Error during parsing: gunicorn may appear only once`},
 		{"bad bind", "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\tbind localhost\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: bind "localhost": want HOST:PORT or unix:PATH`},
+		{"port 0", "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\tbind 127.0.0.1:0\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: bind "127.0.0.1:0": port 0 would give Gunicorn a random port`},
+		{"process named release", "{\n\tdjango {\n\t\tprocess release ./a\n\t}\n}", `Caddyfile:3 - Error during parsing: process name "release" is reserved`},
 		{"replicas on gunicorn", "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\treplicas 2\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: replicas is not supported for gunicorn; use workers`},
 		{"extra argument", "{\n\tdjango {\n\t\troot /a /b\n\t}\n}", `Caddyfile:3 - Error during parsing: root takes one value, got extra "/b"`},
 		{"env without value", "{\n\tdjango {\n\t\tenv FOO\n\t}\n}", `Caddyfile:3 - Error during parsing: env needs a name and a value`},

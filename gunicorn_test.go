@@ -243,7 +243,7 @@ func TestGunicornIsStartingUntilItServes(t *testing.T) {
 	}
 	s.caddyProc = startCaddy(t, t.TempDir(), func(admin string) string {
 		s.admin = admin
-		return strings.Replace(s.config(admin, 1, "", "", ""), "command "+systemGunicorn, "command "+launcher, 1)
+		return strings.Replace(s.config(admin, 1, "args --access-logfile -", "", ""), "command "+systemGunicorn, "command "+launcher, 1)
 	}, d.Env...)
 	st := s.statuses()[gunicornName]
 	if st.State != StateStarting {
@@ -258,6 +258,14 @@ func TestGunicornIsStartingUntilItServes(t *testing.T) {
 		t.Errorf("answered after %s: expected to wait for Gunicorn", time.Since(begin))
 	}
 	s.waitState(gunicornName, StateRunning, 30*time.Second)
+	// the readiness probe never reached Django: the only request in
+	// Gunicorn's access log is ours
+	access := s.entries(func(e logEntry) bool {
+		return e.str("logger") == "django.gunicorn" && strings.Contains(e.str("msg"), "HTTP/1.1\" ")
+	})
+	if len(access) != 1 || !strings.Contains(access[0].str("msg"), "GET /hello/") {
+		t.Errorf("access log should hold exactly our request, got %v", access)
+	}
 }
 
 // TestZeroDowntime counts failed requests from 4 clients during each

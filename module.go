@@ -137,6 +137,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		if p == nil {
 			return fmt.Errorf("processes[%d]: empty", i)
 		}
+		if p.Name == "release" || p.Name == gunicornName {
+			return fmt.Errorf("processes[%d]: name %q is reserved", i, p.Name)
+		}
 		if !processNameRE.MatchString(p.Name) {
 			return fmt.Errorf("processes[%d]: name %q: use letters, digits, '-' and '_'", i, p.Name)
 		}

@@ -116,8 +116,11 @@ type GunicornConfig struct {
 	// is not allowed here (use Bind).
 	Args []string `json:"args,omitempty"`
 
-	// ReadyPath is requested to tell when Gunicorn serves (any HTTP answer
-	// counts). Default: /.
+	// ReadyPath, when set, is requested (GET, Host: localhost) to tell when
+	// Gunicorn serves; any HTTP answer counts. By default the probe sends a
+	// request line Gunicorn rejects by itself (400) once a worker runs, so
+	// Django sees nothing: no log line, no DisallowedHost error mailed to
+	// ADMINS.
 	ReadyPath string `json:"ready_path,omitempty"`
 
 	// ReadyTimeout bounds how long Gunicorn may take to answer its first
@@ -331,9 +334,13 @@ func (g *GunicornConfig) spec(a *App) (*spec, error) {
 	}
 	network, addr := parseBind(bind)
 	if network == "tcp" {
-		if _, _, err := splitHostPort(addr); err != nil {
+		if _, port, err := splitHostPort(addr); err != nil {
 			return nil, fmt.Errorf("bind %q: %v", bind, err)
+		} else if port == 0 {
+			return nil, fmt.Errorf("bind %q: port 0 would give Gunicorn a random port nobody can proxy to", bind)
 		}
+	} else if addr == "" {
+		return nil, fmt.Errorf("bind %q: missing socket path after unix:", bind)
 	}
 	argv := slices.Clone(command)
 	argv = append(argv, "--bind", "fd://3", "--bind", "fd://4")
@@ -357,9 +364,6 @@ func (g *GunicornConfig) spec(a *App) (*spec, error) {
 	}
 	s.Bind = network + ":" + addr
 	s.ReadyPath = g.ReadyPath
-	if s.ReadyPath == "" {
-		s.ReadyPath = "/"
-	}
 	s.ReadyTimeout = time.Duration(g.ReadyTimeout)
 	if s.ReadyTimeout <= 0 {
 		s.ReadyTimeout = defaultReadyWait

@@ -402,9 +402,14 @@ func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
 }
 
 // probeHTTP waits until an HTTP server answers at addr (any status counts).
+// Without a path it sends a request line Gunicorn answers itself (400 Bad
+// Request) once a worker has loaded the app and accepts: Django sees nothing.
 func probeHTTP(ctx context.Context, addr, path string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if path == "" {
+		return probeRaw(ctx, addr, timeout)
+	}
 	client := &http.Client{
 		Transport: &http.Transport{DisableKeepAlives: true},
 		Timeout:   timeout,
@@ -423,6 +428,38 @@ func probeHTTP(ctx context.Context, addr, path string, timeout time.Duration) er
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 			resp.Body.Close()
 			return nil
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no HTTP answer within %s: %v", timeout, lastErr)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 250*time.Millisecond)
+	}
+}
+
+func probeRaw(ctx context.Context, addr string, timeout time.Duration) error {
+	delay := 20 * time.Millisecond
+	var lastErr error
+	var d net.Dialer
+	for {
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			deadline, _ := ctx.Deadline()
+			_ = conn.SetDeadline(deadline)
+			_, err = conn.Write([]byte("caddy-django readiness probe\r\n\r\n"))
+			buf := make([]byte, 5)
+			if err == nil {
+				_, err = io.ReadFull(conn, buf)
+			}
+			conn.Close()
+			if err == nil && string(buf) == "HTTP/" {
+				return nil
+			}
+			if err == nil {
+				err = fmt.Errorf("not an HTTP answer: %q", buf)
+			}
 		}
 		lastErr = err
 		select {

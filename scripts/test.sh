@@ -4,10 +4,13 @@
 # working tree that must list the plugin's modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian's and Ubuntu's Go default to GOTOOLCHAIN=local; Caddy 2.11 needs Go 1.26
+export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 
 echo "== go vet"
 go vet ./...
-test -z "$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+unformatted=$(gofmt -l .)
+[ -z "$unformatted" ] || { echo "gofmt needed: $unformatted"; exit 1; }
 
 echo "== cross-builds"
 GOOS=darwin GOARCH=arm64 go build -o /dev/null ./...
