@@ -1,0 +1,249 @@
+package caddydjango
+
+import (
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("django_files", parseDjangoFilesDirective)
+	// A terminal handler like reverse_proxy: matched reverse_proxy routes
+	// (e.g. a websocket server) run first, then django_files takes the rest.
+	httpcaddyfile.RegisterDirectiveOrder("django_files", httpcaddyfile.After, "reverse_proxy")
+}
+
+func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	df := new(DjangoFiles)
+	if err := df.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return df, nil
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	django_files [<matcher>] {
+//		static <url_prefix> [<dir>] | off {
+//			max_age <duration>
+//			immutable_max_age <duration>
+//			compress [gzip] [zstd]
+//		}
+//		media <url_prefix> [<dir>] | off {
+//			max_age <duration>
+//		}
+//		protected <dir> {
+//			accel_prefix <url_prefix>
+//		}
+//		upstream <address>
+//		max_body <size>
+//		request_buffer <size>
+//		buffer_dir <dir>
+//		trusted_proxies <ranges...> | private_ranges
+//		wait_timeout <duration>
+//	}
+//
+// `static` and `media` may also be given without arguments, to set only
+// block options. `compress` without arguments means gzip and zstd.
+func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("django_files takes no arguments, got %q; put options in a { } block", d.Val())
+	}
+	seen := map[string]bool{}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		if seen[opt] && opt != "trusted_proxies" {
+			return d.Errf("%s is set twice", opt)
+		}
+		seen[opt] = true
+		switch opt {
+		case "static":
+			s := new(StaticFiles)
+			h.Static = s
+			off, err := filesPrefixAndDir(d, &s.URL, &s.Root)
+			if err != nil {
+				return err
+			}
+			s.Disabled = off
+			for nesting := d.Nesting(); d.NextBlock(nesting); {
+				if off {
+					return d.Errf("static is off; remove the block or the `off`")
+				}
+				switch d.Val() {
+				case "max_age":
+					if err := filesDurationArg(d, &s.MaxAge); err != nil {
+						return err
+					}
+				case "immutable_max_age":
+					if err := filesDurationArg(d, &s.ImmutableMaxAge); err != nil {
+						return err
+					}
+				case "compress":
+					encs := d.RemainingArgs()
+					if len(encs) == 0 {
+						encs = []string{"gzip", "zstd"}
+					}
+					if _, err := compressEncodings(encs); err != nil {
+						return d.Err(err.Error())
+					}
+					s.Compress = encs
+				default:
+					return d.Errf("unknown static option %q (expected max_age, immutable_max_age or compress)", d.Val())
+				}
+			}
+		case "media":
+			m := new(MediaFiles)
+			h.Media = m
+			off, err := filesPrefixAndDir(d, &m.URL, &m.Root)
+			if err != nil {
+				return err
+			}
+			m.Disabled = off
+			for nesting := d.Nesting(); d.NextBlock(nesting); {
+				if off {
+					return d.Errf("media is off; remove the block or the `off`")
+				}
+				switch d.Val() {
+				case "max_age":
+					if err := filesDurationArg(d, &m.MaxAge); err != nil {
+						return err
+					}
+				default:
+					return d.Errf("unknown media option %q (expected max_age)", d.Val())
+				}
+			}
+		case "protected":
+			p := new(ProtectedFiles)
+			h.Protected = p
+			if !d.NextArg() {
+				return d.Errf("protected needs the directory of the protected files")
+			}
+			p.Root = d.Val()
+			if d.NextArg() {
+				return d.Errf("protected takes one directory, got extra %q", d.Val())
+			}
+			for nesting := d.Nesting(); d.NextBlock(nesting); {
+				switch d.Val() {
+				case "accel_prefix":
+					if err := filesOneArg(d, &p.AccelPrefix); err != nil {
+						return err
+					}
+					if _, err := normalizePrefix(p.AccelPrefix, ""); err != nil {
+						return d.Errf("accel_prefix: %v", err)
+					}
+				default:
+					return d.Errf("unknown protected option %q (expected accel_prefix)", d.Val())
+				}
+			}
+		case "upstream":
+			if err := filesOneArg(d, &h.Upstream); err != nil {
+				return err
+			}
+		case "max_body":
+			if err := filesSizeArg(d, &h.MaxBody); err != nil {
+				return err
+			}
+		case "request_buffer":
+			if err := filesSizeArg(d, &h.RequestBuffer); err != nil {
+				return err
+			}
+		case "buffer_dir":
+			if err := filesOneArg(d, &h.BufferDir); err != nil {
+				return err
+			}
+		case "trusted_proxies":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.Errf("trusted_proxies needs IP ranges (CIDR) or private_ranges")
+			}
+			for _, a := range args {
+				if a == "private_ranges" {
+					h.TrustedProxies = append(h.TrustedProxies, caddyhttp.PrivateRangesCIDR()...)
+					continue
+				}
+				h.TrustedProxies = append(h.TrustedProxies, a)
+			}
+		case "wait_timeout":
+			if err := filesDurationArg(d, &h.WaitTimeout); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown django_files option %q (expected static, media, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies or wait_timeout)", opt)
+		}
+	}
+	return nil
+}
+
+// filesPrefixAndDir reads `<url_prefix> [<dir>]`, `off`, or nothing.
+func filesPrefixAndDir(d *caddyfile.Dispenser, prefix, dir *string) (off bool, err error) {
+	name := d.Val()
+	args := d.RemainingArgs()
+	switch {
+	case len(args) == 1 && args[0] == "off":
+		return true, nil
+	case len(args) > 2:
+		return false, d.Errf("%s takes a URL prefix and a directory, got %d arguments", name, len(args))
+	}
+	if len(args) >= 1 {
+		p, err := normalizePrefix(args[0], "")
+		if err != nil {
+			return false, d.Errf("%s: %v", name, err)
+		}
+		*prefix = p
+	}
+	if len(args) == 2 {
+		*dir = args[1]
+	}
+	return false, nil
+}
+
+func filesOneArg(d *caddyfile.Dispenser, dst *string) error {
+	name := d.Val()
+	if !d.NextArg() {
+		return d.Errf("%s needs a value", name)
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.Errf("%s takes one value, got extra %q", name, d.Val())
+	}
+	return nil
+}
+
+func filesDurationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
+	name := d.Val()
+	var s string
+	if err := filesOneArg(d, &s); err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(s)
+	if err != nil {
+		return d.Errf("%s: %q is not a duration (examples: 30s, 5m, 1h, 365d)", name, s)
+	}
+	if dur <= 0 {
+		return d.Errf("%s: %q must be positive", name, s)
+	}
+	*dst = caddy.Duration(dur)
+	return nil
+}
+
+func filesSizeArg(d *caddyfile.Dispenser, dst *int64) error {
+	name := d.Val()
+	var s string
+	if err := filesOneArg(d, &s); err != nil {
+		return err
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n == 0 || n > 1<<62 || strings.HasPrefix(s, "-") {
+		return d.Errf("%s: %q is not a size (examples: 512KB, 10MB, 1GiB)", name, s)
+	}
+	*dst = int64(n)
+	return nil
+}
+
+// Interface guard
+var _ caddyfile.Unmarshaler = (*DjangoFiles)(nil)
