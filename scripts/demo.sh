@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Builds Caddy with caddy-django into ./caddy and runs the demo Django project
+# (testdata/demo) under it, in the foreground, until Ctrl-C:
+#
+#   ./scripts/demo.sh              # http://localhost:8080/
+#   DEMO_PORT=9000 ./scripts/demo.sh
+#
+# Needs Go (1.21+; a newer toolchain named in go.mod is fetched through the Go
+# module proxy) and Debian's gunicorn + python3-django, which it installs with
+# apt-get when missing (as root, or through sudo). It copies nothing: the demo
+# runs in testdata/demo, where it writes db.sqlite3, static_root/ and
+# media_root/ (git-ignored). Set DEMO_REBUILD=1 to rebuild ./caddy even when it
+# is newer than the sources.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+port=${DEMO_PORT:-8080}
+admin=localhost:2019 # as in testdata/demo/Caddyfile
+caddyfile=testdata/demo/Caddyfile
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+# as_root runs a command as root: directly when we are root, else with sudo.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "need root to run: $* (run this script as root, or install sudo)"
+	fi
+}
+
+apt_install() {
+	say "installing $* with apt-get"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+# 1. Debian packages the demo runs on: /usr/bin/python3 with Django, and
+#    /usr/bin/gunicorn (the demo Caddyfile names both).
+command -v dpkg >/dev/null 2>&1 || die "this script is for Debian or Ubuntu (dpkg not found)"
+missing=()
+for pkg in gunicorn python3-django; do
+	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	apt_install "${missing[@]}"
+fi
+[ -x /usr/bin/gunicorn ] || die "/usr/bin/gunicorn is missing although the gunicorn package is installed"
+/usr/bin/python3 -c 'import django' 2>/dev/null || die "/usr/bin/python3 cannot import django (python3-django)"
+
+# 2. Go. Debian's golang-go is used when no Go is installed; go.mod may name a
+#    newer version, which Go 1.21+ downloads as a module (GOTOOLCHAIN=auto).
+if ! command -v go >/dev/null 2>&1; then
+	if [ -x /usr/local/go/bin/go ]; then
+		PATH=/usr/local/go/bin:$PATH
+	else
+		apt_install golang-go ca-certificates
+	fi
+fi
+# (asked outside the module: an old Go would refuse go.mod's version here)
+go_minor=$(cd / && GOTOOLCHAIN=local go version | sed -n 's/^go version go1\.\([0-9][0-9]*\).*/\1/p')
+if [ -z "$go_minor" ] || [ "$go_minor" -lt 21 ]; then
+	die "$(go version) is too old to build Caddy 2.11: install Go $(sed -n 's/^go //p' go.mod) or newer from https://go.dev/dl/ and run this again"
+fi
+export GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
+if [ "$GOTOOLCHAIN" = local ]; then
+	GOTOOLCHAIN=auto
+fi
+
+# 3. Build ./caddy unless it is newer than every source file.
+needs_build() {
+	[ -n "${DEMO_REBUILD:-}" ] && return 0
+	[ -x ./caddy ] || return 0
+	[ -n "$(find . -path ./testdata -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer ./caddy -print -quit)" ]
+}
+if needs_build; then
+	log=$(mktemp)
+	say "building ./caddy (Caddy v2.11.9 + caddy-django) with xcaddy"
+	if go run github.com/caddyserver/xcaddy/cmd/xcaddy@v0.4.5 build v2.11.9 \
+		--with github.com/caddy-django/caddy-django@v0.0.0=. --output ./caddy >"$log" 2>&1; then
+		rm -f "$log"
+	else
+		say "xcaddy failed (log: $log); building with go build ./cmd/caddy instead"
+		go build -o ./caddy ./cmd/caddy || die "go build failed too; xcaddy's log is $log"
+	fi
+else
+	say "./caddy is up to date (DEMO_REBUILD=1 rebuilds it)"
+fi
+modules=$(./caddy list-modules)
+grep -qx django <<<"$modules" || die "./caddy has no django module; remove it and run this again"
+
+# 4. Check the config before starting anything: a Caddy without a module the
+#    demo uses (django_files) fails here with Caddy's own message.
+export DEMO_ROOT=$repo/testdata/demo
+export DEMO_PORT=$port
+if ! adapt_err=$(./caddy adapt --config "$caddyfile" --adapter caddyfile 2>&1 >/dev/null); then
+	printf '%s\n' "$adapt_err" >&2
+	if ! grep -qx http.handlers.django_files <<<"$modules"; then
+		die "this build has no django_files handler yet, which $caddyfile uses"
+	fi
+	die "$caddyfile does not load (see above)"
+fi
+
+# 5. Run Caddy in the foreground (it gets Ctrl-C itself and stops everything
+#    gracefully). A background helper prints the URL once the site answers.
+announce() {
+	local caddy_pid=$1 url="http://localhost:$port/"
+	for _ in $(seq 1 600); do
+		kill -0 "$caddy_pid" 2>/dev/null || return 0
+		if /usr/bin/python3 - "$url" <<'EOF' 2>/dev/null; then
+import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=2).read()
+except urllib.error.HTTPError:
+    pass  # any HTTP answer: the site is up
+EOF
+			cat >&2 <<EOF
+
+================================================================
+ The demo is running: $url
+   upload a file, see the worker's heartbeat, try /hello/, /pid/
+
+ In another terminal:
+   ./caddy django status                  processes, PIDs, uptime
+   ./caddy django restart gunicorn        zero-downtime restart
+   ./caddy django signal gunicorn TTIN    one more Gunicorn worker
+   ./caddy django reload                  deploy: release + new Gunicorn
+   curl -s $admin/django/processes     the admin API's JSON
+
+ Ctrl-C stops Caddy, Gunicorn and the worker.
+================================================================
+
+EOF
+			return 0
+		fi
+		sleep 0.5
+	done
+	say "the site did not answer at $url within 5 minutes; see Caddy's log above"
+}
+say "starting Caddy: ./caddy run --config $caddyfile --adapter caddyfile (DEMO_ROOT=$DEMO_ROOT)"
+# (started from a subshell, so that it is not a child of Caddy after exec)
+(announce "$$" &)
+exec ./caddy run --config "$caddyfile" --adapter caddyfile
