@@ -231,7 +231,11 @@ func (a *App) WaitGunicorn(ctx context.Context) error {
 	if a == nil || a.Gunicorn == nil {
 		return nil
 	}
-	e := lookupCurrent(gunicornName)
+	// the registry entry outlives this config only as long as a config uses
+	// it; a request served by an old config's handler during a reload waits
+	// on the Gunicorn that config started with, which keeps serving until
+	// the new one is ready
+	e := a.entry(gunicornName)
 	if e == nil {
 		return errors.New("gunicorn is not running")
 	}

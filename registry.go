@@ -82,14 +82,6 @@ func currentApp() *App {
 	return nil
 }
 
-// lookupCurrent finds a process of the current config by name.
-func lookupCurrent(name string) *entry {
-	if a := currentApp(); a != nil {
-		return a.entry(name)
-	}
-	return nil
-}
-
 func (a *App) entry(name string) *entry {
 	a.mu.Lock()
 	defer a.mu.Unlock()
