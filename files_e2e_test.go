@@ -586,6 +586,9 @@ http://:%d {
 		}
 		wantHeader(t, h, "Content-Type", "application/pdf")
 		wantHeader(t, h, "Content-Disposition", `attachment; filename="report.pdf"`)
+		// a private upload can never run script on the site's origin either
+		wantHeader(t, h, "X-Content-Type-Options", "nosniff")
+		wantHeader(t, h, "Content-Security-Policy", "sandbox")
 		wantHeader(t, h, "Cache-Control", "private, max-age=0")
 		wantHeader(t, h, "X-Content-Type-Options", "nosniff") // Django's SecurityMiddleware header is kept
 		for _, f := range []string{"X-Accel-Redirect", "X-Sendfile"} {

@@ -588,3 +588,35 @@ func descendants(pid int) []int {
 	walk(pid)
 	return out
 }
+
+// TestGunicornOnUnixSocket: a relative unix: bind is under the app's root;
+// django_files finds it with no upstream line; the socket survives Gunicorn
+// restarts (Gunicorn must not unlink the path Caddy holds).
+func TestGunicornOnUnixSocket(t *testing.T) {
+	t.Parallel()
+	d := newDjangoProject(t)
+	hport := freePort(t)
+	c := startCaddy(t, t.TempDir(), func(admin string) string {
+		return globalBlock(admin, fmt.Sprintf(`
+		root %s
+		env DJANGO_SETTINGS_MODULE demo.settings
+		gunicorn demo.wsgi:application {
+			command %s
+			bind unix:run/gunicorn.sock
+		}`, d.Root, systemGunicorn)) + fmt.Sprintf("\n:%d {\n\tdjango_files\n}\n", hport)
+	}, d.Env...)
+	c.waitState(gunicornName, StateRunning, 60*time.Second)
+	sock := filepath.Join(d.Root, "run", "gunicorn.sock")
+	url := fmt.Sprintf("http://127.0.0.1:%d/hello/", hport)
+	for i := 0; i < 2; i++ {
+		if code, body := httpGet(url); code != 200 || !strings.HasPrefix(body, "hello from django") {
+			t.Fatalf("round %d: %d %q", i, code, body)
+		}
+		if fi, err := os.Stat(sock); err != nil || fi.Mode()&os.ModeSocket == 0 {
+			t.Fatalf("round %d: socket %s: %v", i, sock, err)
+		}
+		if code, body := c.post("/django/processes/gunicorn/restart"); code != 200 {
+			t.Fatalf("restart: %d %s", code, body)
+		}
+	}
+}

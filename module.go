@@ -214,7 +214,11 @@ func (a *App) GunicornUpstream() string {
 	if a == nil || a.Gunicorn == nil {
 		return ""
 	}
-	network, addr := parseBind(a.Gunicorn.Bind)
+	s := a.gunicornSpec()
+	if s == nil { // not provisioned
+		return ""
+	}
+	network, addr := bindNetwork(s.Bind)
 	if network == "unix" {
 		return "unix/" + addr
 	}

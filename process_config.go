@@ -341,13 +341,11 @@ func (g *GunicornConfig) spec(a *App) (*spec, error) {
 		}
 	} else if addr == "" {
 		return nil, fmt.Errorf("bind %q: missing socket path after unix:", bind)
+	} else if !filepath.IsAbs(addr) {
+		addr = filepath.Join(a.Root, addr) // relative to the app's root, like every other path
 	}
 	argv := slices.Clone(command)
 	argv = append(argv, "--bind", "fd://3", "--bind", "fd://4")
-	if network == "unix" {
-		// Without this, Gunicorn unlinks the socket path Caddy holds when it stops.
-		argv = append(argv, "--reuse-port")
-	}
 	if g.Workers > 0 {
 		argv = append(argv, "--workers", strconv.Itoa(g.Workers))
 	}

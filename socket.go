@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -22,6 +23,11 @@ var sockets = struct {
 type heldSocket struct {
 	ln   net.Listener
 	refs int
+	// unix sockets: Gunicorn unlinks the path it finds with getsockname()
+	// when it stops, so the socket is bound at a private path and the
+	// user's path is a hard link to it; the private name is restored after
+	// each Gunicorn (restorePrivateLink). Dials use the user's path.
+	userPath, privPath string
 }
 
 // file returns a duplicate of the socket's descriptor for a child process.
@@ -44,19 +50,49 @@ func acquireSocket(bind string) (*heldSocket, error) {
 		return h, nil
 	}
 	network, addr := bindNetwork(bind)
+	h := &heldSocket{refs: 1}
+	listenAddr := addr
 	if network == "unix" {
-		// A socket file left by a previous run would make listen fail.
-		if fi, err := os.Lstat(addr); err == nil && fi.Mode()&fs.ModeSocket != 0 {
-			_ = os.Remove(addr)
+		if err := os.MkdirAll(filepath.Dir(addr), 0o755); err != nil {
+			return nil, fmt.Errorf("directory for gunicorn's socket: %v", err)
+		}
+		h.userPath = addr
+		h.privPath = filepath.Join(filepath.Dir(addr), "."+filepath.Base(addr)+".caddy-django")
+		listenAddr = h.privPath
+		// socket files left by a previous run would make listen fail
+		for _, p := range []string{h.userPath, h.privPath} {
+			if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSocket != 0 {
+				_ = os.Remove(p)
+			}
 		}
 	}
-	ln, err := net.Listen(network, addr)
+	ln, err := net.Listen(network, listenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("listening for gunicorn on %s: %v", addr, err)
 	}
-	h := &heldSocket{ln: ln, refs: 1}
+	h.ln = ln
+	if h.userPath != "" {
+		ln.(*net.UnixListener).SetUnlinkOnClose(false)
+		if err := os.Link(h.privPath, h.userPath); err != nil {
+			ln.Close()
+			_ = os.Remove(h.privPath)
+			return nil, fmt.Errorf("listening for gunicorn on %s: %v", addr, err)
+		}
+	}
 	sockets.m[bind] = h
 	return h, nil
+}
+
+// restorePrivateLink gives a unix socket back the private name Gunicorn
+// unlinked when it stopped, so that the next Gunicorn can unlink it in turn.
+func restorePrivateLink(bind string) {
+	sockets.Lock()
+	defer sockets.Unlock()
+	if h, ok := sockets.m[bind]; ok && h.privPath != "" {
+		if _, err := os.Lstat(h.privPath); err != nil {
+			_ = os.Link(h.userPath, h.privPath)
+		}
+	}
 }
 
 // releaseSocket drops one reference; the last one closes the socket.
@@ -71,6 +107,10 @@ func releaseSocket(bind string) {
 	if h.refs <= 0 {
 		delete(sockets.m, bind)
 		_ = h.ln.Close()
+		if h.userPath != "" {
+			_ = os.Remove(h.userPath)
+			_ = os.Remove(h.privPath)
+		}
 	}
 }
 

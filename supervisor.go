@@ -472,6 +472,9 @@ func probeRaw(ctx context.Context, addr string, timeout time.Duration) error {
 }
 
 func (p *process) recordExit(inst *instance) {
+	if p.spec.gunicorn() {
+		restorePrivateLink(p.spec.Bind)
+	}
 	p.mu.Lock()
 	p.lastExit = inst.status.String()
 	if inst.status.err != nil && inst.status.code < 0 && inst.status.signal == "" {
@@ -541,6 +544,9 @@ func (p *process) terminate(inst *instance) {
 	}
 	// Leave nothing of the group behind.
 	_ = killGroup(inst.pid)
+	if p.spec.gunicorn() {
+		restorePrivateLink(p.spec.Bind)
+	}
 	p.mu.Lock()
 	p.lastExit = inst.status.String()
 	p.mu.Unlock()
