@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -619,4 +620,58 @@ func TestGunicornOnUnixSocket(t *testing.T) {
 			t.Fatalf("restart: %d %s", code, body)
 		}
 	}
+}
+
+// TestUploadsSurviveCaddyDeath: uploads that completed (the client got its
+// answer) are on disk, whole, after Caddy is SIGKILLed.
+func TestUploadsSurviveCaddyDeath(t *testing.T) {
+	t.Parallel()
+	d := newDjangoProject(t)
+	s := &djangoSite{project: d, gport: freePort(t), hport: freePort(t)}
+	s.caddyProc = startCaddy(t, t.TempDir(), func(admin string) string {
+		s.admin = admin
+		return s.config(admin, 2, "", "", "django_files")
+	}, d.Env...)
+	s.waitState(gunicornName, StateRunning, 60*time.Second)
+	var names []string
+	sums := map[string]string{}
+	for i := range 3 {
+		payload := bytes.Repeat([]byte(fmt.Sprintf("upload %d ", i)), 200_000) // ~2 MB: spooled to disk by django_files
+		var body bytes.Buffer
+		mw := multipartWriter(&body, fmt.Sprintf("up%d.bin", i), payload)
+		resp, err := http.Post(s.url("/upload/"), mw, &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Name string }
+		_ = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || got.Name == "" {
+			t.Fatalf("upload %d: %s %+v", i, resp.Status, got)
+		}
+		sum := sha256.Sum256(payload)
+		names = append(names, got.Name)
+		sums[got.Name] = hex.EncodeToString(sum[:])
+	}
+	s.signalAndWait(syscall.SIGKILL, 10*time.Second)
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(d.MediaRoot, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) != sums[n] {
+			t.Errorf("%s is damaged on disk (%d bytes)", n, len(b))
+		}
+	}
+}
+
+// multipartWriter writes a multipart form with one file field and returns
+// its content type.
+func multipartWriter(w io.Writer, filename string, data []byte) string {
+	mw := multipart.NewWriter(w)
+	fw, _ := mw.CreateFormFile("file", filename)
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	return mw.FormDataContentType()
 }
