@@ -80,7 +80,7 @@ func newFuzzSite(tb testing.TB) (string, map[string]bool) {
 	}
 	public := map[string]bool{}
 	for path, content := range map[string]string{
-		dir("static", "css", "app.css"):     "public css",
+		dir("static", "css", "app.css"):      "public css",
 		dir("media", "uploads", "photo.jpg"): "public photo",
 		dir("media", "sub", "ok.txt"):        "public ok",
 	} {
