@@ -45,6 +45,7 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //		buffer_dir <dir>
 //		trusted_proxies <ranges...> | private_ranges
 //		wait_timeout <duration>
+//		upstream_keepalive <duration>
 //	}
 //
 // `static` and `media` may also be given without arguments, to set only
@@ -172,8 +173,12 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := filesDurationArg(d, &h.WaitTimeout); err != nil {
 				return err
 			}
+		case "upstream_keepalive":
+			if err := filesDurationArg(d, &h.UpstreamKeepAlive); err != nil {
+				return err
+			}
 		default:
-			return d.Errf("unknown django_files option %q (expected static, media, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies or wait_timeout)", opt)
+			return d.Errf("unknown django_files option %q (expected static, media, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies, wait_timeout or upstream_keepalive)", opt)
 		}
 	}
 	return nil

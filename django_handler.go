@@ -120,6 +120,15 @@ type DjangoFiles struct {
 	// the client gets 503 with Retry-After. Default: 30s.
 	WaitTimeout caddy.Duration `json:"wait_timeout,omitempty"`
 
+	// How long an idle connection to Gunicorn is kept for reuse. Default:
+	// 0, no reuse. Gunicorn's sync workers close every connection after
+	// the response, so there is nothing to reuse; worse, a connection Caddy
+	// opened for a request the client then cancelled would sit in the pool
+	// while the sync worker that accepted it blocks reading a request that
+	// never comes (until Gunicorn's 30 s worker timeout kills it). Set it
+	// for gthread or async workers, below Gunicorn's --keep-alive (2 s).
+	UpstreamKeepAlive caddy.Duration `json:"upstream_keepalive,omitempty"`
+
 	app       *App
 	logger    *zap.Logger
 	static    *staticSite
@@ -419,7 +428,13 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 			return err
 		}
 	}
+	if h.UpstreamKeepAlive < 0 {
+		return fmt.Errorf("upstream_keepalive must not be negative")
+	}
+	transport := fmt.Sprintf(`{"protocol":"http","keep_alive":{"enabled":%t,"idle_timeout":%d}}`,
+		h.UpstreamKeepAlive > 0, int64(h.UpstreamKeepAlive))
 	h.proxy = &reverseproxy.Handler{
+		TransportRaw:   json.RawMessage(transport),
 		Upstreams:      reverseproxy.UpstreamPool{{Dial: upstream}},
 		TrustedProxies: h.TrustedProxies,
 		LoadBalancing: &reverseproxy.LoadBalancing{

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -104,12 +105,12 @@ func loadFilesConfig(t *testing.T, tester *caddytest.Tester, sites string) {
 }
 
 // startLoggedGunicorn is startGunicorn with an access log.
-func startLoggedGunicorn(t *testing.T, d *djangoProject, workers int) (addr, accessLog string) {
+func startLoggedGunicorn(t *testing.T, d *djangoProject, workers int, extraArgs ...string) (addr, accessLog string) {
 	t.Helper()
 	addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	accessLog = filepath.Join(t.TempDir(), "access.log")
-	cmd := exec.Command(systemGunicorn, "--bind", addr, "--workers", fmt.Sprint(workers),
-		"--access-logfile", accessLog, "demo.wsgi:application")
+	args := append([]string{"--bind", addr, "--workers", fmt.Sprint(workers), "--access-logfile", accessLog}, extraArgs...)
+	cmd := exec.Command(systemGunicorn, append(args, "demo.wsgi:application")...)
 	cmd.Dir, cmd.Env = d.Root, d.Env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -909,6 +910,55 @@ func TestFilesSlowUploadDoesNotBlock(t *testing.T) {
 		t.Error("control: a request got through a plain reverse_proxy while the only worker was reading a slow upload; the test cannot tell buffering from not")
 	}
 	finishUpload(conn, br)
+}
+
+// TestFilesNoIdleUpstreamConnections: django_files keeps no idle
+// connection to Gunicorn by default (one a sync worker has accepted blocks
+// that worker; a request the client cancelled while Caddy was dialing
+// leaves exactly such a connection in a keep-alive pool), and keeps them
+// with upstream_keepalive. Gunicorn runs gthread workers with a long
+// keep-alive here, so only Caddy can close the connection.
+func TestFilesNoIdleUpstreamConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	filesGlobalPorts(t)
+	d := newDjangoProject(t)
+	upstream, _ := startLoggedGunicorn(t, d, 1, "--threads", "2", "--keep-alive", "30")
+	_, gp, _ := net.SplitHostPort(upstream)
+	gport, _ := strconv.Atoi(gp)
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
+	plain, pooled := freePort(t), freePort(t)
+	loadFilesConfig(t, tester, fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t}\n}\n"+
+		"http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t\tupstream_keepalive 20s\n\t}\n}\n",
+		plain, upstream, pooled, upstream))
+	waitFor(t, 35*time.Second, func() bool { return countEstablishedTo(gport) == 0 }, "no connection to gunicorn before the test")
+
+	hello := func(port int) {
+		t.Helper()
+		resp, err := http.Get(site(port) + "/hello/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("/hello/: %d", resp.StatusCode)
+		}
+	}
+	for range 3 {
+		hello(plain)
+	}
+	waitFor(t, 5*time.Second, func() bool { return countEstablishedTo(gport) == 0 },
+		"Caddy to close its connections to gunicorn after the responses (default: no upstream keep-alive)")
+
+	for range 3 {
+		hello(pooled)
+	}
+	// Gunicorn keeps them 30 s; Caddy, with upstream_keepalive, reuses one
+	if n := countEstablishedTo(gport); n != 1 {
+		t.Errorf("with upstream_keepalive: %d connections to gunicorn after 3 sequential requests, want 1 reused", n)
+	}
 }
 
 func TestFilesUpstreamDown503(t *testing.T) {

@@ -45,7 +45,7 @@ func (s *djangoSite) config(admin string, workers int, gunicornExtra, extra, sit
 		}
 		%s`, s.project.Root, systemGunicorn, s.gport, workers, gunicornExtra, extra)
 	if site == "" {
-		site = fmt.Sprintf("reverse_proxy 127.0.0.1:%d", s.gport)
+		site = "django_files"
 	}
 	return globalBlock(admin, django) + fmt.Sprintf("\n:%d {\n\t%s\n}\n", s.hport, site)
 }
@@ -192,7 +192,7 @@ func TestGunicornAndWorkerUnderCaddy(t *testing.T) {
 
 	// a reload that changes only the site keeps Gunicorn and the worker
 	if err := s.reload(s.config(s.admin, 2, "", `process worker /usr/bin/python3 manage.py worker --interval 0.2`,
-		fmt.Sprintf("header X-Reloaded yes\n\treverse_proxy 127.0.0.1:%d", s.gport))); err != nil {
+		"header X-Reloaded yes\n\tdjango_files")); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.Get(s.url("/hello/"))
@@ -282,7 +282,7 @@ func TestZeroDowntime(t *testing.T) {
 		before := pid()
 		l := startLoadDuringReloads(hello)
 		if err := s.reload(s.config(s.admin, 2, "", release,
-			fmt.Sprintf("header X-A b\n\treverse_proxy 127.0.0.1:%d", s.gport))); err != nil {
+			"header X-A b\n\tdjango_files")); err != nil {
 			t.Fatal(err)
 		}
 		l.stop(t, "unrelated reload")
@@ -468,22 +468,7 @@ func TestSIGTERMLetsSlowRequestsFinish(t *testing.T) {
 // workers handle one request each, so a worker's open client socket means
 // a request in flight. Approximated by Caddy's established upstream
 // connections to Gunicorn's port.
-func countSlowInFlight(s *djangoSite) int {
-	data, err := os.ReadFile("/proc/net/tcp")
-	if err != nil {
-		return 0
-	}
-	port := fmt.Sprintf(":%04X", s.gport)
-	n := 0
-	for _, line := range strings.Split(string(data), "\n")[1:] {
-		f := strings.Fields(line)
-		// remote address is the gunicorn port and the state is ESTABLISHED (01)
-		if len(f) > 3 && strings.HasSuffix(f[2], port) && f[3] == "01" {
-			n++
-		}
-	}
-	return n
-}
+func countSlowInFlight(s *djangoSite) int { return countEstablishedTo(s.gport) }
 
 // TestReloadSoak alternates two configs 200 times through the admin API
 // under constant load: no failed request, and no leaked process, file
@@ -518,8 +503,8 @@ func TestReloadSoak(t *testing.T) {
 		return
 	}
 	configs := [2]string{
-		s.config(s.admin, 2, "", worker(0), fmt.Sprintf("header X-Config a\n\treverse_proxy 127.0.0.1:%d", s.gport)),
-		s.config(s.admin, 2, "", worker(1), fmt.Sprintf("header X-Config b\n\treverse_proxy 127.0.0.1:%d", s.gport)),
+		s.config(s.admin, 2, "", worker(0), "header X-Config a\n\tdjango_files"),
+		s.config(s.admin, 2, "", worker(1), "header X-Config b\n\tdjango_files"),
 	}
 	// warm up: the first reloads allocate pools that then stay
 	for i := range 10 {

@@ -228,22 +228,86 @@ func (a *App) GunicornUpstream() string {
 // RootDir returns the project root (absolute).
 func (a *App) RootDir() string { return a.Root }
 
-// WaitGunicorn blocks until Gunicorn is RUNNING (it serves requests) or ctx
-// is done. It returns nil at once when there is no gunicorn entry, and an
-// error when ctx ends first or Gunicorn is FATAL/stopped for good.
+// WaitGunicorn blocks until a Gunicorn serves this config's bind (RUNNING)
+// or ctx is done. It returns nil at once when there is no gunicorn entry,
+// and an error when ctx ends first or no Gunicorn on the bind can become
+// RUNNING any more (FATAL, stopped).
+//
+// Caddy holds the listening socket and every Gunicorn on it accepts from
+// it, so another config's Gunicorn on the same bind serves this config's
+// requests too: during a reload the old one serves the new config's
+// requests until the new one is ready, and the new one serves what the old
+// config's HTTP server still handles (or even accepts, on its old listener)
+// while Caddy stops the old config.
 func (a *App) WaitGunicorn(ctx context.Context) error {
 	if a == nil || a.Gunicorn == nil {
 		return nil
 	}
-	// the registry entry outlives this config only as long as a config uses
-	// it; a request served by an old config's handler during a reload waits
-	// on the Gunicorn that config started with, which keeps serving until
-	// the new one is ready
-	e := a.entry(gunicornName)
-	if e == nil {
+	own, s := a.entry(gunicornName), a.gunicornSpec()
+	if own == nil || s == nil {
 		return errors.New("gunicorn is not running")
 	}
-	return e.proc().waitRunning(ctx)
+	var tick *time.Ticker
+	for {
+		p := own.proc()
+		state, changed, err := p.readiness()
+		if state == StateRunning {
+			return nil
+		}
+		others := false
+		for _, q := range gunicornsOn(s.Bind) {
+			if q == p {
+				continue
+			}
+			st, _, qerr := q.readiness()
+			if st == StateRunning {
+				return nil
+			}
+			if qerr == nil && st != StateStopping {
+				others = true // may serve soon
+			}
+		}
+		if err != nil && !others {
+			return err
+		}
+		var poll <-chan time.Time
+		if others { // their changes have no channel of ours: poll
+			if tick == nil {
+				tick = time.NewTicker(25 * time.Millisecond)
+				defer tick.Stop()
+			}
+			poll = tick.C
+		}
+		select {
+		case <-changed:
+		case <-poll:
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("gunicorn is not running yet (%s)", state)
+			}
+			return fmt.Errorf("%w: %w", err, ctx.Err())
+		}
+	}
+}
+
+// gunicornsOn returns the Gunicorn processes of all started configs that
+// bind bind.
+func gunicornsOn(bind string) []*process {
+	registry.Lock()
+	apps := slices.Clone(registry.apps)
+	registry.Unlock()
+	var out []*process
+	for _, a := range apps {
+		if s := a.gunicornSpec(); s == nil || s.Bind != bind {
+			continue
+		}
+		if e := a.entry(gunicornName); e != nil {
+			if p := e.proc(); !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -193,16 +193,9 @@ func (p *process) stopping() bool {
 // the process can no longer become RUNNING (FATAL, EXITED, STOPPED).
 func (p *process) waitRunning(ctx context.Context) error {
 	for {
-		state, changed := p.snapshot()
-		switch state {
-		case StateRunning:
-			return nil
-		case StateFatal, StateExited:
-			return fmt.Errorf("%s is %s: %s", p.spec.Name, state, p.status().LastError)
-		case StateStopped:
-			if p.started.Load() && p.stopping() {
-				return fmt.Errorf("%s is stopped", p.spec.Name)
-			}
+		state, changed, err := p.readiness()
+		if state == StateRunning || err != nil {
+			return err
 		}
 		select {
 		case <-changed:
@@ -210,6 +203,21 @@ func (p *process) waitRunning(ctx context.Context) error {
 			return fmt.Errorf("%s is not running yet (%s): %w", p.spec.Name, state, ctx.Err())
 		}
 	}
+}
+
+// readiness returns the state, a channel closed at its next change, and an
+// error when the process can no longer become RUNNING.
+func (p *process) readiness() (string, <-chan struct{}, error) {
+	state, changed := p.snapshot()
+	switch state {
+	case StateFatal, StateExited:
+		return state, changed, fmt.Errorf("%s is %s: %s", p.spec.Name, state, p.status().LastError)
+	case StateStopped:
+		if p.started.Load() && p.stopping() {
+			return state, changed, fmt.Errorf("%s is stopped", p.spec.Name)
+		}
+	}
+	return state, changed, nil
 }
 
 func (p *process) status() ProcessStatus {

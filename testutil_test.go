@@ -204,3 +204,22 @@ func copyTree(src, dst string) error {
 		}
 	})
 }
+
+// countEstablishedTo counts established TCP connections (IPv4) to a local
+// port, from the client side (Caddy's upstream connections).
+func countEstablishedTo(port int) int {
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return 0
+	}
+	suffix := fmt.Sprintf(":%04X", port)
+	n := 0
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		// remote address has the port and the state is ESTABLISHED (01)
+		if len(f) > 3 && strings.HasSuffix(f[2], suffix) && f[3] == "01" {
+			n++
+		}
+	}
+	return n
+}
