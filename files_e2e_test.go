@@ -3,6 +3,7 @@ package caddydjango
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,12 +12,14 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -958,6 +961,65 @@ func TestFilesNoIdleUpstreamConnections(t *testing.T) {
 	// Gunicorn keeps them 30 s; Caddy, with upstream_keepalive, reuses one
 	if n := countEstablishedTo(gport); n != 1 {
 		t.Errorf("with upstream_keepalive: %d connections to gunicorn after 3 sequential requests, want 1 reused", n)
+	}
+}
+
+// TestFilesLargeFilesWhole: files larger than Caddy's 64 KiB write chunk
+// arrive whole and byte-exact (sendfile path), in ranges and over a reused
+// connection (the Content-Length was exact), for media and static.
+func TestFilesLargeFilesWhole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	filesGlobalPorts(t)
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
+	media, static := t.TempDir(), t.TempDir()
+	content := randomBytes(t, 3<<20+123)
+	mustWrite(t, filepath.Join(media, "video.bin"), string(content))
+	mustWrite(t, filepath.Join(static, "big.js"), string(content))
+	port := freePort(t)
+	loadFilesConfig(t, tester, fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tstatic /static/ %s\n\t\tmedia /media/ %s\n\t}\n}\n",
+		port, static, media))
+
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxConnsPerHost: 1}}
+	var conns atomic.Int32
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if !info.Reused {
+			conns.Add(1)
+		}
+	}}
+	get := func(path, rng string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, site(port)+path, nil)
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return resp.StatusCode, body
+	}
+	for _, path := range []string{"/media/video.bin", "/static/big.js"} {
+		for i := range 2 {
+			if code, body := get(path, ""); code != 200 || !bytes.Equal(body, content) {
+				t.Errorf("%s #%d: %d, %d bytes, equal %v", path, i, code, len(body), bytes.Equal(body, content))
+			}
+		}
+		if code, body := get(path, "bytes=100000-2200000"); code != 206 || !bytes.Equal(body, content[100000:2200001]) {
+			t.Errorf("%s range: %d, %d bytes", path, code, len(body))
+		}
+		if code, body := get(path, "bytes=-5000"); code != 206 || !bytes.Equal(body, content[len(content)-5000:]) {
+			t.Errorf("%s suffix range: %d, %d bytes", path, code, len(body))
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 8 sequential requests; want 1 kept alive (a wrong Content-Length closes it)", n)
 	}
 }
 
