@@ -32,6 +32,7 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //			max_age <duration>
 //			immutable_max_age <duration>
 //			compress [gzip] [zstd]
+//			follow_symlinks
 //		}
 //		media <url_prefix> [<dir>] | off {
 //			max_age <duration>
@@ -93,8 +94,13 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 						return d.Err(err.Error())
 					}
 					s.Compress = encs
+				case "follow_symlinks":
+					if d.NextArg() {
+						return d.Errf("follow_symlinks takes no arguments, got %q", d.Val())
+					}
+					s.FollowSymlinks = true
 				default:
-					return d.Errf("unknown static option %q (expected max_age, immutable_max_age or compress)", d.Val())
+					return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress or follow_symlinks)", d.Val())
 				}
 			}
 		case "media":

@@ -167,6 +167,11 @@ type StaticFiles struct {
 	// original. Nothing is written during `caddy validate` or `adapt`.
 	// Existing `.br`, `.zst` and `.gz` files are always served. Default: none.
 	Compress []string `json:"compress,omitempty"`
+
+	// Serve files through symlinks that leave the static root, as
+	// `collectstatic --link` creates. By default, like media, a path may
+	// not leave the root, through `..` or any symlink (404). Default: false.
+	FollowSymlinks bool `json:"follow_symlinks,omitempty"`
 }
 
 // MediaFiles configures serving of user uploads.
@@ -320,9 +325,13 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		site.cacheImmutable = "public, max-age=" + strconv.FormatInt(int64(immAge/time.Second), 10) + ", immutable"
 		site.manifest = &manifestCache{path: filepath.Join(site.dir, "staticfiles.json")}
 		no := false
+		fsKey, fsRoot := "default", site.dir
+		if !s.FollowSymlinks {
+			fsKey, fsRoot = h.registerRootFS(&rootFS{dir: site.dir}), "."
+		}
 		site.srv = &fileserver.FileServer{
-			FileSystem:    "default",
-			Root:          site.dir,
+			FileSystem:    fsKey,
+			Root:          fsRoot,
 			IndexNames:    []string{},
 			CanonicalURIs: &no,
 			PrecompressedRaw: caddy.ModuleMap{
@@ -470,20 +479,27 @@ var protectedDroppedHeaders = []string{
 }
 
 // rootedFileServer provisions a file_server whose filesystem is confined to
-// fsys's directory (os.Root: symlinks may not leave it).
+// fsys's directory (os.Root: symlinks may not leave it), for media and
+// protected files.
 func (h *DjangoFiles) rootedFileServer(ctx caddy.Context, fsys *rootFS) (*fileserver.FileServer, error) {
-	key := "django_files_" + strconv.FormatUint(fsKeySeq.Add(1), 10)
-	h.fsmap.Register(key, fsys)
-	h.fsKeys = append(h.fsKeys, key)
-	h.roots = append(h.roots, fsys)
 	no := false
 	srv := &fileserver.FileServer{
-		FileSystem:    key,
+		FileSystem:    h.registerRootFS(fsys),
 		Root:          ".",
 		IndexNames:    []string{},
 		CanonicalURIs: &no,
 	}
 	return srv, srv.Provision(ctx)
+}
+
+// registerRootFS makes fsys a named Caddy filesystem for a file_server and
+// returns its name.
+func (h *DjangoFiles) registerRootFS(fsys *rootFS) string {
+	key := "django_files_" + strconv.FormatUint(fsKeySeq.Add(1), 10)
+	h.fsmap.Register(key, fsys)
+	h.fsKeys = append(h.fsKeys, key)
+	h.roots = append(h.roots, fsys)
+	return key
 }
 
 // Cleanup releases the sub-handlers and open directories.

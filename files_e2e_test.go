@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,10 +227,15 @@ func wantHeader(t *testing.T, h http.Header, field, want string) {
 
 func hashedName(t *testing.T, d *djangoProject, name string) string {
 	t.Helper()
+	return hashedNameIn(t, d.StaticRoot, name)
+}
+
+func hashedNameIn(t *testing.T, staticRoot, name string) string {
+	t.Helper()
 	var m struct {
 		Paths map[string]string `json:"paths"`
 	}
-	if err := json.Unmarshal(mustRead(t, filepath.Join(d.StaticRoot, "staticfiles.json")), &m); err != nil {
+	if err := json.Unmarshal(mustRead(t, filepath.Join(staticRoot, "staticfiles.json")), &m); err != nil {
 		t.Fatal(err)
 	}
 	h, ok := m.Paths[name]
@@ -1020,6 +1026,52 @@ func TestFilesLargeFilesWhole(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("%d connections for 8 sequential requests; want 1 kept alive (a wrong Content-Length closes it)", n)
+	}
+}
+
+// TestFilesStaticSymlinks: by default a static path may not leave the
+// static root through a symlink; `collectstatic --link` trees (every
+// unhashed file a symlink into the app's sources) need follow_symlinks.
+func TestFilesStaticSymlinks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	filesGlobalPorts(t)
+	d := newDjangoProject(t)
+	linked := filepath.Join(t.TempDir(), "static_root")
+	cmd := exec.Command("/usr/bin/python3", "manage.py", "collectstatic", "--noinput", "--link")
+	cmd.Dir, cmd.Env = d.Root, append(slices.Clone(d.Env), "DJANGO_STATIC_ROOT="+linked)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("collectstatic --link: %v\n%s", err, out)
+	}
+	if fi, err := os.Lstat(filepath.Join(linked, "css", "app.css")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("collectstatic --link made no symlink: %v %v", fi, err)
+	}
+	hashed := filepath.Base(hashedNameIn(t, linked, "css/app.css"))
+	mustSymlink(t, hashed, filepath.Join(linked, "css", "inner.css")) // stays inside
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
+	confined, following := freePort(t), freePort(t)
+	loadFilesConfig(t, tester, fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tstatic /static/ %s\n\t}\n}\n"+
+		"http://:%d {\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tstatic /static/ %s {\n\t\t\tfollow_symlinks\n\t\t}\n\t}\n}\n",
+		confined, linked, following, linked))
+	get := func(port int, path string) int {
+		t.Helper()
+		resp, err := http.Get(site(port) + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for path, want := range map[string][2]int{
+		"/static/css/app.css":   {404, 200}, // a symlink out of the root
+		"/static/css/inner.css": {200, 200}, // to the hashed copy, a real file inside
+		"/static/css/" + hashed: {200, 200},
+		"/static/js/app.js":     {404, 200},
+	} {
+		if got := [2]int{get(confined, path), get(following, path)}; got != want {
+			t.Errorf("%s: default %d, follow_symlinks %d; want %d, %d", path, got[0], got[1], want[0], want[1])
+		}
 	}
 }
 

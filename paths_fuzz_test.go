@@ -19,8 +19,8 @@ import (
 // percent-encoded dots and slashes, backslashes, NUL, overlong UTF-8, drive
 // letters, double slashes), a file that is served is one of the public
 // files inside the static or media root: never a file outside them, never a
-// dotfile, never a file behind a symlink that leaves the media root, never a
-// protected file.
+// dotfile, never a file behind a symlink that leaves its root (file and
+// directory symlinks, in static and media), never a protected file.
 //
 // The seed corpus (below and testdata/fuzz/FuzzFilePaths) runs in the normal
 // suite; fuzz beyond it with
@@ -37,6 +37,7 @@ func FuzzFilePaths(f *testing.F) {
 		"/media/C:/Windows/win.ini", "/media/c:%5cwindows", "//media//uploads//photo.jpg", "/media//etc/passwd",
 		"/media/", "/static/", "/media/uploads/", "/protected/report.pdf", "/media/../private/report.pdf",
 		"/static/%2e%2e/private/report.pdf", "/media/inner-link", "/MEDIA/uploads/photo.jpg",
+		"/static/file-link", "/static/dir-link/secret.txt", "/static/rel-link", "/static/private-link/report.pdf",
 	} {
 		f.Add(seed)
 	}
@@ -92,12 +93,7 @@ func newFuzzSite(tb testing.TB) (string, map[string]bool) {
 	write(dir("media", "uploads", ".hidden"), "HIDDEN upload")
 	write(dir("static", ".git", "config"), "HIDDEN git")
 	write(dir("private", "report.pdf"), "PROTECTED report")
-	// Symlinks are planted in the media root only: media is written by
-	// users, STATIC_ROOT by the deploy (collectstatic). Static is served by
-	// Caddy's plain file_server, which follows symlinks like nginx and
-	// WhiteNoise (so `collectstatic --link` works); confining it with
-	// os.Root cost ~8% CPU per request (measured with bench/files_bench.sh).
-	for _, root := range []string{"media"} {
+	for _, root := range []string{"media", "static"} {
 		link(dir("outside", "secret.txt"), dir(root, "file-link"))
 		link(dir("outside"), dir(root, "dir-link"))
 		link("../outside/secret.txt", dir(root, "rel-link"))
@@ -145,7 +141,9 @@ func TestFuzzHandlerServesPublicFiles(t *testing.T) {
 			t.Errorf("%s: %d %q, want %q", path, code, body, want)
 		}
 	}
-	if code, _ := fuzzGet(t, addr, "/media/dir-link/secret.txt"); code != 404 {
-		t.Errorf("escaping symlink: %d, want 404", code)
+	for _, path := range []string{"/media/dir-link/secret.txt", "/static/file-link"} {
+		if code, _ := fuzzGet(t, addr, path); code != 404 {
+			t.Errorf("%s: escaping symlink: %d, want 404", path, code)
+		}
 	}
 }
