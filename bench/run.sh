@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# caddy-django benchmark: one command, everything in one run, ratios measured
+# side by side on this machine.
+#
+#   bench/run.sh                 # full run (< 10 minutes on 2 cores)
+#   BENCH_ROUNDS=7 bench/run.sh  # alternating rounds (default 5; media and startup use at most 3)
+#   BENCH_DURATION=5s ...        # wrk duration per measurement (default 3s)
+#   CADDY=/path/to/caddy ...     # use this binary instead of building ./cmd/caddy
+#   BENCH_KEEP=1 ...             # keep the work directory (logs, configs, profiles)
+#   BENCH_PPROF=1 ...            # always take CPU profiles of the django_files rows
+#   BENCH_DF_BUFFER_OFF='...'    # a django_files option that turns request buffering
+#                                # off, if it ever gets one (probed: bench/dfopts.go)
+#
+# It installs what is missing (apt-get: wrk nginx-light supervisor
+# python3-whitenoise gunicorn python3-django), starts every server itself on
+# 127.0.0.1 with fresh ports, and stops every process it started on exit
+# (Ctrl-C included). Results go to stdout; docs/benchmarks.md explains them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+# --- dependencies -----------------------------------------------------------
+need_pkgs=()
+command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
+command -v supervisord >/dev/null 2>&1 || [ -x /usr/bin/supervisord ] || need_pkgs+=(supervisor)
+[ -x /usr/bin/gunicorn ] || need_pkgs+=(gunicorn)
+/usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need_pkgs+=(python3-django)
+/usr/bin/python3 -c 'import whitenoise' >/dev/null 2>&1 || need_pkgs+=(python3-whitenoise)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	log "installing ${need_pkgs[*]} (apt-get)"
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	if ! $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"; then
+		# nginx-light is a transitional package on newer Debian: fall back to nginx
+		pkgs=("${need_pkgs[@]/nginx-light/nginx}")
+		$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+	fi
+fi
+command -v go >/dev/null 2>&1 || { log "go is required (to build Caddy and the bench driver)"; exit 1; }
+
+# --- work directory and cleanup -----------------------------------------------
+W=$(mktemp -d /tmp/caddy-django-bench.XXXXXX)
+chmod 755 "$W"
+BENCH_PID=
+# Every process the driver starts carries CADDY_DJANGO_BENCH=$W in its
+# environment (nginx keeps it with an `env` directive), so a final sweep can
+# find exactly our processes, even orphans, and kill them by pid.
+sweep() {
+	local p
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" = "$$" ] && continue
+		if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "CADDY_DJANGO_BENCH=$W"; then
+			kill -KILL "$p" 2>/dev/null || true
+		fi
+	done
+}
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
+		kill -TERM "$BENCH_PID" 2>/dev/null || true # the driver stops its servers gracefully
+		for _ in $(seq 1 100); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.2; done
+	fi
+	sweep
+	if [ "${BENCH_KEEP:-}" = 1 ]; then
+		log "work directory kept: $W"
+	else
+		rm -rf "$W"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- build --------------------------------------------------------------------
+start=$(date +%s)
+if [ -n "${CADDY:-}" ]; then
+	cp "$CADDY" "$W/caddy"
+else
+	log "building ./cmd/caddy"
+	go build -o "$W/caddy" ./cmd/caddy
+fi
+log "building the bench driver"
+go build -o "$W/djbench" ./bench
+
+# --- run ----------------------------------------------------------------------
+"$W/djbench" -root "$ROOT" -work "$W" -caddy "$W/caddy" \
+	-rounds "${BENCH_ROUNDS:-5}" -duration "${BENCH_DURATION:-3s}" \
+	-pprof="${BENCH_PPROF:-0}" &
+BENCH_PID=$!
+set +e
+wait "$BENCH_PID"
+rc=$?
+set -e
+BENCH_PID=
+log "total wall time including build: $(( $(date +%s) - start )) s"
+exit "$rc"
