@@ -243,18 +243,23 @@ func (a *App) WaitGunicorn(ctx context.Context) error {
 	if a == nil || a.Gunicorn == nil {
 		return nil
 	}
-	own, s := a.entry(gunicornName), a.gunicornSpec()
-	if own == nil || s == nil {
-		return errors.New("gunicorn is not running")
+	s := a.gunicornSpec()
+	if s == nil {
+		return errors.New("gunicorn is not provisioned")
 	}
 	var tick *time.Ticker
 	for {
-		p := own.proc()
-		state, changed, err := p.readiness()
-		if state == StateRunning {
-			return nil
+		// this config's own Gunicorn; none yet when Caddy started the new
+		// config's HTTP server before its django app (app order is random)
+		var p *process
+		state, changed, err := "not started", (<-chan struct{})(nil), error(nil)
+		if own := a.entry(gunicornName); own != nil {
+			p = own.proc()
+			if state, changed, err = p.readiness(); state == StateRunning {
+				return nil
+			}
 		}
-		others := false
+		others := p == nil
 		for _, q := range gunicornsOn(s.Bind) {
 			if q == p {
 				continue

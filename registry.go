@@ -119,7 +119,9 @@ func (a *App) start() error {
 			registry.entries[s.key] = e
 			fresh = append(fresh, e)
 		}
+		a.mu.Lock() // handlers of this config may already ask (entry)
 		a.started = append(a.started, e)
+		a.mu.Unlock()
 	}
 	registry.Unlock()
 
