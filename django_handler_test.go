@@ -451,6 +451,7 @@ func TestHandlerCaddyfileAdapts(t *testing.T) {
 			max_age 5m
 			immutable_max_age 30d
 			compress gzip
+			follow_symlinks
 		}
 		media /uploads/ uploads {
 			max_age 1h
@@ -464,9 +465,10 @@ func TestHandlerCaddyfileAdapts(t *testing.T) {
 		buffer_dir /var/tmp
 		trusted_proxies 10.0.0.0/8 192.168.1.1
 		wait_timeout 1m
+		upstream_keepalive 1s
 	}
 }`,
-			`{"buffer_dir":"/var/tmp","handler":"django_files","max_body":10000000,"media":{"max_age":3600000000000,"root":"uploads","url":"/uploads/"},"protected":{"accel_prefix":"/internal","root":"private"},"request_buffer":65536,"static":{"compress":["gzip"],"immutable_max_age":2592000000000000,"max_age":300000000000,"url":"/assets/"},"trusted_proxies":["10.0.0.0/8","192.168.1.1"],"upstream":"unix//run/app.sock","wait_timeout":60000000000}`,
+			`{"buffer_dir":"/var/tmp","handler":"django_files","max_body":10000000,"media":{"max_age":3600000000000,"root":"uploads","url":"/uploads/"},"protected":{"accel_prefix":"/internal","root":"private"},"request_buffer":65536,"static":{"compress":["gzip"],"follow_symlinks":true,"immutable_max_age":2592000000000000,"max_age":300000000000,"url":"/assets/"},"trusted_proxies":["10.0.0.0/8","192.168.1.1"],"upstream":"unix//run/app.sock","upstream_keepalive":1000000000,"wait_timeout":60000000000}`,
 		},
 		{"compress defaults to gzip and zstd", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcompress\n\t\t}\n\t}\n}", `{"handler":"django_files","static":{"compress":["gzip","zstd"]}}`},
 		{"off", ":80 {\n\tdjango_files {\n\t\tstatic off\n\t\tmedia off\n\t}\n}", `{"handler":"django_files","media":{"disabled":true},"static":{"disabled":true}}`},
@@ -523,6 +525,8 @@ func TestHandlerCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"off with a block", ":80 {\n\tdjango_files {\n\t\tstatic off {\n\t\t\tmax_age 1m\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: static is off`},
 		{"twice", ":80 {\n\tdjango_files {\n\t\tupstream a:1\n\t\tupstream b:2\n\t}\n}", `Caddyfile:4 - Error during parsing: upstream is set twice`},
 		{"trusted_proxies empty", ":80 {\n\tdjango_files {\n\t\ttrusted_proxies\n\t}\n}", `Caddyfile:3 - Error during parsing: trusted_proxies needs IP ranges`},
+		{"follow_symlinks with a value", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tfollow_symlinks yes\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: follow_symlinks takes no arguments, got "yes"`},
+		{"bad keepalive", ":80 {\n\tdjango_files {\n\t\tupstream_keepalive forever\n\t}\n}", `Caddyfile:3 - Error during parsing: upstream_keepalive: "forever" is not a duration`},
 		{"bad accel prefix", ":80 {\n\tdjango_files {\n\t\tprotected /p {\n\t\t\taccel_prefix internal\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: accel_prefix: URL prefix "internal" must start with /`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
