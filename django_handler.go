@@ -605,7 +605,8 @@ type sendfileWriter struct {
 
 // ReadFrom implements io.ReaderFrom.
 func (w *sendfileWriter) ReadFrom(r io.Reader) (int64, error) {
-	if lr, ok := r.(*io.LimitedReader); ok {
+	// up to 512 bytes net/http copies itself, with the header (sniffLen)
+	if lr, ok := r.(*io.LimitedReader); ok && lr.N > 512 {
 		if f, ok := lr.R.(*os.File); ok {
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 				if off, err := f.Seek(0, io.SeekCurrent); err == nil && fi.Size()-off == lr.N {
@@ -1251,110 +1252,12 @@ func within(path, dir string) bool {
 	return err == nil && filepath.IsLocal(rel)
 }
 
-// rootFS is an fs.FS confined to a directory with os.Root: paths and
-// symlinks cannot leave it. Dotfiles are hidden. Every failure is reported
-// as "does not exist" (a 404). The directory may appear after Caddy starts
-// and may be replaced (checked at most once per second).
-type rootFS struct {
-	dir       string
-	mu        sync.Mutex
-	root      atomic.Pointer[os.Root]
-	nextCheck atomic.Int64
-	retired   []*os.Root
-}
-
-func (f *rootFS) current() *os.Root {
-	r := f.root.Load()
-	now := time.Now().UnixNano()
-	if r != nil && now < f.nextCheck.Load() {
-		return r
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if r = f.root.Load(); r != nil && now < f.nextCheck.Load() {
-		return r
-	}
-	f.nextCheck.Store(now + int64(time.Second))
-	fi, err := os.Stat(f.dir)
-	if r != nil {
-		if err == nil {
-			if rfi, err := r.Stat("."); err == nil && os.SameFile(fi, rfi) {
-				return r
-			}
-		}
-		f.retired = append(f.retired, r) // replaced or removed
-		f.root.Store(nil)
-	}
-	if err != nil {
-		return nil
-	}
-	nr, err := os.OpenRoot(f.dir)
-	if err != nil {
-		return nil
-	}
-	f.root.Store(nr)
-	return nr
-}
-
-func (f *rootFS) close() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if r := f.root.Swap(nil); r != nil {
-		r.Close()
-	}
-	for _, r := range f.retired {
-		r.Close()
-	}
-	f.retired = nil
-}
-
-func fsNotExist(op, name string) error {
-	return &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
-}
-
-func validFSName(name string) bool {
-	return name == "." || (fs.ValidPath(name) && safeRelName(name))
-}
-
-// Open implements fs.FS.
-func (f *rootFS) Open(name string) (fs.File, error) {
-	if !validFSName(name) {
-		return nil, fsNotExist("open", name)
-	}
-	r := f.current()
-	if r == nil {
-		return nil, fsNotExist("open", name)
-	}
-	file, err := r.Open(name)
-	if err != nil {
-		return nil, fsNotExist("open", name)
-	}
-	return file, nil
-}
-
-// Stat implements fs.StatFS.
-func (f *rootFS) Stat(name string) (fs.FileInfo, error) {
-	if !validFSName(name) {
-		return nil, fsNotExist("stat", name)
-	}
-	r := f.current()
-	if r == nil {
-		return nil, fsNotExist("stat", name)
-	}
-	fi, err := r.Stat(name)
-	if err != nil {
-		return nil, fsNotExist("stat", name)
-	}
-	return fi, nil
-}
-
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*DjangoFiles)(nil)
 	_ caddy.CleanerUpper          = (*DjangoFiles)(nil)
 	_ caddyhttp.MiddlewareHandler = (*DjangoFiles)(nil)
 	_ caddyhttp.MiddlewareHandler = (*protectedHandler)(nil)
-	_ fs.StatFS                   = (*rootFS)(nil)
 )
 
 // ---------------------------------------------------------------- compression

@@ -218,7 +218,11 @@ func TestHandlerProtectedTargets(t *testing.T) {
 	}
 }
 
-func TestHandlerRootFSConfines(t *testing.T) {
+func TestHandlerRootFSConfines(t *testing.T) { checkRootFSConfines(t) }
+
+// checkRootFSConfines: paths and symlinks cannot leave a rootFS, dotfiles
+// are hidden, and a replaced or late directory is picked up.
+func checkRootFSConfines(t *testing.T) {
 	base := t.TempDir()
 	root := filepath.Join(base, "media")
 	outside := filepath.Join(base, "outside")
