@@ -261,9 +261,14 @@ func TestGunicornIsStartingUntilItServes(t *testing.T) {
 	s.waitState(gunicornName, StateRunning, 30*time.Second)
 	// the readiness probe never reached Django: the only request in
 	// Gunicorn's access log is ours
-	access := s.entries(func(e logEntry) bool {
-		return e.str("logger") == "django.gunicorn" && strings.Contains(e.str("msg"), "HTTP/1.1\" ")
-	})
+	accessLines := func() []logEntry {
+		return s.entries(func(e logEntry) bool {
+			return e.str("logger") == "django.gunicorn" && strings.Contains(e.str("msg"), "HTTP/1.1\" ")
+		})
+	}
+	// Gunicorn writes the line after the answer: wait for it to reach the log
+	waitFor(t, 10*time.Second, func() bool { return len(accessLines()) > 0 }, "gunicorn's access log line")
+	access := accessLines()
 	if len(access) != 1 || !strings.Contains(access[0].str("msg"), "GET /hello/") {
 		t.Errorf("access log should hold exactly our request, got %v", access)
 	}

@@ -415,68 +415,67 @@ func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
 func probeHTTP(ctx context.Context, addr, path string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if path == "" {
-		return probeRaw(ctx, addr, timeout)
-	}
-	client := &http.Client{
-		Transport: &http.Transport{DisableKeepAlives: true},
-		Timeout:   timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
+	try := func() error { return probeRawOnce(ctx, addr) }
+	if path != "" {
+		client := &http.Client{
+			Transport: &http.Transport{DisableKeepAlives: true},
+			Timeout:   timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+		try = func() error { return probeGetOnce(ctx, client, addr, path) }
 	}
 	delay := 20 * time.Millisecond
-	var lastErr error
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
-		req.Host = "localhost"
-		req.Header.Set("User-Agent", "caddy-django readiness probe")
-		resp, err := client.Do(req)
+		err := try()
 		if err == nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-			resp.Body.Close()
 			return nil
 		}
-		lastErr = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("no HTTP answer within %s: %v", timeout, lastErr)
+			return fmt.Errorf("no HTTP answer within %s: %v", timeout, err)
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, 250*time.Millisecond)
 	}
 }
 
-func probeRaw(ctx context.Context, addr string, timeout time.Duration) error {
-	delay := 20 * time.Millisecond
-	var lastErr error
-	var d net.Dialer
-	for {
-		conn, err := d.DialContext(ctx, "tcp", addr)
-		if err == nil {
-			deadline, _ := ctx.Deadline()
-			_ = conn.SetDeadline(deadline)
-			_, err = conn.Write([]byte("caddy-django readiness probe\r\n\r\n"))
-			buf := make([]byte, 5)
-			if err == nil {
-				_, err = io.ReadFull(conn, buf)
-			}
-			conn.Close()
-			if err == nil && string(buf) == "HTTP/" {
-				return nil
-			}
-			if err == nil {
-				err = fmt.Errorf("not an HTTP answer: %q", buf)
-			}
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("no HTTP answer within %s: %v", timeout, lastErr)
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 250*time.Millisecond)
+// probeGetOnce sends GET path (Host: localhost) and reads the answer.
+func probeGetOnce(ctx context.Context, client *http.Client, addr, path string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	req.Host = "localhost"
+	req.Header.Set("User-Agent", "caddy-django readiness probe")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
 	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	return nil
+}
+
+// probeRawOnce sends an invalid request line and wants an HTTP answer.
+func probeRawOnce(ctx context.Context, addr string) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	if _, err := conn.Write([]byte("caddy-django readiness probe\r\n\r\n")); err != nil {
+		return err
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		return err
+	}
+	if string(buf) != "HTTP/" {
+		return fmt.Errorf("not an HTTP answer: %q", buf)
+	}
+	return nil
 }
 
 func (p *process) recordExit(inst *instance) {
