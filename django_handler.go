@@ -321,27 +321,10 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		if maxAge < 0 || immAge < 0 {
 			return fmt.Errorf("static: max ages must not be negative")
 		}
-		site.cacheShort = "public, max-age=" + strconv.FormatInt(int64(maxAge/time.Second), 10)
-		site.cacheImmutable = "public, max-age=" + strconv.FormatInt(int64(immAge/time.Second), 10) + ", immutable"
+		site.cacheShort = publicMaxAge(maxAge)
+		site.cacheImmutable = publicMaxAge(immAge) + ", immutable"
 		site.manifest = &manifestCache{path: filepath.Join(site.dir, "staticfiles.json")}
-		no := false
-		fsKey, fsRoot := "default", site.dir
-		if !s.FollowSymlinks {
-			fsKey, fsRoot = h.registerRootFS(&rootFS{dir: site.dir}), "."
-		}
-		site.srv = &fileserver.FileServer{
-			FileSystem:    fsKey,
-			Root:          fsRoot,
-			IndexNames:    []string{},
-			CanonicalURIs: &no,
-			PrecompressedRaw: caddy.ModuleMap{
-				"br":   json.RawMessage("{}"),
-				"zstd": json.RawMessage("{}"),
-				"gzip": json.RawMessage("{}"),
-			},
-			PrecompressedOrder: []string{"br", "zstd", "gzip"},
-		}
-		if err := site.srv.Provision(ctx); err != nil {
+		if site.srv, _, err = h.fileServer(ctx, site.dir, s.FollowSymlinks, true); err != nil {
 			return fmt.Errorf("static: provisioning file_server: %v", err)
 		}
 		if len(s.Compress) > 0 {
@@ -376,10 +359,8 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		if maxAge < 0 {
 			return fmt.Errorf("media: max_age must not be negative")
 		}
-		site.cache = "public, max-age=" + strconv.FormatInt(int64(maxAge/time.Second), 10)
-		site.fs = &rootFS{dir: site.dir}
-		site.srv, err = h.rootedFileServer(ctx, site.fs)
-		if err != nil {
+		site.cache = publicMaxAge(maxAge)
+		if site.srv, _, err = h.fileServer(ctx, site.dir, false, false); err != nil {
 			return fmt.Errorf("media: provisioning file_server: %v", err)
 		}
 		h.media = site
@@ -413,8 +394,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 				return fmt.Errorf("protected root %s overlaps the %s root %s: protected files must not have a public URL", p.dir, pub.name, pub.dir)
 			}
 		}
-		p.fs = &rootFS{dir: p.dir}
-		if p.srv, err = h.rootedFileServer(ctx, p.fs); err != nil {
+		if p.srv, p.fs, err = h.fileServer(ctx, p.dir, false, false); err != nil {
 			return fmt.Errorf("protected: provisioning file_server: %v", err)
 		}
 		h.protected = p
@@ -478,18 +458,28 @@ var protectedDroppedHeaders = []string{
 	"Etag", "Last-Modified", "Transfer-Encoding", "Trailer", "Server", "Date",
 }
 
-// rootedFileServer provisions a file_server whose filesystem is confined to
-// fsys's directory (os.Root: symlinks may not leave it), for media and
-// protected files.
-func (h *DjangoFiles) rootedFileServer(ctx caddy.Context, fsys *rootFS) (*fileserver.FileServer, error) {
+// fileServer provisions a Caddy file_server for dir. Unless follow is set,
+// its filesystem is confined to dir (the rootFS is returned for direct use:
+// symlinks may not leave it); precompressed serves .br, .zst and .gz
+// sidecars.
+func (h *DjangoFiles) fileServer(ctx caddy.Context, dir string, follow, precompressed bool) (*fileserver.FileServer, *rootFS, error) {
 	no := false
-	srv := &fileserver.FileServer{
-		FileSystem:    h.registerRootFS(fsys),
-		Root:          ".",
-		IndexNames:    []string{},
-		CanonicalURIs: &no,
+	srv := &fileserver.FileServer{FileSystem: "default", Root: dir, IndexNames: []string{}, CanonicalURIs: &no}
+	var fsys *rootFS
+	if !follow {
+		fsys = &rootFS{dir: dir}
+		srv.FileSystem, srv.Root = h.registerRootFS(fsys), "."
 	}
-	return srv, srv.Provision(ctx)
+	if precompressed {
+		srv.PrecompressedRaw = caddy.ModuleMap{"br": json.RawMessage("{}"), "zstd": json.RawMessage("{}"), "gzip": json.RawMessage("{}")}
+		srv.PrecompressedOrder = []string{"br", "zstd", "gzip"}
+	}
+	return srv, fsys, srv.Provision(ctx)
+}
+
+// publicMaxAge is the Cache-Control value for a lifetime.
+func publicMaxAge(d time.Duration) string {
+	return "public, max-age=" + strconv.FormatInt(int64(d/time.Second), 10)
 }
 
 // registerRootFS makes fsys a named Caddy filesystem for a file_server and
@@ -813,7 +803,6 @@ func hasHashInName(p string) bool {
 type mediaSite struct {
 	prefix string
 	dir    string
-	fs     *rootFS
 	srv    *fileserver.FileServer
 	cache  string
 }
