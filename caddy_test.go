@@ -283,27 +283,17 @@ func alive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
+	_, f, ok := procStat(pid)
+	if !ok {
 		return syscall.Kill(pid, 0) == nil
 	}
-	// state is the field after the parenthesised command name
-	s := string(data)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-		return s[i+2] != 'Z'
-	}
-	return true
+	return len(f) == 0 || f[0] != "Z"
 }
 
 // groupMembers lists live processes in process group pgid.
 func groupMembers(pgid int) []int {
 	var out []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
+	for _, pid := range procPIDs() {
 		if g, err := syscall.Getpgid(pid); err == nil && g == pgid && alive(pid) {
 			out = append(out, pid)
 		}
@@ -745,7 +735,7 @@ func TestPID1ReapsOrphans(t *testing.T) {
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cf := globalBlock(admin, `
 		release /bin/sh -c "echo release ran"
-		process orphans /bin/sh -c "for i in 1 2 3 4 5; do (sleep 0.5 &); done; exec sleep 1000"
+		process orphans /bin/sh -c "for i in 1 2 3 4 5; do (sleep 3 &); done; exec sleep 1000"
 		process three /bin/sh -c "sleep 0.2; exit 3" {
 			autorestart never
 			startsecs 0
@@ -783,19 +773,9 @@ func TestPID1ReapsOrphans(t *testing.T) {
 		return caddyPID > 0
 	}, "caddy's pid")
 	children := func() (live, zombies int) {
-		ents, _ := os.ReadDir("/proc")
-		for _, e := range ents {
-			data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-			if err != nil {
-				continue
-			}
-			s := string(data)
-			i := strings.LastIndexByte(s, ')')
-			if i < 0 {
-				continue
-			}
-			fields := strings.Fields(s[i+2:])
-			if len(fields) < 2 || fields[1] != strconv.Itoa(caddyPID) || !strings.Contains(s, "(sleep)") {
+		for _, pid := range procPIDs() {
+			comm, fields, ok := procStat(pid)
+			if !ok || len(fields) < 2 || fields[1] != strconv.Itoa(caddyPID) || comm != "sleep" {
 				continue
 			}
 			if fields[0] == "Z" {

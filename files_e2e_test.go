@@ -21,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -109,38 +108,10 @@ func loadFilesConfig(t *testing.T, tester *caddytest.Tester, sites string) {
 }
 
 // startLoggedGunicorn is startGunicorn with an access log.
-func startLoggedGunicorn(t *testing.T, d *djangoProject, workers int, extraArgs ...string) (addr, accessLog string) {
+func startLoggedGunicorn(t *testing.T, d *djangoProject, workers int) (addr, accessLog string) {
 	t.Helper()
-	addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	accessLog = filepath.Join(t.TempDir(), "access.log")
-	args := append([]string{"--bind", addr, "--workers", fmt.Sprint(workers), "--access-logfile", accessLog}, extraArgs...)
-	cmd := exec.Command(systemGunicorn, append(args, "demo.wsgi:application")...)
-	cmd.Dir, cmd.Env = d.Root, d.Env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	// its own process group, so that the workers go with the master (a
-	// killed master leaves its workers running for up to Gunicorn's
-	// timeout, holding the output pipe open)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("gunicorn output:\n%s", out.String())
-		}
-	})
-	waitFor(t, 30*time.Second, func() bool {
-		resp, err := http.Get("http://" + addr + "/hello/")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return true
-	}, "gunicorn answering on "+addr)
-	return addr, accessLog
+	return d.startGunicorn(t, workers, "--access-logfile", accessLog), accessLog
 }
 
 // djangoSaw needs a single Gunicorn worker: each worker writes its access
@@ -933,7 +904,7 @@ func TestFilesNoIdleUpstreamConnections(t *testing.T) {
 	}
 	filesGlobalPorts(t)
 	d := newDjangoProject(t)
-	upstream, _ := startLoggedGunicorn(t, d, 1, "--threads", "2", "--keep-alive", "30")
+	upstream := d.startGunicorn(t, 1, "--threads", "2", "--keep-alive", "30")
 	_, gp, _ := net.SplitHostPort(upstream)
 	gport, _ := strconv.Atoi(gp)
 	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})

@@ -547,23 +547,9 @@ func TestReloadSoak(t *testing.T) {
 // descendants lists the live processes below pid.
 func descendants(pid int) []int {
 	children := map[int][]int{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil || !alive(p) {
-			continue
-		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+2:])
-		if len(f) > 1 {
+	for _, p := range procPIDs() {
+		_, f, ok := procStat(p)
+		if ok && len(f) > 1 && f[0] != "Z" {
 			pp, _ := strconv.Atoi(f[1])
 			children[pp] = append(children[pp], p)
 		}

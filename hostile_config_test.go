@@ -83,9 +83,10 @@ func TestCrashLoopStaysCheap(t *testing.T) {
 		}`)
 	})
 	cpu := func() float64 {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		_, f, ok := procStat(c.cmd.Process.Pid)
+		if !ok || len(f) < 13 {
+			t.Fatal("cannot read caddy's CPU time")
+		}
 		ut, _ := strconv.Atoi(f[11])
 		st, _ := strconv.Atoi(f[12])
 		return float64(ut+st) / 100 // clock ticks

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -113,22 +114,29 @@ func projectAt(dir string) *djangoProject {
 }
 
 // startGunicorn runs a real Gunicorn (not supervised by Caddy) on a free
-// loopback port and returns its address once it answers.
-func (d *djangoProject) startGunicorn(t testing.TB, workers int) string {
+// loopback port with extra arguments and returns its address once it
+// answers. Its output is logged when the test fails.
+func (d *djangoProject) startGunicorn(t testing.TB, workers int, extraArgs ...string) string {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cmd := exec.Command(systemGunicorn, "--bind", addr, "--workers", fmt.Sprint(workers), "demo.wsgi:application")
+	args := append([]string{"--bind", addr, "--workers", fmt.Sprint(workers)}, extraArgs...)
+	cmd := exec.Command(systemGunicorn, append(args, "demo.wsgi:application")...)
 	cmd.Dir, cmd.Env = d.Root, d.Env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	// its own process group, so that the workers go with the master (a
+	// killed master leaves its workers running for up to Gunicorn's
+	// timeout, holding the output pipe open)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		// the whole group: orphaned workers would hold the output pipe
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("gunicorn output:\n%s", out.String())
+		}
 	})
 	waitFor(t, 30*time.Second, func() bool {
 		resp, err := http.Get("http://" + addr + "/hello/")
@@ -222,4 +230,32 @@ func countEstablishedTo(port int) int {
 		}
 	}
 	return n
+}
+
+// procStat reads /proc/PID/stat: the command name (without parentheses)
+// and the fields after it: [0] state, [1] parent pid, [11] utime,
+// [12] stime (clock ticks).
+func procStat(pid int) (comm string, fields []string, ok bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", nil, false
+	}
+	s := string(data)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open || end+2 > len(s) {
+		return "", nil, false
+	}
+	return s[open+1 : end], strings.Fields(s[end+2:]), true
+}
+
+// procPIDs lists the pids in /proc.
+func procPIDs() []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
