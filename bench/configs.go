@@ -122,31 +122,12 @@ func (b *bench) supervisorFiles(dir string, admin, site, gport int) (string, err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	caddyfile := globalOptions(admin, "") + fmt.Sprintf(`:%d {
-	bind 127.0.0.1
-	handle_path /static/* {
-		root * %s
-		file_server {
-			precompressed gzip br
-		}
-		header Cache-Control "public, max-age=31536000, immutable"
-	}
-	handle_path /media/* {
-		root * %s
-		file_server
-		header Cache-Control "public, max-age=86400"
-	}
-	handle {
-		reverse_proxy 127.0.0.1:%d {
-			header_up Host {host}
-			header_up X-Forwarded-Proto {scheme}
-			header_up X-Forwarded-For {remote_host}
-			header_up X-Real-IP {remote_host}
-			header_up X-Forwarded-Host {host}
-		}
-	}
-}
-`, site, b.proj.Static, b.proj.Media, gport)
+	// the article's five header_up lines
+	caddyfile := globalOptions(admin, "") + b.articleSite(site, gport, `header_up Host {host}
+header_up X-Forwarded-Proto {scheme}
+header_up X-Forwarded-For {remote_host}
+header_up X-Real-IP {remote_host}
+header_up X-Forwarded-Host {host}`)
 	cf := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(cf, []byte(caddyfile), 0o644); err != nil {
 		return "", err
