@@ -596,7 +596,7 @@ http://:%d {
 		}
 
 		// Django's refusal passes through
-		st, h, body = e.get(s+"/"+view+"/report.pdf?token=wrong", nil)
+		st, _, body = e.get(s+"/"+view+"/report.pdf?token=wrong", nil)
 		if st != 403 || body != "forbidden" {
 			t.Errorf("%s denied: %d %q", view, st, body)
 		}

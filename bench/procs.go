@@ -208,15 +208,6 @@ func memKB(pid int) (rss, pss int) {
 	return
 }
 
-func memOf(pids ...int) (rss, pss int) {
-	for _, p := range pids {
-		r, s := memKB(p)
-		rss += r
-		pss += s
-	}
-	return
-}
-
 // cpuTicks is the CPU time (user+system, including reaped children) of pid.
 func cpuTicks(pid int) int64 {
 	f := statFields(pid)
