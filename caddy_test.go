@@ -195,6 +195,20 @@ func (c *caddyProc) waitLog(timeout time.Duration, what string, match func(logEn
 	return found
 }
 
+// waitEntries waits until at least n log entries match and returns them.
+// Caddy's log reaches the test through a pipe read by another goroutine, so
+// an entry Caddy wrote before answering an admin request may not have been
+// read yet when that answer arrives.
+func (c *caddyProc) waitEntries(n int, timeout time.Duration, what string, match func(logEntry) bool) []logEntry {
+	c.t.Helper()
+	var es []logEntry
+	waitFor(c.t, timeout, func() bool {
+		es = c.entries(match)
+		return len(es) >= n
+	}, what)
+	return es
+}
+
 func (c *caddyProc) statuses() map[string]ProcessStatus {
 	c.t.Helper()
 	resp, err := http.Get("http://" + c.admin + "/django/processes")
@@ -385,7 +399,7 @@ func TestProcessStartRetriesThenFatalWithBackoff(t *testing.T) {
 		}`)
 	})
 	st := c.waitState("crashy", StateFatal, 20*time.Second)
-	starts := c.entries(msgIs("process started", isProcess("crashy")))
+	starts := c.waitEntries(4, 5*time.Second, "crashy's 4 starts in the log", msgIs("process started", isProcess("crashy")))
 	if len(starts) != 4 {
 		t.Fatalf("crashy started %d times, want 1 + startretries(3)", len(starts))
 	}
@@ -402,8 +416,9 @@ func TestProcessStartRetriesThenFatalWithBackoff(t *testing.T) {
 			t.Errorf("gap %d = %.3fs, want at least %.1fs (gaps %v)", i, gaps[i], want, gaps)
 		}
 	}
-	if len(c.entries(msgIs("crashing", func(e logEntry) bool { return e.str("logger") == "django.crashy" }))) != 4 {
-		t.Errorf("each start's output line should be logged")
+	isCrashing := msgIs("crashing", func(e logEntry) bool { return e.str("logger") == "django.crashy" })
+	if n := len(c.waitEntries(4, 5*time.Second, "each start's output line in the log", isCrashing)); n != 4 {
+		t.Errorf("%d output lines logged, want one per start (4)", n)
 	}
 
 	// a program that cannot be executed: BACKOFF, then FATAL with the OS error
@@ -482,6 +497,7 @@ func TestPriorityOrdersStartAndStop(t *testing.T) {
 	for _, n := range []string{"a", "b", "c"} {
 		c.waitState(n, StateRunning, 10*time.Second)
 	}
+	c.waitEntries(3, 5*time.Second, "3 starts in the log", msgIs("process started"))
 	order := func(msg string) []string {
 		var out []string
 		for _, e := range c.entries(msgIs(msg)) {
