@@ -622,7 +622,10 @@ func TestReloadKeepsUnchangedReplacesChangedStopsRemoved(t *testing.T) {
 	if err := c.reload(cfg(admin, "1002", "two", true)); err != nil {
 		t.Fatal(err)
 	}
-	if _, body := httpGet(fmt.Sprintf("http://127.0.0.1:%d/", port)); body != "two" {
+	resp := getAfterReload(t, fmt.Sprintf("http://127.0.0.1:%d/", port))
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "two" {
 		t.Fatalf("reload did not apply: %q", body)
 	}
 	for n, pid := range before {

@@ -195,10 +195,7 @@ func TestGunicornAndWorkerUnderCaddy(t *testing.T) {
 		"header X-Reloaded yes\n\tdjango_files")); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(s.url("/hello/"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := getAfterReload(t, s.url("/hello/"))
 	resp.Body.Close()
 	if resp.Header.Get("X-Reloaded") != "yes" {
 		t.Fatal("reload not applied")
