@@ -106,7 +106,10 @@ type DjangoFiles struct {
 
 	// IP ranges (CIDR or single addresses) of proxies in front of Caddy
 	// whose X-Forwarded-For/Proto/Host and X-Real-IP values are kept (the
-	// server's own `trusted_proxies` are trusted too). For other clients
+	// server's own `trusted_proxies` are trusted too); when such a proxy
+	// sends no X-Real-IP, it is set to the right-most X-Forwarded-For
+	// address that is not a trusted proxy (or Caddy's client_ip, when the
+	// server's trusted_proxies determined it). For other clients
 	// Caddy overwrites X-Forwarded-For/Proto/Host, sets X-Real-IP to the
 	// client's address and removes Forwarded, X-Forwarded-Port,
 	// X-Forwarded-Ssl, X-Forwarded-Scheme, X-Url-Scheme, Front-End-Https,
@@ -1004,20 +1007,14 @@ func (h *DjangoFiles) sanitizeForwarding(r *http.Request) {
 	if err != nil {
 		host = ""
 	}
-	if !trusted && len(h.trustedProxies) > 0 && host != "" {
+	if !trusted && host != "" {
 		if ip, err := netip.ParseAddr(host); err == nil {
-			ip = ip.Unmap()
-			for _, p := range h.trustedProxies {
-				if p.Contains(ip) {
-					trusted = true
-					break
-				}
-			}
+			trusted = h.trustedProxy(ip)
 		}
 	}
 	if trusted {
 		if _, ok := r.Header["X-Real-Ip"]; !ok && host != "" {
-			r.Header["X-Real-Ip"] = []string{host}
+			r.Header["X-Real-Ip"] = []string{h.forwardedClient(r, host)}
 		}
 		return
 	}
@@ -1029,6 +1026,40 @@ func (h *DjangoFiles) sanitizeForwarding(r *http.Request) {
 	} else {
 		delete(r.Header, "X-Real-Ip")
 	}
+}
+
+// trustedProxy reports whether ip is in this handler's trusted_proxies.
+func (h *DjangoFiles) trustedProxy(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range h.trustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardedClient is the client's address as reported by the trusted proxy
+// at host that sent no X-Real-IP: Caddy's client_ip when the server's own
+// trusted_proxies found it, else the right-most X-Forwarded-For address that
+// is not one of this handler's trusted proxies, else the proxy's address.
+func (h *DjangoFiles) forwardedClient(r *http.Request, host string) string {
+	if ip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ip != "" && ip != host {
+		return ip
+	}
+	client := host
+	xff := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(xff) - 1; i >= 0; i-- {
+		ip, err := netip.ParseAddr(strings.TrimSpace(xff[i]))
+		if err != nil {
+			break // not an address: nothing left of it is trustworthy
+		}
+		client = ip.Unmap().String()
+		if !h.trustedProxy(ip) {
+			break
+		}
+	}
+	return client
 }
 
 func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {

@@ -644,9 +644,11 @@ http://:%d {
 
 func TestFilesForwardedHeaders(t *testing.T) {
 	e := newFilesEnv(t, 2)
-	untrusted, trusted := freePort(t), freePort(t)
-	e.load(fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t}\n}\nhttp://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t\ttrusted_proxies 127.0.0.1/32 ::1\n\t}\n}\n",
-		untrusted, e.upstream, trusted, e.upstream))
+	untrusted, trusted, serverTrusted := freePort(t), freePort(t), freePort(t)
+	e.load(fmt.Sprintf("{\n\tservers :%d {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}\n}\n"+
+		"http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t}\n}\nhttp://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t\ttrusted_proxies 127.0.0.1/32 ::1\n\t}\n}\n"+
+		"http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t}\n}\n",
+		serverTrusted, untrusted, e.upstream, trusted, e.upstream, serverTrusted, e.upstream))
 	spoof := map[string]string{
 		"Host":              "shop.example.com",
 		"X-Forwarded-For":   "203.0.113.9",
@@ -705,6 +707,26 @@ func TestFilesForwardedHeaders(t *testing.T) {
 	}
 	if v.Host != "evil.example" {
 		t.Errorf("trusted proxy: X-Forwarded-Host not used: %q", v.Host)
+	}
+
+	// a trusted proxy that sends no X-Real-IP (a load balancer, a CDN): the
+	// client is the right-most X-Forwarded-For address that is no trusted
+	// proxy, not the proxy itself
+	for xff, want := range map[string]string{
+		"198.51.100.7":                         "198.51.100.7",
+		"198.51.100.7, 203.0.113.9":            "203.0.113.9",
+		"198.51.100.7, 203.0.113.9, 127.0.0.1": "203.0.113.9",
+		"not-an-ip, 127.0.0.1":                 "127.0.0.1",
+	} {
+		v = fetch(trusted, map[string]string{"X-Forwarded-For": xff})
+		if str(v.XRealIP) != want {
+			t.Errorf("trusted proxy without X-Real-IP, X-Forwarded-For %q: X-Real-IP %s, want %s", xff, str(v.XRealIP), want)
+		}
+	}
+	// trusted by the server's own trusted_proxies: Caddy's client_ip
+	v = fetch(serverTrusted, map[string]string{"X-Forwarded-For": "198.51.100.7"})
+	if str(v.XRealIP) != "198.51.100.7" || v.Scheme != "http" {
+		t.Errorf("server-level trusted proxy without X-Real-IP: X-Real-IP %s scheme %s", str(v.XRealIP), v.Scheme)
 	}
 }
 
