@@ -689,7 +689,11 @@ type manifestState struct {
 	present bool
 	modTime time.Time
 	size    int64
-	hashed  map[string]struct{}
+	hashed  map[string]struct{} // the manifest's values: css/app.554a67f51a76.css
+	// its keys, the names Django hashes (css/app.css): an earlier
+	// collectstatic's hashed version of one of them, still on disk after a
+	// deploy, is as immutable as the current one
+	originals map[string]struct{}
 }
 
 var noManifest = &manifestState{}
@@ -740,7 +744,7 @@ func (m *manifestCache) refresh(old *manifestState) *manifestState {
 		}
 		return noManifest
 	}
-	hashed, err := parseManifest(data)
+	st, err := parseManifest(data)
 	if err != nil {
 		// probably being written by collectstatic: keep what we have and
 		// look again next time
@@ -750,12 +754,14 @@ func (m *manifestCache) refresh(old *manifestState) *manifestState {
 		}
 		return noManifest
 	}
-	return &manifestState{present: true, modTime: fi.ModTime(), size: fi.Size(), hashed: hashed}
+	st.modTime, st.size = fi.ModTime(), fi.Size()
+	return st
 }
 
-// parseManifest returns the set of hashed names (the values of "paths") of
-// a ManifestStaticFilesStorage manifest.
-func parseManifest(data []byte) (map[string]struct{}, error) {
+// parseManifest reads a ManifestStaticFilesStorage manifest: the hashed
+// names (the values of "paths") and the names they were hashed from (its
+// keys).
+func parseManifest(data []byte) (*manifestState, error) {
 	var m struct {
 		Paths map[string]string `json:"paths"`
 	}
@@ -765,19 +771,35 @@ func parseManifest(data []byte) (map[string]struct{}, error) {
 	if m.Paths == nil {
 		return nil, errors.New(`manifest has no "paths"`)
 	}
-	set := make(map[string]struct{}, len(m.Paths))
-	for _, v := range m.Paths {
-		set[strings.TrimPrefix(v, "/")] = struct{}{}
+	st := &manifestState{
+		present:   true,
+		hashed:    make(map[string]struct{}, len(m.Paths)),
+		originals: make(map[string]struct{}, len(m.Paths)),
 	}
-	return set, nil
+	for k, v := range m.Paths {
+		st.hashed[strings.TrimPrefix(v, "/")] = struct{}{}
+		st.originals[strings.TrimPrefix(k, "/")] = struct{}{}
+	}
+	return st, nil
 }
 
+// isImmutable reports whether the static file rel is a hashed name: one in
+// the manifest, or an earlier collectstatic's hash of a name the manifest
+// has (css/app.111111111111.css when it maps css/app.css); without a
+// manifest, any name with a hash segment.
 func (st *manifestState) isImmutable(rel string) bool {
-	if st.present {
-		_, ok := st.hashed[rel]
-		return ok
+	if !st.present {
+		return hasHashInName(rel)
 	}
-	return hasHashInName(rel)
+	if _, ok := st.hashed[rel]; ok {
+		return true
+	}
+	if !hasHashInName(rel) {
+		return false
+	}
+	dot := strings.LastIndexByte(rel, '.')
+	_, ok := st.originals[rel[:dot-13]+rel[dot:]]
+	return ok
 }
 
 // hasHashInName reports whether the file name has Django's hash segment: a

@@ -339,8 +339,9 @@ func TestFilesPrecompressedSelection(t *testing.T) {
 
 // TestFilesCollectstaticRereadsManifestAndCompresses: with `compress`,
 // sidecars appear after Caddy starts; a new collectstatic is picked up
-// without a restart: the new hashed file is immutable, the old one no
-// longer is, and the new file gets its sidecars.
+// without a restart: the new hashed file is immutable, the old one (still on
+// disk, asked for by pages cached before the deploy) stays immutable, and
+// the new file gets its sidecars.
 func TestFilesCollectstaticRereadsManifestAndCompresses(t *testing.T) {
 	e := newFilesEnv(t, 1)
 	port := freePort(t)
@@ -392,13 +393,20 @@ func TestFilesCollectstaticRereadsManifestAndCompresses(t *testing.T) {
 		_, h, _ := e.get(s+"/static/"+newCSS, nil)
 		return h.Get("Cache-Control") == "public, max-age=31536000, immutable"
 	}, "the new manifest to make "+newCSS+" immutable")
-	if _, h, _ := e.get(s+"/static/"+oldCSS, nil); h.Get("Cache-Control") != "public, max-age=60" {
-		t.Errorf("old hashed file %s (not in the new manifest): %q", oldCSS, h.Get("Cache-Control"))
+	if st, h, body := e.get(s+"/static/"+oldCSS, nil); st != 200 || strings.Contains(body, "color:red") ||
+		h.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Errorf("old hashed file %s after the deploy: %d %q %q", oldCSS, st, h.Get("Cache-Control"), body)
 	}
+	if _, h, _ := e.get(s+"/static/css/app.css", nil); h.Get("Cache-Control") != "public, max-age=60" {
+		t.Errorf("the unhashed name after the deploy: %q", h.Get("Cache-Control"))
+	}
+	// the manifest is re-read (and compression started) by the static
+	// requests that follow the deploy
 	waitFor(t, 20*time.Second, func() bool {
+		_, h, _ := e.get(s+"/static/"+newJS, map[string]string{"Accept-Encoding": "gzip"})
 		_, err := os.Stat(sidecar(newJS, ".gz"))
-		return err == nil
-	}, "a sidecar for the newly collected "+newJS)
+		return err == nil && h.Get("Content-Encoding") == "gzip"
+	}, "the newly collected "+newJS+" served from its gzip sidecar")
 }
 
 // ---------------------------------------------------------------- media
