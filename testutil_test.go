@@ -149,15 +149,37 @@ func (d *djangoProject) startGunicorn(t testing.TB, workers int, extraArgs ...st
 	return addr
 }
 
-// freePort returns a TCP port that was free a moment ago.
+// Ports for the tests' Caddy, Gunicorn and admin listeners come from below
+// Linux's ephemeral range (32768-60999), which the load generators' many
+// outgoing connections use, and each is handed out once per test process:
+// Caddy listens with SO_REUSEPORT, so two parallel tests given the same
+// port would both bind it and silently share each other's requests (an
+// admin request answered by the other test's Caddy).
+var (
+	portMu   sync.Mutex
+	nextPort = 20000 + os.Getpid()%4000
+)
+
+// freePort returns a TCP port that was free a moment ago and that no other
+// test of this process got.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portMu.Lock()
+	defer portMu.Unlock()
+	for range 8000 {
+		p := nextPort
+		if nextPort++; nextPort >= 32000 {
+			nextPort = 20000
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free TCP port in 20000-31999")
+	return 0
 }
 
 // waitFor polls cond until it holds or the deadline passes.
