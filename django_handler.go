@@ -1029,7 +1029,7 @@ func (h *DjangoFiles) sanitizeForwarding(r *http.Request) {
 	if err != nil {
 		host = ""
 	}
-	if !trusted && host != "" {
+	if !trusted && len(h.trustedProxies) > 0 && host != "" {
 		if ip, err := netip.ParseAddr(host); err == nil {
 			trusted = h.trustedProxy(ip)
 		}
