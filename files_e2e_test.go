@@ -1085,18 +1085,26 @@ func TestFilesUpstreamDown503(t *testing.T) {
 	port, nobody := freePort(t), freePort(t)
 	loadFilesConfig(t, tester, fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream 127.0.0.1:%d\n\t\twait_timeout 1s\n\t\tstatic /static/ %s\n\t}\n}\n",
 		port, nobody, t.TempDir()))
+	want503AfterWaitTimeout(t, "upstream down", site(port)+"/hello/")
+}
+
+// want503AfterWaitTimeout requests url from a django_files whose
+// wait_timeout is 1s and whose Gunicorn never answers: 503 with
+// Retry-After, after about that second (retried, then gave up).
+func want503AfterWaitTimeout(t *testing.T, what, url string) {
+	t.Helper()
 	start := time.Now()
-	resp, err := http.Get(site(port) + "/hello/")
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	took := time.Since(start)
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("upstream down: %d Retry-After=%q, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+		t.Errorf("%s: %d Retry-After=%q, want 503 with Retry-After", what, resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	if took < 900*time.Millisecond || took > 5*time.Second {
-		t.Errorf("answered after %s; want about wait_timeout (1s): retried, then gave up", took)
+		t.Errorf("%s: answered after %s; want about wait_timeout (1s)", what, took)
 	}
 }
 
@@ -1164,17 +1172,5 @@ http://:%d {
 	}
 }
 `, d.Root, gport2, port2))
-	start = time.Now()
-	resp, err := http.Get(site(port2) + "/hello/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	took := time.Since(start)
-	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("Gunicorn never ready: %d Retry-After=%q", resp.StatusCode, resp.Header.Get("Retry-After"))
-	}
-	if took < 900*time.Millisecond || took > 5*time.Second {
-		t.Errorf("answered after %s, want about wait_timeout (1s)", took)
-	}
+	want503AfterWaitTimeout(t, "Gunicorn never ready", site(port2)+"/hello/")
 }
