@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
 // End-to-end tests run a real Caddy binary with this plugin (built once in
@@ -292,23 +294,11 @@ func (c *caddyProc) signalAndWait(sig syscall.Signal, timeout time.Duration) *os
 	}
 }
 
-// alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	_, f, ok := procStat(pid)
-	if !ok {
-		return syscall.Kill(pid, 0) == nil
-	}
-	return len(f) == 0 || f[0] != "Z"
-}
-
 // groupMembers lists live processes in process group pgid.
 func groupMembers(pgid int) []int {
 	var out []int
-	for _, pid := range procPIDs() {
-		if g, err := syscall.Getpgid(pid); err == nil && g == pgid && alive(pid) {
+	for _, pid := range testkit.PIDs() {
+		if g, err := syscall.Getpgid(pid); err == nil && g == pgid && testkit.Alive(pid) {
 			out = append(out, pid)
 		}
 	}
@@ -473,8 +463,8 @@ func TestStopEscalatesToKillingTheGroup(t *testing.T) {
 	if !state.Success() {
 		t.Errorf("caddy exit: %v", state)
 	}
-	if alive(st.PID) || alive(child) {
-		t.Fatalf("left running: shell %v, child %v", alive(st.PID), alive(child))
+	if testkit.Alive(st.PID) || testkit.Alive(child) {
+		t.Fatalf("left running: shell %v, child %v", testkit.Alive(st.PID), testkit.Alive(child))
 	}
 	if len(c.entries(msgIs("process did not stop in time; killing its process group"))) != 1 {
 		t.Error("expected the escalation to be logged")
@@ -644,10 +634,10 @@ func TestReloadKeepsUnchangedReplacesChangedStopsRemoved(t *testing.T) {
 	if _, ok := st["removed"]; ok {
 		t.Errorf("removed process still listed")
 	}
-	if alive(before["removed"]) {
+	if testkit.Alive(before["removed"]) {
 		t.Errorf("removed process %d still running", before["removed"])
 	}
-	if alive(before["changed"]) {
+	if testkit.Alive(before["changed"]) {
 		t.Errorf("old generation of changed process %d still running", before["changed"])
 	}
 	now := c.waitState("changed", StateRunning, 10*time.Second)
@@ -661,7 +651,7 @@ func TestReloadKeepsUnchangedReplacesChangedStopsRemoved(t *testing.T) {
 	pids := []int{st["same"].PID, now.PID}
 	c.signalAndWait(syscall.SIGTERM, 20*time.Second)
 	for _, pid := range pids {
-		if alive(pid) {
+		if testkit.Alive(pid) {
 			t.Errorf("pid %d left running after caddy stopped", pid)
 		}
 	}
@@ -696,7 +686,7 @@ func TestEssentialFatalExitsCaddy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid == 0 || alive(pid) {
+	if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid == 0 || testkit.Alive(pid) {
 		t.Errorf("other process %d left running (or no pid)", pid)
 	}
 }
@@ -734,7 +724,7 @@ func TestSIGKILLedCaddyLeavesNoProcess(t *testing.T) {
 	c.signalAndWait(syscall.SIGKILL, 5*time.Second)
 	waitFor(t, time.Second, func() bool {
 		for _, pid := range members {
-			if alive(pid) {
+			if testkit.Alive(pid) {
 				return false
 			}
 		}
@@ -792,8 +782,8 @@ func TestPID1ReapsOrphans(t *testing.T) {
 		return caddyPID > 0
 	}, "caddy's pid")
 	children := func() (live, zombies int) {
-		for _, pid := range procPIDs() {
-			comm, fields, ok := procStat(pid)
+		for _, pid := range testkit.PIDs() {
+			comm, fields, ok := testkit.Stat(pid)
 			if !ok || len(fields) < 2 || fields[1] != strconv.Itoa(caddyPID) || comm != "sleep" {
 				continue
 			}

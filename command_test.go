@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddy-django/caddy-django/internal/testkit"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 )
@@ -445,7 +446,7 @@ func TestCLIProcessControl(t *testing.T) {
 		if len(rows) != 1 || r.state != StateRunning || r.pid == 0 || r.pid == first.PID {
 			t.Fatalf("restart: %+v; want RUNNING with a pid other than %d", rows, first.PID)
 		}
-		if alive(first.PID) {
+		if testkit.Alive(first.PID) {
 			t.Errorf("old pid %d still alive", first.PID)
 		}
 		if st := c.statuses()["sleeper"]; st.PID != r.pid {
@@ -459,7 +460,7 @@ func TestCLIProcessControl(t *testing.T) {
 		if r := rows["sleeper"]; r.state != StateStopped || r.pid != 0 {
 			t.Errorf("stop: %+v", rows)
 		}
-		if alive(pid) {
+		if testkit.Alive(pid) {
 			t.Errorf("pid %d still alive after stop", pid)
 		}
 		// stays stopped
@@ -480,7 +481,7 @@ func TestCLIProcessControl(t *testing.T) {
 		if r.state != StateRunning || r.pid == 0 || r.pid == pid {
 			t.Fatalf("start: %+v", rows)
 		}
-		if !alive(r.pid) {
+		if !testkit.Alive(r.pid) {
 			t.Errorf("pid %d not alive", r.pid)
 		}
 		pid = r.pid

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddy-django/caddy-django/internal/testkit"
 	"github.com/caddyserver/caddy/v2"
 )
 
@@ -83,7 +84,7 @@ func TestCrashLoopStaysCheap(t *testing.T) {
 		}`)
 	})
 	cpu := func() float64 {
-		_, f, ok := procStat(c.cmd.Process.Pid)
+		_, f, ok := testkit.Stat(c.cmd.Process.Pid)
 		if !ok || len(f) < 13 {
 			t.Fatal("cannot read caddy's CPU time")
 		}

@@ -9,12 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
 // Test fixtures shared by the package's tests: a copy of the real demo
@@ -68,7 +69,7 @@ func newDjangoProject(t testing.TB) *djangoProject {
 			return
 		}
 		prepared = dir
-		if err := copyTree("testdata/demo", dir); err != nil {
+		if err := testkit.CopyTree("testdata/demo", dir, isPycache); err != nil {
 			prepareError = err
 			return
 		}
@@ -86,7 +87,7 @@ func newDjangoProject(t testing.TB) *djangoProject {
 		t.Fatal(prepareError)
 	}
 	dir := t.TempDir()
-	if err := copyTree(prepared, dir); err != nil {
+	if err := testkit.CopyTree(prepared, dir, isPycache); err != nil {
 		t.Fatal(err)
 	}
 	return projectAt(dir)
@@ -226,35 +227,6 @@ func getAfterReload(t *testing.T, url string) *http.Response {
 	return nil
 }
 
-func copyTree(src, dst string) error {
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if strings.Contains(rel, "__pycache__") {
-			return nil
-		}
-		target := filepath.Join(dst, rel)
-		switch {
-		case info.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case info.Mode()&os.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		default:
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, data, info.Mode().Perm())
-		}
-	})
-}
-
 // countEstablishedTo counts established TCP connections (IPv4) to a local
 // port, from the client side (Caddy's upstream connections).
 func countEstablishedTo(port int) int {
@@ -274,30 +246,5 @@ func countEstablishedTo(port int) int {
 	return n
 }
 
-// procStat reads /proc/PID/stat: the command name (without parentheses)
-// and the fields after it: [0] state, [1] parent pid, [11] utime,
-// [12] stime (clock ticks).
-func procStat(pid int) (comm string, fields []string, ok bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", nil, false
-	}
-	s := string(data)
-	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || end < open || end+2 > len(s) {
-		return "", nil, false
-	}
-	return s[open+1 : end], strings.Fields(s[end+2:]), true
-}
-
-// procPIDs lists the pids in /proc.
-func procPIDs() []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		if pid, err := strconv.Atoi(e.Name()); err == nil {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
+// isPycache leaves Python's bytecode caches out of copied projects.
+func isPycache(name string) bool { return name == "__pycache__" }

@@ -16,9 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
 // --- wrk ----------------------------------------------------------------
@@ -175,11 +176,10 @@ func fmtCounts(m map[string]int64) string {
 
 type load struct {
 	url     string
-	stopCh  chan struct{}
-	wg      sync.WaitGroup
+	halt    func()
 	mu      sync.Mutex
 	res     loadResult
-	maxLat  atomic.Int64
+	maxLat  time.Duration
 	started time.Time
 }
 
@@ -199,57 +199,31 @@ func classify(err error) string {
 	}
 }
 
-// startLoad runs 4 client threads, each doing GET url on a new connection
+// startLoad runs threads clients, each doing GET url on a new connection
 // in a loop, until stop.
 func startLoad(url string, threads int) *load {
-	l := &load{url: url, stopCh: make(chan struct{}), started: time.Now()}
+	l := &load{url: url, started: time.Now()}
 	l.res.httpErrs, l.res.connErrs = map[string]int64{}, map[string]int64{}
-	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	for range threads {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for {
-				select {
-				case <-l.stopCh:
-					return
-				default:
-				}
-				t0 := time.Now()
-				resp, err := client.Get(url)
-				var status int
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					status = resp.StatusCode
-				}
-				lat := time.Since(t0)
-				for {
-					old := l.maxLat.Load()
-					if int64(lat) <= old || l.maxLat.CompareAndSwap(old, int64(lat)) {
-						break
-					}
-				}
-				l.mu.Lock()
-				l.res.total++
-				switch {
-				case err != nil:
-					l.res.connErrs[classify(err)]++
-					if len(l.res.samples) < 5 {
-						l.res.samples = append(l.res.samples, err.Error())
-					}
-				case status != 200:
-					l.res.httpErrs[strconv.Itoa(status)]++
-					if len(l.res.samples) < 5 {
-						l.res.samples = append(l.res.samples, fmt.Sprintf("HTTP %d", status))
-					}
-				default:
-					l.res.ok++
-				}
-				l.mu.Unlock()
+	l.halt = testkit.Hammer(url, threads, func(status int, err error, took time.Duration) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.maxLat = max(l.maxLat, took)
+		l.res.total++
+		switch {
+		case err != nil:
+			l.res.connErrs[classify(err)]++
+			if len(l.res.samples) < 5 {
+				l.res.samples = append(l.res.samples, err.Error())
 			}
-		}()
-	}
+		case status != 200:
+			l.res.httpErrs[strconv.Itoa(status)]++
+			if len(l.res.samples) < 5 {
+				l.res.samples = append(l.res.samples, fmt.Sprintf("HTTP %d", status))
+			}
+		default:
+			l.res.ok++
+		}
+	})
 	return l
 }
 
@@ -260,12 +234,11 @@ func (l *load) okCount() int64 {
 }
 
 func (l *load) stop() loadResult {
-	close(l.stopCh)
-	l.wg.Wait()
+	l.halt()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := l.res
-	r.maxLat = time.Duration(l.maxLat.Load())
+	r.maxLat = l.maxLat
 	r.elapsed = time.Since(l.started)
 	return r
 }

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
 type ports struct {
@@ -201,7 +203,7 @@ func (b *bench) run() error {
 func (b *bench) setup() error {
 	logf("preparing the demo project (migrate, collectstatic, whitenoise.compress, 50 MB media file)")
 	root := filepath.Join(b.work, "project")
-	if err := copyTree(filepath.Join(b.root, "testdata", "demo"), root); err != nil {
+	if err := testkit.CopyTree(filepath.Join(b.root, "testdata", "demo"), root, func(name string) bool { return demoSkip[name] }); err != nil {
 		return err
 	}
 	p := project{
@@ -303,38 +305,9 @@ func setEnv(env []string, key, val string) []string {
 	return append(out, key+"="+val)
 }
 
-func copyTree(src, dst string) error {
-	skip := map[string]bool{"__pycache__": true, "static_root": true, "media_root": true, "db.sqlite3": true, "worker_heartbeat.txt": true}
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if skip[info.Name()] {
-			if info.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		switch {
-		case info.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case info.Mode()&os.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		default:
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, data, info.Mode().Perm())
-		}
-	})
-}
+// demoSkip leaves the demo's generated files out of the copy: the benchmark
+// runs migrate and collectstatic itself.
+var demoSkip = map[string]bool{"__pycache__": true, "static_root": true, "media_root": true, "db.sqlite3": true, "worker_heartbeat.txt": true}
 
 // --- the plugin's Caddy -------------------------------------------------------
 

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
 // proc is a process the driver started. Every one runs in its own process
@@ -82,7 +84,7 @@ func (ps *procs) stop(p *proc, grace time.Duration) {
 	if p == nil || p.exited() {
 		return
 	}
-	kids := descendants(p.pid())
+	kids := testkit.Descendants(p.pid())
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
@@ -94,10 +96,10 @@ func (ps *procs) stop(p *proc, grace time.Duration) {
 	// children that outlived their parent (they were ours)
 	deadline := time.Now().Add(5 * time.Second)
 	for _, k := range kids {
-		for alive(k) && time.Now().Before(deadline) {
+		for testkit.Alive(k) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if alive(k) && ps.isOurs(k) {
+		if testkit.Alive(k) && ps.isOurs(k) {
 			_ = syscall.Kill(k, syscall.SIGKILL)
 		}
 	}
@@ -129,7 +131,7 @@ func (ps *procs) isOurs(pid int) bool {
 // sweep SIGKILLs every process that carries this run's marker.
 func (ps *procs) sweep() {
 	self := os.Getpid()
-	for _, pid := range allPids() {
+	for _, pid := range testkit.PIDs() {
 		if pid != self && ps.isOurs(pid) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
@@ -137,57 +139,6 @@ func (ps *procs) sweep() {
 }
 
 // --- /proc helpers ------------------------------------------------------
-
-func allPids() []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		if pid, err := strconv.Atoi(e.Name()); err == nil {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-// statFields returns the fields of /proc/pid/stat after the command name
-// (index 0 is the state).
-func statFields(pid int) []string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return nil
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 >= len(s) {
-		return nil
-	}
-	return strings.Fields(s[i+2:])
-}
-
-func alive(pid int) bool {
-	f := statFields(pid)
-	return f != nil && f[0] != "Z" && f[0] != "X"
-}
-
-func descendants(pid int) []int {
-	children := map[int][]int{}
-	for _, p := range allPids() {
-		if f := statFields(p); len(f) > 1 {
-			pp, _ := strconv.Atoi(f[1])
-			children[pp] = append(children[pp], p)
-		}
-	}
-	var out []int
-	var walk func(int)
-	walk = func(p int) {
-		for _, c := range children[p] {
-			out = append(out, c)
-			walk(c)
-		}
-	}
-	walk(pid)
-	return out
-}
 
 // memKB returns VmRSS and Pss (smaps_rollup) of pid in KiB.
 func memKB(pid int) (rss, pss int) {
@@ -210,7 +161,7 @@ func memKB(pid int) (rss, pss int) {
 
 // cpuTicks is the CPU time (user+system, including reaped children) of pid.
 func cpuTicks(pid int) int64 {
-	f := statFields(pid)
+	_, f, _ := testkit.Stat(pid)
 	if len(f) < 15 {
 		return 0
 	}
@@ -253,7 +204,7 @@ func machineTicks() (busy, total int64) {
 func oursTicks() int64 {
 	self := os.Getpid()
 	sum := cpuTicks(self)
-	for _, p := range descendants(self) {
+	for _, p := range testkit.Descendants(self) {
 		sum += cpuTicks(p)
 	}
 	return sum

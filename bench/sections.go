@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
 // --- throughput targets ---------------------------------------------------
@@ -833,7 +835,7 @@ func (b *bench) bootOnce(kind string, round int) (out bootResult) {
 		}
 	}
 	time.Sleep(500 * time.Millisecond)
-	tree := append([]int{p.pid()}, descendants(p.pid())...)
+	tree := append([]int{p.pid()}, testkit.Descendants(p.pid())...)
 	for _, pid := range tree {
 		rss, pss := memKB(pid)
 		res.rssTotal += rss
