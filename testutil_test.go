@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -150,37 +149,15 @@ func (d *djangoProject) startGunicorn(t testing.TB, workers int, extraArgs ...st
 	return addr
 }
 
-// Ports for the tests' Caddy, Gunicorn and admin listeners come from below
-// Linux's ephemeral range (32768-60999), which the load generators' many
-// outgoing connections use, and each is handed out once per test process:
-// Caddy listens with SO_REUSEPORT, so two parallel tests given the same
-// port would both bind it and silently share each other's requests (an
-// admin request answered by the other test's Caddy).
-var (
-	portMu   sync.Mutex
-	nextPort = 20000 + os.Getpid()%4000
-)
-
 // freePort returns a TCP port that was free a moment ago and that no other
-// test of this process got.
+// test of this process got (see testkit.FreePort).
 func freePort(t testing.TB) int {
 	t.Helper()
-	portMu.Lock()
-	defer portMu.Unlock()
-	for range 8000 {
-		p := nextPort
-		if nextPort++; nextPort >= 32000 {
-			nextPort = 20000
-		}
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return p
+	p, err := testkit.FreePort()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free TCP port in 20000-31999")
-	return 0
+	return p
 }
 
 // waitFor polls cond until it holds or the deadline passes.

@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -242,27 +241,12 @@ func (m *cpuMeter) foreign() float64 {
 	return 100 * float64(other) / float64(dt)
 }
 
-var (
-	portsMu    sync.Mutex
-	givenPorts = map[int]bool{}
-)
-
 // freePort returns a loopback TCP port that was free a moment ago and was
-// not returned before (Caddy binds with SO_REUSEPORT: two of its listeners
-// given the same port would share it silently).
+// not returned before (see testkit.FreePort).
 func freePort() int {
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	for {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			panic(err)
-		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if !givenPorts[p] {
-			givenPorts[p] = true
-			return p
-		}
+	p, err := testkit.FreePort()
+	if err != nil {
+		panic(err)
 	}
+	return p
 }

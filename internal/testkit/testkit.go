@@ -8,6 +8,7 @@ package testkit
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -147,4 +148,34 @@ func Hammer(url string, threads int, each func(status int, err error, took time.
 		close(done)
 		wg.Wait()
 	}
+}
+
+// Ports come from below Linux's ephemeral range (32768-60999), which the
+// load generators' many outgoing connections use, and each is handed out
+// once per process: Caddy listens with SO_REUSEPORT, so two listeners given
+// the same port would both bind it and silently share each other's
+// requests (an admin request answered by another test's Caddy).
+var (
+	portMu   sync.Mutex
+	nextPort = 20000 + os.Getpid()%4000
+)
+
+// FreePort returns a loopback TCP port that was free a moment ago and that
+// was not returned before in this process.
+func FreePort() (int, error) {
+	portMu.Lock()
+	defer portMu.Unlock()
+	for range 12000 {
+		p := nextPort
+		if nextPort++; nextPort >= 32000 {
+			nextPort = 20000
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p, nil
+	}
+	return 0, fmt.Errorf("no free TCP port in 20000-31999")
 }
