@@ -11,7 +11,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net/http"
 	"os"
@@ -20,8 +19,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
 const migrate = "/proc/sys/net/ipv4/tcp_migrate_req"
@@ -83,38 +83,20 @@ func measure(caddyBin string, reloads int, setting string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	var total atomic.Int64
 	var mu sync.Mutex
-	kinds := map[string]int{}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := client.Get("http://127.0.0.1:18080/")
-				total.Add(1)
-				if err != nil {
-					k := err.Error()
-					if i := strings.LastIndex(k, ": "); i >= 0 {
-						k = k[i+2:]
-					}
-					mu.Lock()
-					kinds[k]++
-					mu.Unlock()
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+	total, kinds := 0, map[string]int{}
+	halt := testkit.Hammer("http://127.0.0.1:18080/", 4, func(status int, err error, _ time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		total++
+		if status == 0 && err != nil {
+			k := err.Error()
+			if i := strings.LastIndex(k, ": "); i >= 0 {
+				k = k[i+2:]
 			}
-		}()
-	}
+			kinds[k]++
+		}
+	})
 	for i := 1; i <= reloads; i++ {
 		resp, err := client.Post("http://127.0.0.1:2399/load", "text/caddyfile", strings.NewReader(config(i)))
 		if err != nil {
@@ -123,8 +105,7 @@ func measure(caddyBin string, reloads int, setting string) {
 		resp.Body.Close()
 		time.Sleep(50 * time.Millisecond)
 	}
-	close(stop)
-	wg.Wait()
+	halt()
 
 	var parts []string
 	n := 0
@@ -134,5 +115,5 @@ func measure(caddyBin string, reloads int, setting string) {
 	}
 	sort.Strings(parts)
 	fmt.Printf("tcp_migrate_req=%s: %d of %d requests without an answer in %d reloads (%s)\n",
-		setting, n, total.Load(), reloads, strings.Join(parts, ", "))
+		setting, n, total, reloads, strings.Join(parts, ", "))
 }
