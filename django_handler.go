@@ -233,7 +233,6 @@ var fsKeySeq atomic.Uint64
 // sub-handlers. It writes and starts nothing.
 func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	repl := caddy.NewReplacer()
 
 	appIface, err := ctx.AppIfConfigured("django")
 	switch {
@@ -257,8 +256,11 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 			return err
 		}
 	}
-	resolve := func(p, def string) (string, error) {
-		p = repl.ReplaceAll(p, "")
+	resolve := func(field, p, def string) (string, error) {
+		p, err := expandPlaceholders(field, p)
+		if err != nil {
+			return "", err
+		}
 		if p == "" {
 			p = def
 		}
@@ -287,7 +289,9 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("wait_timeout must be positive, got %s", time.Duration(h.WaitTimeout))
 	}
 	if h.BufferDir != "" {
-		h.BufferDir = repl.ReplaceAll(h.BufferDir, "")
+		if h.BufferDir, err = expandPlaceholders("buffer_dir", h.BufferDir); err != nil {
+			return err
+		}
 	}
 	h.fsmap = ctx.FileSystems()
 	for _, str := range h.TrustedProxies {
@@ -316,7 +320,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		if site.prefix, err = normalizePrefix(s.URL, defaultStaticURL); err != nil {
 			return fmt.Errorf("static: %v", err)
 		}
-		if site.dir, err = resolve(s.Root, "static_root"); err != nil {
+		if site.dir, err = resolve("static root", s.Root, "static_root"); err != nil {
 			return fmt.Errorf("static: %v", err)
 		}
 		maxAge := durationOr(s.MaxAge, defaultStaticMaxAge)
@@ -355,7 +359,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		if site.prefix, err = normalizePrefix(m.URL, defaultMediaURL); err != nil {
 			return fmt.Errorf("media: %v", err)
 		}
-		if site.dir, err = resolve(m.Root, "media_root"); err != nil {
+		if site.dir, err = resolve("media root", m.Root, "media_root"); err != nil {
 			return fmt.Errorf("media: %v", err)
 		}
 		maxAge := durationOr(m.MaxAge, defaultMediaMaxAge)
@@ -383,7 +387,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		if strings.TrimSpace(h.Protected.Root) == "" {
 			return fmt.Errorf("protected: root is required")
 		}
-		if p.dir, err = resolve(h.Protected.Root, ""); err != nil {
+		if p.dir, err = resolve("protected root", h.Protected.Root, ""); err != nil {
 			return fmt.Errorf("protected: %v", err)
 		}
 		if p.prefix, err = normalizePrefix(h.Protected.AccelPrefix, defaultAccelPrefix); err != nil {
@@ -404,7 +408,10 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 	}
 
 	// proxy
-	upstream := repl.ReplaceAll(h.Upstream, "")
+	upstream, err := expandPlaceholders("upstream", h.Upstream)
+	if err != nil {
+		return err
+	}
 	if upstream == "" && h.app != nil {
 		upstream = h.app.GunicornUpstream()
 	}

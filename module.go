@@ -88,7 +88,6 @@ var processNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
-	repl := caddy.NewReplacer()
 
 	if a.Root == "" {
 		wd, err := os.Getwd()
@@ -97,7 +96,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 		}
 		a.Root = wd
 	}
-	a.Root = repl.ReplaceAll(a.Root, "")
+	root, err := expandPlaceholders("root", a.Root)
+	if err != nil {
+		return err
+	}
+	a.Root = root
 	if abs, err := filepath.Abs(a.Root); err == nil {
 		a.Root = abs
 	}
@@ -107,10 +110,17 @@ func (a *App) Provision(ctx caddy.Context) error {
 
 	env := os.Environ()
 	for _, k := range sortedKeys(a.Env) {
-		env = setEnv(env, k, repl.ReplaceAll(a.Env[k], ""))
+		v, err := expandPlaceholders("env "+k, a.Env[k])
+		if err != nil {
+			return err
+		}
+		env = setEnv(env, k, v)
 	}
 	if a.EnvFile != "" {
-		path := repl.ReplaceAll(a.EnvFile, "")
+		path, err := expandPlaceholders("env_file", a.EnvFile)
+		if err != nil {
+			return err
+		}
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(a.Root, path)
 		}

@@ -257,10 +257,13 @@ func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, repl
 		s.Priority = *o.Priority
 	}
 
-	repl := caddy.NewReplacer()
 	env := slices.Clone(a.env)
 	for _, k := range sortedKeys(o.Env) {
-		env = setEnv(env, k, repl.ReplaceAll(o.Env[k], ""))
+		v, err := expandPlaceholders("env "+k, o.Env[k])
+		if err != nil {
+			return nil, err
+		}
+		env = setEnv(env, k, v)
 	}
 	if replica > 0 {
 		env = setEnv(env, "CADDY_DJANGO_REPLICA", strconv.Itoa(replica))
@@ -269,7 +272,10 @@ func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, repl
 
 	s.Dir = a.Root
 	if o.Dir != "" {
-		d := repl.ReplaceAll(o.Dir, "")
+		d, err := expandPlaceholders("dir", o.Dir)
+		if err != nil {
+			return nil, err
+		}
 		if !filepath.IsAbs(d) {
 			d = filepath.Join(a.Root, d)
 		}
