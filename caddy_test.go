@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,13 +83,21 @@ type caddyProc struct {
 // admin address it is given.
 func startCaddy(t testing.TB, dir string, mk func(admin string) string, env ...string) *caddyProc {
 	t.Helper()
+	return startCaddyVia(t, nil, dir, mk, env...)
+}
+
+// startCaddyVia is startCaddy with Caddy's command line appended to prefix,
+// a command that ends by exec'ing its arguments (e.g. `unshare ... sh -c`).
+func startCaddyVia(t testing.TB, prefix []string, dir string, mk func(admin string) string, env ...string) *caddyProc {
+	t.Helper()
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	path := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(path, []byte(mk(admin)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c := &caddyProc{t: t, dir: dir, admin: admin, exited: make(chan struct{})}
-	c.cmd = exec.Command(caddyBin, "run", "--config", path, "--adapter", "caddyfile")
+	argv := append(slices.Clone(prefix), caddyBin, "run", "--config", path, "--adapter", "caddyfile")
+	c.cmd = exec.Command(argv[0], argv[1:]...)
 	c.cmd.Dir = dir
 	c.cmd.Env = append(os.Environ(), env...)
 	stderr, err := c.cmd.StderrPipe()

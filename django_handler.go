@@ -571,10 +571,14 @@ func (h *DjangoFiles) serveStatic(w http.ResponseWriter, r *http.Request, next c
 		hdr["Cache-Control"] = []string{s.cacheShort}
 	}
 	hdr["Access-Control-Allow-Origin"] = []string{"*"}
+	typed := setContentType(hdr, rel)
 
 	err := serveRewritten(s.srv, w, r, next, rel)
 	if err != nil {
 		delete(hdr, "Cache-Control")
+		if typed {
+			delete(hdr, "Content-Type")
+		}
 	}
 	return err
 }
@@ -875,10 +879,14 @@ func (h *DjangoFiles) serveMedia(w http.ResponseWriter, r *http.Request, next ca
 	if !isInlineMedia(rel) {
 		hdr["Content-Disposition"] = []string{"attachment"}
 	}
+	typed := setContentType(hdr, rel)
 	err := serveRewritten(m.srv, w, r, next, rel)
 	if err != nil {
 		delete(hdr, "Cache-Control")
 		delete(hdr, "Content-Disposition")
+		if typed {
+			delete(hdr, "Content-Type")
+		}
 	}
 	return err
 }
@@ -990,6 +998,8 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 	// policy Django set).
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Add("Content-Security-Policy", "sandbox")
+	// Django's Content-Type is kept; a response without one gets the table's
+	typed := setContentType(hdr, name)
 
 	r2 := new(http.Request)
 	*r2 = *r
@@ -1006,6 +1016,9 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 		}
 		delete(hdr, "X-Content-Type-Options")
 		delete(hdr, "Content-Security-Policy")
+		if typed {
+			delete(hdr, "Content-Type")
+		}
 	}
 	return err
 }
