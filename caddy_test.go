@@ -20,33 +20,62 @@ import (
 	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
-// End-to-end tests run a real Caddy binary with this plugin (built once in
-// TestMain from ./cmd/caddy) as a child process, configured by a Caddyfile
-// and driven through its admin API and signals, as users do.
+// End-to-end tests run a real Caddy binary with this plugin (built on first
+// use, see caddyBinary) as a child process, configured by a Caddyfile and
+// driven through its admin API and signals, as users do.
 
-var caddyBin string
+// caddyBuild is the Caddy under test, built once per test binary by the
+// first test that needs it.
+var caddyBuild struct {
+	once sync.Once
+	dir  string // the temporary directory it was built in (TestMain removes it)
+	path string
+	err  error
+}
 
-// TestMain builds the Caddy under test, unless CADDY_DJANGO_TEST_CADDY names
-// one (scripts/test.sh passes the binary xcaddy built from this tree). The
-// flags match xcaddy's so that both builds share Go's build cache.
-func TestMain(m *testing.M) {
+// caddyBinary returns the Caddy under test: the binary that
+// CADDY_DJANGO_TEST_CADDY names (scripts/test.sh passes the one xcaddy built
+// from this tree), or else one built from ./cmd/caddy the first time a test
+// asks for it, so that tests that need no Caddy binary never wait for it.
+func caddyBinary(t testing.TB) string {
+	t.Helper()
+	caddyBuild.once.Do(buildCaddy)
+	if caddyBuild.err != nil {
+		t.Fatal(caddyBuild.err)
+	}
+	return caddyBuild.path
+}
+
+// buildCaddy builds ./cmd/caddy with the flags xcaddy uses, so that both
+// builds share Go's build cache.
+func buildCaddy() {
+	if p := os.Getenv("CADDY_DJANGO_TEST_CADDY"); p != "" {
+		caddyBuild.path = p
+		return
+	}
 	dir, err := os.MkdirTemp("", "caddy-django-bin-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		caddyBuild.err = err
+		return
 	}
-	caddyBin = os.Getenv("CADDY_DJANGO_TEST_CADDY")
-	if caddyBin == "" {
-		caddyBin = filepath.Join(dir, "caddy")
-		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-w -s", "-tags", "nobadger,nomysql,nopgx",
-			"-o", caddyBin, "./cmd/caddy")
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building caddy: %v\n%s", err, out)
-			os.Exit(1)
-		}
+	caddyBuild.dir = dir
+	path := filepath.Join(dir, "caddy")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-w -s", "-tags", "nobadger,nomysql,nopgx",
+		"-o", path, "./cmd/caddy")
+	if out, err := build.CombinedOutput(); err != nil {
+		caddyBuild.err = fmt.Errorf("building caddy: %v\n%s", err, out)
+		return
 	}
+	caddyBuild.path = path
+}
+
+// TestMain removes what the tests left in the system's temporary directory:
+// the Caddy build and the prepared copy of the demo project.
+func TestMain(m *testing.M) {
 	code := m.Run()
-	os.RemoveAll(dir)
+	if caddyBuild.dir != "" {
+		os.RemoveAll(caddyBuild.dir)
+	}
 	if prepared != "" {
 		os.RemoveAll(prepared)
 	}
@@ -88,7 +117,7 @@ func startCaddy(t testing.TB, dir string, mk func(admin string) string, env ...s
 		t.Fatal(err)
 	}
 	c := &caddyProc{t: t, dir: dir, admin: admin, exited: make(chan struct{})}
-	c.cmd = exec.Command(caddyBin, "run", "--config", path, "--adapter", "caddyfile")
+	c.cmd = exec.Command(caddyBinary(t), "run", "--config", path, "--adapter", "caddyfile")
 	c.cmd.Dir = dir
 	c.cmd.Env = append(os.Environ(), env...)
 	stderr, err := c.cmd.StderrPipe()
@@ -701,7 +730,7 @@ func TestValidateAndAdaptStartNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sub := range []string{"adapt", "validate"} {
-		out, err := exec.Command(caddyBin, sub, "--config", path, "--adapter", "caddyfile").CombinedOutput()
+		out, err := exec.Command(caddyBinary(t), sub, "--config", path, "--adapter", "caddyfile").CombinedOutput()
 		if err != nil {
 			t.Fatalf("caddy %s: %v\n%s", sub, err, out)
 		}
@@ -753,7 +782,7 @@ func TestPID1ReapsOrphans(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", caddyBin, "run", "--config", path, "--adapter", "caddyfile")
+	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", caddyBinary(t), "run", "--config", path, "--adapter", "caddyfile")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

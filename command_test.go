@@ -345,9 +345,10 @@ func TestCLIUnreachableAdminAPI(t *testing.T) {
 // runCLI runs `caddy django args...` and returns its output and exit code.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	bin := caddyBinary(t) // before the deadline starts: it may build Caddy
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, caddyBin, append([]string{"django"}, args...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"django"}, args...)...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
