@@ -2,8 +2,12 @@ package caddydjango
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,8 +22,8 @@ import (
 )
 
 // Test fixtures shared by the package's tests: a copy of the real demo
-// Django project (testdata/demo) with migrate and collectstatic done, and a
-// real Gunicorn serving it.
+// Django project (testdata/demo) with migrate and collectstatic done, a
+// real Gunicorn serving it, and small helpers (ports, polling, HTTP, files).
 
 const (
 	systemPython   = "/usr/bin/python3" // Debian's, with python3-django
@@ -225,3 +229,66 @@ func countEstablishedTo(port int) int {
 
 // isPycache leaves Python's bytecode caches out of copied projects.
 func isPycache(name string) bool { return name == "__pycache__" }
+
+// multipartWriter writes a multipart form with one file field and returns
+// its content type.
+func multipartWriter(w io.Writer, filename string, data []byte) string {
+	mw := multipart.NewWriter(w)
+	fw, _ := mw.CreateFormFile("file", filename)
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	return mw.FormDataContentType()
+}
+
+func mustWrite(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustSymlink(t testing.TB, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readGzip(t testing.TB, path string) string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(mustRead(t, path)))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return string(b)
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
