@@ -48,16 +48,35 @@ var (
 	prepareError error
 )
 
-// requireDjango skips the test when the Debian packages are missing (CI
-// installs them; see .ci/run).
+// requireDjango fails the test when the real Gunicorn or Django is missing,
+// naming the Debian packages and the command that installs them: these
+// tests run the real thing, and a missing package is no reason to pass
+// (.ci/run installs them).
 func requireDjango(t testing.TB) {
 	t.Helper()
+	if missing := missingDjangoPackages(); len(missing) > 0 {
+		t.Fatal(missingPackages(missing...))
+	}
+}
+
+// missingDjangoPackages lists the Debian packages of Gunicorn and Django
+// that are not installed (looked up once per test binary).
+var missingDjangoPackages = sync.OnceValue(func() []string {
+	var missing []string
 	if _, err := os.Stat(systemGunicorn); err != nil {
-		t.Skip("gunicorn not installed (apt-get install gunicorn python3-django)")
+		missing = append(missing, "gunicorn")
 	}
 	if err := exec.Command(systemPython, "-c", "import django").Run(); err != nil {
-		t.Skip("python3-django not installed")
+		missing = append(missing, "python3-django")
 	}
+	return missing
+})
+
+// missingPackages is the failure message for Debian packages a test needs
+// and does not find.
+func missingPackages(pkgs ...string) string {
+	return fmt.Sprintf("missing Debian package(s) %s: install with `sudo apt-get install -y %s`",
+		strings.Join(pkgs, ", "), strings.Join(pkgs, " "))
 }
 
 // newDjangoProject returns a private copy of testdata/demo, migrated and
