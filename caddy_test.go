@@ -111,10 +111,7 @@ type caddyProc struct {
 func startCaddy(t testing.TB, dir string, mk func(admin string) string, env ...string) *caddyProc {
 	t.Helper()
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	path := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(path, []byte(mk(admin)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeCaddyfile(t, dir, mk(admin))
 	c := &caddyProc{t: t, dir: dir, admin: admin, exited: make(chan struct{})}
 	c.cmd = exec.Command(caddyBinary(t), "run", "--config", path, "--adapter", "caddyfile")
 	c.cmd.Dir = dir
@@ -180,6 +177,14 @@ func startCaddy(t testing.TB, dir string, mk func(admin string) string, env ...s
 		return true
 	}, "caddy's admin API")
 	return c
+}
+
+// writeCaddyfile writes content to dir/Caddyfile and returns its path.
+func writeCaddyfile(t testing.TB, dir, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, "Caddyfile")
+	mustWrite(t, path, content)
+	return path
 }
 
 func (c *caddyProc) dumpLogs() {
@@ -349,6 +354,13 @@ func msgIs(msg string, and ...func(logEntry) bool) func(logEntry) bool {
 		}
 		return true
 	}
+}
+
+// startWithDjango runs Caddy with a global options block whose django
+// block is django, and no site.
+func startWithDjango(t testing.TB, dir, django string, env ...string) *caddyProc {
+	t.Helper()
+	return startCaddy(t, dir, func(admin string) string { return globalBlock(admin, django) }, env...)
 }
 
 func globalBlock(admin, django string) string {

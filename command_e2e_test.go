@@ -82,14 +82,12 @@ func parseTable(t *testing.T, out string) map[string]tableRow {
 func TestCLIProcessControl(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, `
+	c := startWithDjango(t, dir, `
 		process sleeper /bin/sleep 1000 {
 			autorestart always
 			backoff 100ms
 		}
 		process other /bin/sleep 1000`)
-	})
 	first := c.waitState("sleeper", StateRunning, 20*time.Second)
 	c.waitState("other", StateRunning, 20*time.Second)
 	addr := []string{"--address", c.admin}

@@ -42,15 +42,27 @@ func (s *djangoSite) config(admin string, workers int, gunicornExtra, extra, sit
 	return globalBlock(admin, django) + fmt.Sprintf("\n:%d {\n\t%s\n}\n", s.hport, site)
 }
 
+// startDjangoSite runs Caddy for a new copy of the demo project (see
+// config) and returns once Gunicorn is RUNNING.
 func startDjangoSite(t *testing.T, workers int, gunicornExtra, extra string) *djangoSite {
 	t.Helper()
-	d := newDjangoProject(t)
+	s := launchDjangoSite(t, newDjangoProject(t), func(s *djangoSite, admin string) string {
+		return s.config(admin, workers, gunicornExtra, extra, "")
+	})
+	s.waitState(gunicornName, StateRunning, 60*time.Second)
+	return s
+}
+
+// launchDjangoSite runs Caddy for project d with the Caddyfile that mk
+// renders for the site (its ports are set) and the admin address, and
+// returns at once: Gunicorn may still be starting.
+func launchDjangoSite(t *testing.T, d *djangoProject, mk func(s *djangoSite, admin string) string) *djangoSite {
+	t.Helper()
 	s := &djangoSite{project: d, gport: freePort(t), hport: freePort(t)}
 	s.caddyProc = startCaddy(t, t.TempDir(), func(admin string) string {
 		s.admin = admin
-		return s.config(admin, workers, gunicornExtra, extra, "")
+		return mk(s, admin)
 	}, d.Env...)
-	s.waitState(gunicornName, StateRunning, 60*time.Second)
 	return s
 }
 
@@ -81,6 +93,15 @@ type load struct {
 }
 
 func startLoad(url string) *load { return startLoadOpts(url, false) }
+
+// startSteadyLoad is startLoad, returning once the load is under way (50
+// requests sent), so that what follows happens under load.
+func startSteadyLoad(t *testing.T, url string) *load {
+	t.Helper()
+	l := startLoad(url)
+	waitFor(t, 10*time.Second, func() bool { return l.total.Load() > 50 }, "load")
+	return l
+}
 
 // startLoadDuringReloads is startLoad for config reloads (see load).
 func startLoadDuringReloads(url string) *load { return startLoadOpts(url, true) }

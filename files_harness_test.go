@@ -48,13 +48,8 @@ type filesEnv struct {
 
 func newFilesEnv(t *testing.T, workers int) *filesEnv {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	filesGlobalPorts(t)
-	e := &filesEnv{t: t, d: newDjangoProject(t)}
+	e := &filesEnv{t: t, tester: newFilesTester(t), d: newDjangoProject(t)}
 	e.upstream, e.accessLog = startLoggedGunicorn(t, e.d, workers)
-	e.tester = caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
 	e.client = &http.Client{
 		Timeout:   15 * time.Second,
 		Transport: &http.Transport{DisableCompression: true},
@@ -63,6 +58,32 @@ func newFilesEnv(t *testing.T, workers int) *filesEnv {
 		},
 	}
 	return e
+}
+
+// newFilesTester returns a handle on the test Caddy (caddytest, on this
+// binary's ports); the test is skipped with -short.
+func newFilesTester(t *testing.T) *caddytest.Tester {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	filesGlobalPorts(t)
+	return caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
+}
+
+// filesSite is a Caddyfile site block on port whose handler is
+// django_files with the given option lines.
+func filesSite(port int, options ...string) string {
+	return fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\t%s\n\t}\n}\n", port, strings.Join(options, "\n\t\t"))
+}
+
+// serve makes the test Caddy serve one django_files site with the given
+// option lines on a new port, and returns the port.
+func (e *filesEnv) serve(options ...string) int {
+	e.t.Helper()
+	port := freePort(e.t)
+	e.load(filesSite(port, options...))
+	return port
 }
 
 // load makes the test Caddy serve sites (Caddyfile site blocks).
@@ -158,7 +179,7 @@ func (e *filesEnv) get(url string, hdr map[string]string) (int, http.Header, str
 
 // rawGet sends target verbatim in the request line (Go's client would clean
 // or re-encode it) and returns the status and body.
-func rawGet(t *testing.T, addr, target string) (int, string) {
+func rawGet(t testing.TB, addr, target string) (int, string) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {

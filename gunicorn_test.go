@@ -97,18 +97,15 @@ func TestGunicornAndWorkerUnderCaddy(t *testing.T) {
 
 func TestGunicornIsStartingUntilItServes(t *testing.T) {
 	t.Parallel()
-	d := newDjangoProject(t)
-	s := &djangoSite{project: d, gport: freePort(t), hport: freePort(t)}
 	// a launcher that takes 2 s before Gunicorn even starts: connections
 	// made meanwhile wait in the backlog of the socket Caddy holds
 	launcher := filepath.Join(t.TempDir(), "slow-gunicorn")
 	if err := os.WriteFile(launcher, []byte("#!/bin/sh\nsleep 2\nexec "+systemGunicorn+" \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s.caddyProc = startCaddy(t, t.TempDir(), func(admin string) string {
-		s.admin = admin
+	s := launchDjangoSite(t, newDjangoProject(t), func(s *djangoSite, admin string) string {
 		return strings.Replace(s.config(admin, 1, "args --access-logfile -", "", ""), "command "+systemGunicorn, "command "+launcher, 1)
-	}, d.Env...)
+	})
 	st := s.statuses()[gunicornName]
 	if st.State != StateStarting {
 		t.Fatalf("state %s right after start, want STARTING", st.State)

@@ -28,9 +28,7 @@ printf 'no newline at end'
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, "\t\tprocess talk /bin/sh "+script+" {\n\t\t\tautorestart never\n\t\t\tstartsecs 0\n\t\t}")
-	})
+	c := startWithDjango(t, dir, "\t\tprocess talk /bin/sh "+script+" {\n\t\t\tautorestart never\n\t\t\tstartsecs 0\n\t\t}")
 	isTalk := func(e logEntry) bool { return e.str("logger") == "django.talk" }
 	c.waitLog(20*time.Second, "last line", func(e logEntry) bool { return isTalk(e) && e.str("msg") == "no newline at end" })
 	var stdout []string

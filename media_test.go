@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
 // End-to-end tests of django_files' media: hostile uploads are served
@@ -48,9 +46,7 @@ func uploadFile(t *testing.T, e *filesEnv, s, name string, content []byte) strin
 
 func TestFilesMediaHostileUploads(t *testing.T) {
 	e := newFilesEnv(t, 1)
-	port := freePort(t)
-	e.load(fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tstatic /static/ %s\n\t\tmedia /media/ %s\n\t\tupstream %s\n\t}\n}\n",
-		port, e.d.StaticRoot, e.d.MediaRoot, e.upstream))
+	port := e.serve("static /static/ "+e.d.StaticRoot, "media /media/ "+e.d.MediaRoot, "upstream "+e.upstream)
 	s := site(port)
 
 	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 1000)...)
@@ -122,11 +118,7 @@ func TestFilesMediaHostileUploads(t *testing.T) {
 // arrive whole and byte-exact (sendfile path), in ranges and over a reused
 // connection (the Content-Length was exact), for media and static.
 func TestFilesLargeFilesWhole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	filesGlobalPorts(t)
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
+	tester := newFilesTester(t)
 	media, static := t.TempDir(), t.TempDir()
 	content := randomBytes(t, 3<<20+123)
 	mustWrite(t, filepath.Join(media, "video.bin"), string(content))

@@ -136,9 +136,7 @@ func checkRootFSConfines(t *testing.T) {
 // TestFilesEncodedTraversal sends hostile request lines verbatim.
 func TestFilesEncodedTraversal(t *testing.T) {
 	e := newFilesEnv(t, 2)
-	port := freePort(t)
-	e.load(fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tstatic /static/ %s\n\t\tmedia /media/ %s\n\t\tprotected %s\n\t\tupstream %s\n\t}\n}\n",
-		port, e.d.StaticRoot, e.d.MediaRoot, e.d.PrivateRoot, e.upstream))
+	port := e.serve("static /static/ "+e.d.StaticRoot, "media /media/ "+e.d.MediaRoot, "protected "+e.d.PrivateRoot, "upstream "+e.upstream)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	mustWrite(t, filepath.Join(e.d.Root, "secret.txt"), "TOP-SECRET")
 	mustWrite(t, filepath.Join(e.d.MediaRoot, "uploads", "ok.txt"), "ok")

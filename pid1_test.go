@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,10 +42,7 @@ func TestPID1ReapsOrphans(t *testing.T) {
 			autorestart never
 			startsecs 0
 		}`)
-	path := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(path, []byte(cf), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeCaddyfile(t, dir, cf)
 	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", caddyBinary(t), "run", "--config", path, "--adapter", "caddyfile")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -69,22 +69,8 @@ func TestHandlerProtectedTargets(t *testing.T) {
 func TestFilesProtectedDownloads(t *testing.T) {
 	e := newFilesEnv(t, 2)
 	port, bare := freePort(t), freePort(t)
-	e.load(fmt.Sprintf(`http://:%d {
-	django_files {
-		static /static/ %s
-		media /media/ %s
-		protected %s
-		upstream %s
-	}
-}
-http://:%d {
-	django_files {
-		static /static/ %s
-		media /media/ %s
-		upstream %s
-	}
-}
-`, port, e.d.StaticRoot, e.d.MediaRoot, e.d.PrivateRoot, e.upstream, bare, e.d.StaticRoot, e.d.MediaRoot, e.upstream))
+	static, media, upstream := "static /static/ "+e.d.StaticRoot, "media /media/ "+e.d.MediaRoot, "upstream "+e.upstream
+	e.load(filesSite(port, static, media, "protected "+e.d.PrivateRoot, upstream) + filesSite(bare, static, media, upstream))
 	s := site(port)
 	pdf := string(mustRead(t, filepath.Join(e.d.PrivateRoot, "report.pdf")))
 	notes := string(mustRead(t, filepath.Join(e.d.PrivateRoot, "notes.txt")))

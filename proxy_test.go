@@ -10,13 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
 // End-to-end tests of django_files' proxy to Gunicorn: forwarding headers,
@@ -26,10 +23,9 @@ import (
 func TestFilesForwardedHeaders(t *testing.T) {
 	e := newFilesEnv(t, 2)
 	untrusted, trusted, serverTrusted := freePort(t), freePort(t), freePort(t)
-	e.load(fmt.Sprintf("{\n\tservers :%d {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}\n}\n"+
-		"http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t}\n}\nhttp://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t\ttrusted_proxies 127.0.0.1/32 ::1\n\t}\n}\n"+
-		"http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t}\n}\n",
-		serverTrusted, untrusted, e.upstream, trusted, e.upstream, serverTrusted, e.upstream))
+	upstream := "upstream " + e.upstream
+	e.load(fmt.Sprintf("{\n\tservers :%d {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}\n}\n", serverTrusted) +
+		filesSite(untrusted, upstream) + filesSite(trusted, upstream, "trusted_proxies 127.0.0.1/32 ::1") + filesSite(serverTrusted, upstream))
 	spoof := map[string]string{
 		"Host":              "shop.example.com",
 		"X-Forwarded-For":   "203.0.113.9",
@@ -113,8 +109,7 @@ func TestFilesForwardedHeaders(t *testing.T) {
 
 func TestFilesMaxBody413(t *testing.T) {
 	e := newFilesEnv(t, 1)
-	port := freePort(t)
-	e.load(fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t\tmax_body 1MiB\n\t\trequest_buffer 64KiB\n\t}\n}\n", port, e.upstream))
+	port := e.serve("upstream "+e.upstream, "max_body 1MiB", "request_buffer 64KiB")
 	s := site(port)
 	post := func(body []byte, chunked bool) (int, string) {
 		t.Helper()
@@ -227,8 +222,7 @@ func upstreamRequests(t *testing.T, addr string) int {
 func TestFilesSlowUploadDoesNotBlock(t *testing.T) {
 	e := newFilesEnv(t, 1)
 	port, plain := freePort(t), freePort(t)
-	e.load(fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t\trequest_buffer 16KiB\n\t}\n}\nhttp://:%d {\n\treverse_proxy %s\n}\n",
-		port, e.upstream, plain, e.upstream))
+	e.load(filesSite(port, "upstream "+e.upstream, "request_buffer 16KiB") + fmt.Sprintf("http://:%d {\n\treverse_proxy %s\n}\n", plain, e.upstream))
 	const size = 256 << 10
 	body := bytes.Repeat([]byte("z"), size)
 
@@ -302,19 +296,13 @@ func TestFilesSlowUploadDoesNotBlock(t *testing.T) {
 // with upstream_keepalive. Gunicorn runs gthread workers with a long
 // keep-alive here, so only Caddy can close the connection.
 func TestFilesNoIdleUpstreamConnections(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	filesGlobalPorts(t)
+	tester := newFilesTester(t)
 	d := newDjangoProject(t)
 	upstream := d.startGunicorn(t, 1, "--threads", "2", "--keep-alive", "30")
 	_, gp, _ := net.SplitHostPort(upstream)
 	gport, _ := strconv.Atoi(gp)
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
 	plain, pooled := freePort(t), freePort(t)
-	loadFilesConfig(t, tester, fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t}\n}\n"+
-		"http://:%d {\n\tdjango_files {\n\t\tupstream %s\n\t\tupstream_keepalive 20s\n\t}\n}\n",
-		plain, upstream, pooled, upstream))
+	loadFilesConfig(t, tester, filesSite(plain, "upstream "+upstream)+filesSite(pooled, "upstream "+upstream, "upstream_keepalive 20s"))
 	waitFor(t, 35*time.Second, func() bool { return countEstablishedTo(gport) == 0 }, "no connection to gunicorn before the test")
 
 	hello := func(port int) {
@@ -345,14 +333,9 @@ func TestFilesNoIdleUpstreamConnections(t *testing.T) {
 }
 
 func TestFilesUpstreamDown503(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	filesGlobalPorts(t)
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
+	tester := newFilesTester(t)
 	port, nobody := freePort(t), freePort(t)
-	loadFilesConfig(t, tester, fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream 127.0.0.1:%d\n\t\twait_timeout 1s\n\t\tstatic /static/ %s\n\t}\n}\n",
-		port, nobody, t.TempDir()))
+	loadFilesConfig(t, tester, filesSite(port, fmt.Sprintf("upstream 127.0.0.1:%d", nobody), "wait_timeout 1s", "static /static/ "+t.TempDir()))
 	want503AfterWaitTimeout(t, "upstream down", site(port)+"/hello/")
 }
 
@@ -381,12 +364,8 @@ func want503AfterWaitTimeout(t *testing.T, what, url string) {
 // wait for it instead of failing; a Gunicorn that never serves gives 503
 // with Retry-After after wait_timeout.
 func TestFilesWithDjangoApp(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	filesGlobalPorts(t)
+	tester := newFilesTester(t)
 	d := newDjangoProject(t)
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
 	t.Cleanup(func() {
 		// stop the app's processes
 		loadFilesConfig(t, tester, fmt.Sprintf("http://:%d {\n\trespond 204\n}\n", freePort(t)))
@@ -414,11 +393,7 @@ http://:%d {
 		t.Fatalf("first request while Gunicorn starts: %d %q (after %s)", code, body, time.Since(start))
 	}
 	t.Logf("first request answered after %s", time.Since(start))
-	var m struct {
-		Paths map[string]string `json:"paths"`
-	}
-	json.Unmarshal(mustRead(t, filepath.Join(d.StaticRoot, "staticfiles.json")), &m)
-	if code, _ := httpGet(site(port) + "/static/" + m.Paths["css/app.css"]); code != 200 {
+	if code, _ := httpGet(site(port) + "/static/" + hashedName(t, d, "css/app.css")); code != 200 {
 		t.Errorf("static from the app's root: %d", code)
 	}
 

@@ -24,10 +24,7 @@ func TestValidateAndAdaptStartNothing(t *testing.T) {
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "started")
 	cf := fmt.Sprintf("{\n\tdjango {\n\t\trelease /bin/touch %s\n\t\tprocess p /bin/touch %s\n\t}\n}\n", marker, marker)
-	path := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(path, []byte(cf), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeCaddyfile(t, dir, cf)
 	for _, sub := range []string{"adapt", "validate"} {
 		out, err := exec.Command(caddyBinary(t), sub, "--config", path, "--adapter", "caddyfile").CombinedOutput()
 		if err != nil {

@@ -28,12 +28,10 @@ func TestStopEscalatesToKillingTheGroup(t *testing.T) {
 	pidFile := filepath.Join(dir, "child.pid")
 	// the shell and its child both ignore TERM
 	script := fmt.Sprintf(`trap "" TERM; sleep 1000 & echo $! > %s; wait`, pidFile)
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, fmt.Sprintf(`
+	c := startWithDjango(t, dir, fmt.Sprintf(`
 		process stubborn /bin/sh -c %q {
 			stop_timeout 300ms
 		}`, script))
-	})
 	st := c.waitState("stubborn", StateRunning, 10*time.Second)
 	var child int
 	waitFor(t, 5*time.Second, func() bool {
@@ -102,10 +100,8 @@ func countSlowInFlight(s *djangoSite) int { return countEstablishedTo(s.gport) }
 func TestSIGKILLedCaddyLeavesNoProcess(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, `
+	c := startWithDjango(t, dir, `
 		process tree /bin/sh -c "sleep 1000 & sleep 1000 & wait"`)
-	})
 	st := c.waitState("tree", StateRunning, 10*time.Second)
 	waitFor(t, 5*time.Second, func() bool { return len(groupMembers(st.PID)) == 3 }, "the shell and its two children")
 	members := groupMembers(st.PID)
@@ -124,13 +120,7 @@ func TestSIGKILLedCaddyLeavesNoProcess(t *testing.T) {
 // answer) are on disk, whole, after Caddy is SIGKILLed.
 func TestUploadsSurviveCaddyDeath(t *testing.T) {
 	t.Parallel()
-	d := newDjangoProject(t)
-	s := &djangoSite{project: d, gport: freePort(t), hport: freePort(t)}
-	s.caddyProc = startCaddy(t, t.TempDir(), func(admin string) string {
-		s.admin = admin
-		return s.config(admin, 2, "", "", "django_files")
-	}, d.Env...)
-	s.waitState(gunicornName, StateRunning, 60*time.Second)
+	s := startDjangoSite(t, 2, "", "")
 	var names []string
 	sums := map[string]string{}
 	for i := range 3 {
@@ -153,7 +143,7 @@ func TestUploadsSurviveCaddyDeath(t *testing.T) {
 	}
 	s.signalAndWait(syscall.SIGKILL, 10*time.Second)
 	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(d.MediaRoot, n))
+		b, err := os.ReadFile(filepath.Join(s.project.MediaRoot, n))
 		if err != nil {
 			t.Fatal(err)
 		}

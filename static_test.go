@@ -3,7 +3,6 @@ package caddydjango
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddytest"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -85,13 +83,7 @@ func TestHandlerManifestCacheRereads(t *testing.T) {
 		t.Fatalf("without a manifest the name rule applies: %+v", st)
 	}
 
-	write := func(body string) {
-		t.Helper()
-		if err := os.WriteFile(m.path, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(`{"paths": {"css/app.css": "css/app.111111111111.css"}}`)
+	mustWrite(t, m.path, `{"paths": {"css/app.css": "css/app.111111111111.css"}}`)
 	// within the same second nothing is re-checked
 	if st, _ := m.get(now + int64(500*time.Millisecond)); st.present {
 		t.Fatal("manifest re-checked before a second passed")
@@ -111,7 +103,7 @@ func TestHandlerManifestCacheRereads(t *testing.T) {
 	}
 
 	// a new collectstatic (different size and mtime)
-	write(`{"paths": {"css/app.css": "css/app.222222222222.css", "js/a.js": "js/a.333333333333.js"}}`)
+	mustWrite(t, m.path, `{"paths": {"css/app.css": "css/app.222222222222.css", "js/a.js": "js/a.333333333333.js"}}`)
 	future := time.Now().Add(time.Hour)
 	if err := os.Chtimes(m.path, future, future); err != nil {
 		t.Fatal(err)
@@ -127,7 +119,7 @@ func TestHandlerManifestCacheRereads(t *testing.T) {
 	}
 
 	// half-written manifest: keep the last good one
-	write(`{"paths": {"css/app.css": "css/app.4444`)
+	mustWrite(t, m.path, `{"paths": {"css/app.css": "css/app.4444`)
 	st4, _ := m.get(now + int64(4400*time.Millisecond))
 	if st4 != st3 {
 		t.Fatal("a truncated manifest replaced the good one")
@@ -230,9 +222,7 @@ func TestHandlerValidateWritesNothing(t *testing.T) {
 
 func TestFilesStaticCaching(t *testing.T) {
 	e := newFilesEnv(t, 1)
-	port := freePort(t)
-	e.load(fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tstatic /static/ %s\n\t\tmedia /media/ %s\n\t\tupstream %s\n\t}\n}\n",
-		port, e.d.StaticRoot, e.d.MediaRoot, e.upstream))
+	port := e.serve("static /static/ "+e.d.StaticRoot, "media /media/ "+e.d.MediaRoot, "upstream "+e.upstream)
 	s := site(port)
 	hashed := hashedName(t, e.d, "css/app.css")
 
@@ -307,8 +297,7 @@ func TestFilesStaticCaching(t *testing.T) {
 
 func TestFilesPrecompressedSelection(t *testing.T) {
 	e := newFilesEnv(t, 1)
-	port := freePort(t)
-	e.load(fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tstatic /static/ %s\n\t\tupstream %s\n\t}\n}\n", port, e.d.StaticRoot, e.upstream))
+	port := e.serve("static /static/ "+e.d.StaticRoot, "upstream "+e.upstream)
 	s := site(port)
 	hashed := hashedName(t, e.d, "js/app.js")
 	base := filepath.Join(e.d.StaticRoot, filepath.FromSlash(hashed))
@@ -354,8 +343,7 @@ func TestFilesPrecompressedSelection(t *testing.T) {
 // the new file gets its sidecars.
 func TestFilesCollectstaticRereadsManifestAndCompresses(t *testing.T) {
 	e := newFilesEnv(t, 1)
-	port := freePort(t)
-	e.load(fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tstatic /static/ %s {\n\t\t\tcompress\n\t\t}\n\t\tupstream %s\n\t}\n}\n", port, e.d.StaticRoot, e.upstream))
+	port := e.serve("static /static/ "+e.d.StaticRoot+" {\n\t\t\tcompress\n\t\t}", "upstream "+e.upstream)
 	s := site(port)
 	oldJS := hashedName(t, e.d, "js/app.js")
 	oldCSS := hashedName(t, e.d, "css/app.css")
@@ -423,10 +411,7 @@ func TestFilesCollectstaticRereadsManifestAndCompresses(t *testing.T) {
 // static root through a symlink; `collectstatic --link` trees (every
 // unhashed file a symlink into the app's sources) need follow_symlinks.
 func TestFilesStaticSymlinks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	filesGlobalPorts(t)
+	tester := newFilesTester(t)
 	d := newDjangoProject(t)
 	linked := filepath.Join(t.TempDir(), "static_root")
 	cmd := exec.Command("/usr/bin/python3", "manage.py", "collectstatic", "--noinput", "--link")
@@ -439,11 +424,9 @@ func TestFilesStaticSymlinks(t *testing.T) {
 	}
 	hashed := filepath.Base(hashedNameIn(t, linked, "css/app.css"))
 	mustSymlink(t, hashed, filepath.Join(linked, "css", "inner.css")) // stays inside
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: filesAdmin})
 	confined, following := freePort(t), freePort(t)
-	loadFilesConfig(t, tester, fmt.Sprintf("http://:%d {\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tstatic /static/ %s\n\t}\n}\n"+
-		"http://:%d {\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tstatic /static/ %s {\n\t\t\tfollow_symlinks\n\t\t}\n\t}\n}\n",
-		confined, linked, following, linked))
+	loadFilesConfig(t, tester, filesSite(confined, "upstream 127.0.0.1:1", "static /static/ "+linked)+
+		filesSite(following, "upstream 127.0.0.1:1", "static /static/ "+linked+" {\n\t\t\tfollow_symlinks\n\t\t}"))
 	get := func(port int, path string) int {
 		t.Helper()
 		resp, err := http.Get(site(port) + path)

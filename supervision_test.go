@@ -20,8 +20,7 @@ import (
 func TestProcessRestartPolicies(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, `
+	c := startWithDjango(t, dir, `
 		process always /bin/sh -c "echo up; exit 0" {
 			startsecs 0
 			backoff 50ms
@@ -45,7 +44,6 @@ func TestProcessRestartPolicies(t *testing.T) {
 			autorestart never
 			startsecs 0
 		}`)
-	})
 	// always: a clean exit 0 comes back (django-tasks' db_worker --max-tasks)
 	waitFor(t, 20*time.Second, func() bool { return c.statuses()["always"].Restarts >= 3 }, "always to restart 3 times")
 	st := c.waitState("unexpected_ok", StateExited, 10*time.Second)
@@ -63,8 +61,7 @@ func TestProcessRestartPolicies(t *testing.T) {
 func TestProcessStartRetriesThenFatalWithBackoff(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, `
+	c := startWithDjango(t, dir, `
 		process crashy /bin/sh -c "echo crashing; exit 7" {
 			startsecs 1s
 			startretries 3
@@ -75,7 +72,6 @@ func TestProcessStartRetriesThenFatalWithBackoff(t *testing.T) {
 			startretries 1
 			backoff 50ms
 		}`)
-	})
 	st := c.waitState("crashy", StateFatal, 20*time.Second)
 	starts := c.waitEntries(4, 5*time.Second, "crashy's 4 starts in the log", msgIs("process started", isProcess("crashy")))
 	if len(starts) != 4 {
@@ -128,8 +124,7 @@ func TestCaddyKeepsServingWhenAProcessCannotStart(t *testing.T) {
 func TestPriorityOrdersStartAndStop(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, `
+	c := startWithDjango(t, dir, `
 		process b /bin/sleep 1000 {
 			priority 20
 		}
@@ -137,7 +132,6 @@ func TestPriorityOrdersStartAndStop(t *testing.T) {
 			priority 10
 		}
 		process c /bin/sleep 1000`)
-	})
 	for _, n := range []string{"a", "b", "c"} {
 		c.waitState(n, StateRunning, 10*time.Second)
 	}
@@ -162,8 +156,7 @@ func TestEssentialFatalExitsCaddy(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "other.pid")
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, fmt.Sprintf(`
+	c := startWithDjango(t, dir, fmt.Sprintf(`
 		process other /bin/sh -c "echo $$ > %s; exec sleep 1000" {
 			priority 1
 			startsecs 0
@@ -173,7 +166,6 @@ func TestEssentialFatalExitsCaddy(t *testing.T) {
 			startretries 1
 			backoff 50ms
 		}`, pidFile))
-	})
 	select {
 	case <-c.exited:
 	case <-time.After(20 * time.Second):
@@ -199,12 +191,9 @@ func TestEnvEnvFileAndDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	envFile := "# settings\nexport FROM_FILE=\"file value\"\nQUOTED='single # not a comment'\nOVERRIDE=from-file\n\n"
-	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(envFile), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWrite(t, filepath.Join(dir, ".env"), envFile)
 	out := filepath.Join(dir, "out.txt")
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, fmt.Sprintf(`
+	c := startWithDjango(t, dir, fmt.Sprintf(`
 		root %s
 		env APP_WIDE "app wide"
 		env OVERRIDE from-caddyfile
@@ -212,8 +201,7 @@ func TestEnvEnvFileAndDir(t *testing.T) {
 		process show /bin/sh -c "echo \"$APP_WIDE|$FROM_FILE|$QUOTED|$OVERRIDE|$PER_PROCESS|$INHERITED|$(pwd)\" > %s; exec sleep 1000" {
 			env PER_PROCESS "only here"
 			dir sub
-		}`, dir, out))
-	}, "INHERITED=from-caddy-env")
+		}`, dir, out), "INHERITED=from-caddy-env")
 	c.waitState("show", StateRunning, 10*time.Second)
 	var got string
 	waitFor(t, 5*time.Second, func() bool {
@@ -233,13 +221,11 @@ func TestUserOption(t *testing.T) {
 		t.Skip("needs root to switch users")
 	}
 	dir := t.TempDir()
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, `
+	c := startWithDjango(t, dir, `
 		process who /bin/sh -c "echo uid=$(id -u) gid=$(id -g); exec sleep 1000" {
 			user nobody
 			dir /
 		}`)
-	})
 	c.waitState("who", StateRunning, 10*time.Second)
 	c.waitLog(10*time.Second, "the process running as nobody", func(e logEntry) bool {
 		return e.str("logger") == "django.who" && e.str("msg") == "uid=65534 gid=65534"

@@ -57,8 +57,7 @@ func TestZeroDowntime(t *testing.T) {
 
 	t.Run("SIGKILL of the gunicorn master", func(t *testing.T) {
 		before := pid()
-		l := startLoad(hello)
-		waitFor(t, 10*time.Second, func() bool { return l.total.Load() > 50 }, "load")
+		l := startSteadyLoad(t, hello)
 		if err := syscall.Kill(before, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -69,30 +68,27 @@ func TestZeroDowntime(t *testing.T) {
 		l.stop(t, "SIGKILL of the master")
 	})
 
-	t.Run("restart through the admin API", func(t *testing.T) {
+	// replacedBy POSTs to the admin API path under load: no request fails,
+	// and Gunicorn has a new pid
+	replacedBy := func(t *testing.T, path, what string) {
+		t.Helper()
 		before := pid()
-		l := startLoad(hello)
-		waitFor(t, 10*time.Second, func() bool { return l.total.Load() > 50 }, "load")
-		if code, body := s.post("/django/processes/gunicorn/restart"); code != 200 {
-			t.Fatalf("restart: %d %s", code, body)
+		l := startSteadyLoad(t, hello)
+		if code, body := s.post(path); code != 200 {
+			t.Fatalf("%s: %d %s", what, code, body)
 		}
-		l.stop(t, "API restart")
+		l.stop(t, what)
 		if pid() == before {
-			t.Error("same pid after restart")
+			t.Errorf("same pid after %s", what)
 		}
+	}
+
+	t.Run("restart through the admin API", func(t *testing.T) {
+		replacedBy(t, "/django/processes/gunicorn/restart", "API restart")
 	})
 
 	t.Run("deploy: POST /django/reload", func(t *testing.T) {
-		before := pid()
-		l := startLoad(hello)
-		waitFor(t, 10*time.Second, func() bool { return l.total.Load() > 50 }, "load")
-		if code, body := s.post("/django/reload"); code != 200 {
-			t.Fatalf("deploy: %d %s", code, body)
-		}
-		l.stop(t, "deploy")
-		if pid() == before {
-			t.Error("same pid after deploy")
-		}
+		replacedBy(t, "/django/reload", "deploy")
 		// at boot and on this deploy
 		s.waitEntries(2, 5*time.Second, "the release command's second run", msgIs("release command done"))
 	})
