@@ -139,14 +139,21 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := adaptDjango(t, tc.in)
-			if err == nil {
-				t.Fatalf("adapted without error; want %q", tc.want)
-			}
-			// the message in plain words, and where it is
-			where, msg, _ := strings.Cut(tc.want, " - Error during parsing: ")
-			if !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), where) {
-				t.Errorf("error %q\nwant it to contain %q and %q", err, msg, where)
-			}
+			wantAdaptError(t, err, tc.want)
 		})
+	}
+}
+
+// wantAdaptError checks that adapting a Caddyfile failed with the message
+// of want ("Caddyfile:N - Error during parsing: message"), in plain words,
+// and where it is.
+func wantAdaptError(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("adapted without error; want %q", want)
+	}
+	where, msg, _ := strings.Cut(want, " - Error during parsing: ")
+	if !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), where) {
+		t.Errorf("error %q\nwant it to contain %q and %q", err, msg, where)
 	}
 }

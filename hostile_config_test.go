@@ -3,7 +3,6 @@ package caddydjango
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,9 +58,7 @@ func TestHostileJSONConfigIsRejected(t *testing.T) {
 
 func TestBadEnvFileLineIsNamed(t *testing.T) {
 	path := t.TempDir() + "/.env"
-	if err := os.WriteFile(path, []byte("GOOD=1\nthis line is wrong\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWrite(t, path, "GOOD=1\nthis line is wrong\n")
 	var c caddy.Config
 	_ = json.Unmarshal([]byte(fmt.Sprintf(`{"admin":{"disabled":true},"apps":{"django":{"env_file":%q}}}`, path)), &c)
 	err := caddy.Validate(&c)
@@ -75,14 +72,12 @@ func TestBadEnvFileLineIsNamed(t *testing.T) {
 func TestCrashLoopStaysCheap(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	c := startCaddy(t, dir, func(admin string) string {
-		return globalBlock(admin, `
+	c := startWithDjango(t, dir, `
 		process crash /bin/false {
 			startretries 1000
 			backoff 100ms
 			backoff_max 800ms
 		}`)
-	})
 	cpu := func() float64 {
 		_, f, ok := testkit.Stat(c.cmd.Process.Pid)
 		if !ok || len(f) < 13 {

@@ -3,14 +3,10 @@ package caddydjango
 import (
 	"bufio"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // FuzzFilePaths sends request paths, parsed exactly as Caddy's HTTP server
@@ -48,7 +44,7 @@ func FuzzFilePaths(f *testing.F) {
 		if _, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n"))); err != nil {
 			return
 		}
-		code, body := fuzzGet(t, addr, target)
+		code, body := rawGet(t, addr, target)
 		if code/100 != 2 {
 			return
 		}
@@ -66,40 +62,27 @@ func FuzzFilePaths(f *testing.F) {
 func newFuzzSite(tb testing.TB) (string, map[string]bool) {
 	base := tb.TempDir()
 	dir := func(p ...string) string { return filepath.Join(append([]string{base}, p...)...) }
-	write := func(path, content string) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	link := func(target, path string) {
-		if err := os.Symlink(target, path); err != nil {
-			tb.Fatal(err)
-		}
-	}
 	public := map[string]bool{}
 	for path, content := range map[string]string{
 		dir("static", "css", "app.css"):      "public css",
 		dir("media", "uploads", "photo.jpg"): "public photo",
 		dir("media", "sub", "ok.txt"):        "public ok",
 	} {
-		write(path, content)
+		mustWrite(tb, path, content)
 		public[content] = true
 	}
-	write(dir("outside", "secret.txt"), "SECRET outside")
-	write(dir("media", ".env"), "HIDDEN env")
-	write(dir("media", "uploads", ".hidden"), "HIDDEN upload")
-	write(dir("static", ".git", "config"), "HIDDEN git")
-	write(dir("private", "report.pdf"), "PROTECTED report")
+	mustWrite(tb, dir("outside", "secret.txt"), "SECRET outside")
+	mustWrite(tb, dir("media", ".env"), "HIDDEN env")
+	mustWrite(tb, dir("media", "uploads", ".hidden"), "HIDDEN upload")
+	mustWrite(tb, dir("static", ".git", "config"), "HIDDEN git")
+	mustWrite(tb, dir("private", "report.pdf"), "PROTECTED report")
 	for _, root := range []string{"media", "static"} {
-		link(dir("outside", "secret.txt"), dir(root, "file-link"))
-		link(dir("outside"), dir(root, "dir-link"))
-		link("../outside/secret.txt", dir(root, "rel-link"))
-		link(dir("private"), dir(root, "private-link"))
+		mustSymlink(tb, dir("outside", "secret.txt"), dir(root, "file-link"))
+		mustSymlink(tb, dir("outside"), dir(root, "dir-link"))
+		mustSymlink(tb, "../outside/secret.txt", dir(root, "rel-link"))
+		mustSymlink(tb, dir("private"), dir(root, "private-link"))
 	}
-	link("sub/ok.txt", dir("media", "inner-link"))
+	mustSymlink(tb, "sub/ok.txt", dir("media", "inner-link"))
 
 	port := freePort(tb)
 	c := startCaddy(tb, base, func(admin string) string {
@@ -108,24 +91,6 @@ func newFuzzSite(tb testing.TB) (string, map[string]bool) {
 	})
 	_ = c
 	return fmt.Sprintf("127.0.0.1:%d", port), public
-}
-
-// get sends target as the raw request target (no client-side cleaning).
-func fuzzGet(tb testing.TB, addr, target string) (int, string) {
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n", target)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		tb.Fatalf("%q: %v", target, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // TestFuzzHandlerServesPublicFiles guards the fuzz property against a
@@ -137,12 +102,12 @@ func TestFuzzHandlerServesPublicFiles(t *testing.T) {
 		"/media/uploads/photo.jpg": "public photo",
 		"/media/inner-link":        "public ok",
 	} {
-		if code, body := fuzzGet(t, addr, path); code != 200 || body != want {
+		if code, body := rawGet(t, addr, path); code != 200 || body != want {
 			t.Errorf("%s: %d %q, want %q", path, code, body, want)
 		}
 	}
 	for _, path := range []string{"/media/dir-link/secret.txt", "/static/file-link"} {
-		if code, _ := fuzzGet(t, addr, path); code != 404 {
+		if code, _ := rawGet(t, addr, path); code != 404 {
 			t.Errorf("%s: escaping symlink: %d, want 404", path, code)
 		}
 	}

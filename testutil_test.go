@@ -2,8 +2,12 @@ package caddydjango
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,8 +22,8 @@ import (
 )
 
 // Test fixtures shared by the package's tests: a copy of the real demo
-// Django project (testdata/demo) with migrate and collectstatic done, and a
-// real Gunicorn serving it.
+// Django project (testdata/demo) with migrate and collectstatic done, a
+// real Gunicorn serving it, and small helpers (ports, polling, HTTP, files).
 
 const (
 	systemPython   = "/usr/bin/python3" // Debian's, with python3-django
@@ -44,16 +48,35 @@ var (
 	prepareError error
 )
 
-// requireDjango skips the test when the Debian packages are missing (CI
-// installs them; see .ci/run).
+// requireDjango fails the test when the real Gunicorn or Django is missing,
+// naming the Debian packages and the command that installs them: these
+// tests run the real thing, and a missing package is no reason to pass
+// (.ci/run installs them).
 func requireDjango(t testing.TB) {
 	t.Helper()
+	if missing := missingDjangoPackages(); len(missing) > 0 {
+		t.Fatal(missingPackages(missing...))
+	}
+}
+
+// missingDjangoPackages lists the Debian packages of Gunicorn and Django
+// that are not installed (looked up once per test binary).
+var missingDjangoPackages = sync.OnceValue(func() []string {
+	var missing []string
 	if _, err := os.Stat(systemGunicorn); err != nil {
-		t.Skip("gunicorn not installed (apt-get install gunicorn python3-django)")
+		missing = append(missing, "gunicorn")
 	}
 	if err := exec.Command(systemPython, "-c", "import django").Run(); err != nil {
-		t.Skip("python3-django not installed")
+		missing = append(missing, "python3-django")
 	}
+	return missing
+})
+
+// missingPackages is the failure message for Debian packages a test needs
+// and does not find.
+func missingPackages(pkgs ...string) string {
+	return fmt.Sprintf("missing Debian package(s) %s: install with `sudo apt-get install -y %s`",
+		strings.Join(pkgs, ", "), strings.Join(pkgs, " "))
 }
 
 // newDjangoProject returns a private copy of testdata/demo, migrated and
@@ -225,3 +248,66 @@ func countEstablishedTo(port int) int {
 
 // isPycache leaves Python's bytecode caches out of copied projects.
 func isPycache(name string) bool { return name == "__pycache__" }
+
+// multipartWriter writes a multipart form with one file field and returns
+// its content type.
+func multipartWriter(w io.Writer, filename string, data []byte) string {
+	mw := multipart.NewWriter(w)
+	fw, _ := mw.CreateFormFile("file", filename)
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	return mw.FormDataContentType()
+}
+
+func mustWrite(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustSymlink(t testing.TB, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readGzip(t testing.TB, path string) string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(mustRead(t, path)))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return string(b)
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -1,0 +1,156 @@
+package caddydjango
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+)
+
+// Tests of the django_files Caddyfile directive: what it adapts to, where
+// it is ordered, and errors that name the line.
+
+// adaptFiles adapts a Caddyfile and returns the django_files handler's JSON.
+func adaptFiles(t *testing.T, caddyfile string) (string, error) {
+	t.Helper()
+	out, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(caddyfile), map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		return "", err
+	}
+	var found json.RawMessage
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["handler"] == "django_files" {
+				found, _ = json.Marshal(x)
+				return
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	var cfg any
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	walk(cfg)
+	if found == nil {
+		t.Fatalf("no django_files handler in %s", out)
+	}
+	return string(found), nil
+}
+
+func TestHandlerCaddyfileAdapts(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"bare", "example.com {\n\tdjango_files\n}", `{"handler":"django_files"}`},
+		{
+			"the contract example",
+			`example.com {
+	django_files {
+		static /static/ /app/static_root
+		media /media/ /app/media_root
+		protected /app/private_files
+		upstream 127.0.0.1:8000
+	}
+}`,
+			`{"handler":"django_files","media":{"root":"/app/media_root","url":"/media/"},"protected":{"root":"/app/private_files"},"static":{"root":"/app/static_root","url":"/static/"},"upstream":"127.0.0.1:8000"}`,
+		},
+		{
+			"every option",
+			`:8080 {
+	django_files {
+		static /assets {
+			max_age 5m
+			immutable_max_age 30d
+			compress gzip
+			follow_symlinks
+		}
+		media /uploads/ uploads {
+			max_age 1h
+		}
+		protected private {
+			accel_prefix /internal
+		}
+		upstream unix//run/app.sock
+		max_body 10MB
+		request_buffer 64KiB
+		buffer_dir /var/tmp
+		trusted_proxies 10.0.0.0/8 192.168.1.1
+		wait_timeout 1m
+		upstream_keepalive 1s
+	}
+}`,
+			`{"buffer_dir":"/var/tmp","handler":"django_files","max_body":10000000,"media":{"max_age":3600000000000,"root":"uploads","url":"/uploads/"},"protected":{"accel_prefix":"/internal","root":"private"},"request_buffer":65536,"static":{"compress":["gzip"],"follow_symlinks":true,"immutable_max_age":2592000000000000,"max_age":300000000000,"url":"/assets/"},"trusted_proxies":["10.0.0.0/8","192.168.1.1"],"upstream":"unix//run/app.sock","upstream_keepalive":1000000000,"wait_timeout":60000000000}`,
+		},
+		{"compress defaults to gzip and zstd", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcompress\n\t\t}\n\t}\n}", `{"handler":"django_files","static":{"compress":["gzip","zstd"]}}`},
+		{"off", ":80 {\n\tdjango_files {\n\t\tstatic off\n\t\tmedia off\n\t}\n}", `{"handler":"django_files","media":{"disabled":true},"static":{"disabled":true}}`},
+		{"private ranges", ":80 {\n\tdjango_files {\n\t\ttrusted_proxies private_ranges\n\t}\n}", `{"handler":"django_files","trusted_proxies":["192.168.0.0/16","172.16.0.0/12","10.0.0.0/8","127.0.0.1/8","fd00::/8","::1"]}`},
+		{"with a matcher", ":80 {\n\tdjango_files /app/*\n}", `{"handler":"django_files"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := adaptFiles(t, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestHandlerCaddyfileNeedsNoOrder: django_files is in the standard
+// directive order, after a matched reverse_proxy and before file_server.
+func TestHandlerCaddyfileNeedsNoOrder(t *testing.T) {
+	out, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(":80 {\n\tfile_server /robots.txt\n\tdjango_files\n\treverse_proxy /ws/* 127.0.0.1:9000\n}"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	rp, df, fsrv := strings.Index(s, `"reverse_proxy"`), strings.Index(s, `"django_files"`), strings.Index(s, `"file_server"`)
+	if rp < 0 || df < 0 || fsrv < 0 || !(rp < df && df < fsrv) {
+		t.Fatalf("want reverse_proxy < django_files < file_server, got %d %d %d in %s", rp, df, fsrv, s)
+	}
+}
+
+func TestHandlerCaddyfileErrorsNameTheLine(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"unknown option", ":80 {\n\tdjango_files {\n\t\tstatik /s/ /d\n\t}\n}", `Caddyfile:3 - Error during parsing: unknown django_files option "statik"`},
+		{"argument on the directive", ":80 {\n\tdjango_files /app/* extra\n}", `Caddyfile:2 - Error during parsing: django_files takes no arguments, got "extra"`},
+		{"unknown static option", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tmaxage 1m\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: unknown static option "maxage"`},
+		{"unknown media option", ":80 {\n\tdjango_files {\n\t\tmedia /m/ /d {\n\t\t\tbrowse\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: unknown media option "browse"`},
+		{"unknown protected option", ":80 {\n\tdjango_files {\n\t\tprotected /p {\n\t\t\tprefix /x/\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: unknown protected option "prefix"`},
+		{"too many static args", ":80 {\n\tdjango_files {\n\t\tstatic /s/ /a /b\n\t}\n}", `Caddyfile:3 - Error during parsing: static takes a URL prefix and a directory, got 3 arguments`},
+		{"relative prefix", ":80 {\n\tdjango_files {\n\t\tmedia media/ /d\n\t}\n}", `Caddyfile:3 - Error during parsing: media: URL prefix "media/" must start with /`},
+		{"root prefix", ":80 {\n\tdjango_files {\n\t\tstatic / /d\n\t}\n}", `Caddyfile:3 - Error during parsing: static: URL prefix must not be /`},
+		{"protected without dir", ":80 {\n\tdjango_files {\n\t\tprotected\n\t}\n}", `Caddyfile:3 - Error during parsing: protected needs the directory`},
+		{"protected two dirs", ":80 {\n\tdjango_files {\n\t\tprotected /a /b\n\t}\n}", `Caddyfile:3 - Error during parsing: protected takes one directory, got extra "/b"`},
+		{"upstream missing", ":80 {\n\tdjango_files {\n\t\tupstream\n\t}\n}", `Caddyfile:3 - Error during parsing: upstream needs a value`},
+		{"two upstreams", ":80 {\n\tdjango_files {\n\t\tupstream a:1 b:2\n\t}\n}", `Caddyfile:3 - Error during parsing: upstream takes one value, got extra "b:2"`},
+		{"bad size", ":80 {\n\tdjango_files {\n\t\tmax_body lots\n\t}\n}", `Caddyfile:3 - Error during parsing: max_body: "lots" is not a size`},
+		{"zero size", ":80 {\n\tdjango_files {\n\t\trequest_buffer 0\n\t}\n}", `Caddyfile:3 - Error during parsing: request_buffer: "0" is not a size`},
+		{"negative size", ":80 {\n\tdjango_files {\n\t\tmax_body -5MB\n\t}\n}", `Caddyfile:3 - Error during parsing: max_body: "-5MB" is not a size`},
+		{"bad duration", ":80 {\n\tdjango_files {\n\t\twait_timeout soon\n\t}\n}", `Caddyfile:3 - Error during parsing: wait_timeout: "soon" is not a duration`},
+		{"negative duration", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tmax_age -1m\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: max_age: "-1m" must be positive`},
+		{"brotli", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcompress br\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: compress: brotli cannot be created`},
+		{"unknown encoding", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcompress deflate\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: compress: unknown encoding "deflate"`},
+		{"off with a block", ":80 {\n\tdjango_files {\n\t\tstatic off {\n\t\t\tmax_age 1m\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: static is off`},
+		{"twice", ":80 {\n\tdjango_files {\n\t\tupstream a:1\n\t\tupstream b:2\n\t}\n}", `Caddyfile:4 - Error during parsing: upstream is set twice`},
+		{"trusted_proxies empty", ":80 {\n\tdjango_files {\n\t\ttrusted_proxies\n\t}\n}", `Caddyfile:3 - Error during parsing: trusted_proxies needs IP ranges`},
+		{"follow_symlinks with a value", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tfollow_symlinks yes\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: follow_symlinks takes no arguments, got "yes"`},
+		{"bad keepalive", ":80 {\n\tdjango_files {\n\t\tupstream_keepalive forever\n\t}\n}", `Caddyfile:3 - Error during parsing: upstream_keepalive: "forever" is not a duration`},
+		{"bad accel prefix", ":80 {\n\tdjango_files {\n\t\tprotected /p {\n\t\t\taccel_prefix internal\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: accel_prefix: URL prefix "internal" must start with /`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := adaptFiles(t, tc.in)
+			wantAdaptError(t, err, tc.want)
+		})
+	}
+}
