@@ -32,7 +32,9 @@ workers, other programs), like supervisorctl:
 	caddy django restart <name>         restart (zero-downtime for gunicorn)
 	caddy django stop <name>            stop; it stays stopped until started
 	caddy django start <name>           start a stopped, exited or fatal process
-	caddy django signal <name> <sig>    send a signal, e.g. HUP, TTIN, TERM
+	caddy django signal <name> <sig>    send a signal: HUP, TTIN, TTOU, USR1,
+	                                    USR2, WINCH to the process, TERM, INT,
+	                                    QUIT, KILL to its process group
 	caddy django reload                 deploy: release commands, new Gunicorn,
 	                                    then restart the other processes
 
@@ -146,11 +148,17 @@ until it is RUNNING, then prints its status.
 		Use:   "signal <name> <signal>",
 		Short: "Sends a signal to a process or group",
 		Long: `
-Sends <signal> to the process group of <name> (a process, or every replica of
-a group). Signals are named with or without SIG: TERM, INT, QUIT, HUP, KILL,
-USR1, USR2, WINCH, TTIN, TTOU. For example, 'signal gunicorn TTIN' adds a
-Gunicorn worker and 'signal gunicorn HUP' reloads them. Prints the status
-as it is right after the signal was sent.
+Sends <signal> to <name> (a process, or every replica of a group). Signals
+are named with or without SIG: TERM, INT, QUIT, HUP, KILL, USR1, USR2, WINCH,
+TTIN, TTOU.
+
+Control signals (HUP, TTIN, TTOU, USR1, USR2, WINCH) go to the process itself
+(the leader of its process group, e.g. Gunicorn's master), which passes them
+on: 'signal gunicorn HUP' is Gunicorn's graceful reload of its workers,
+'signal gunicorn TTIN' adds a worker. Stop signals (TERM, INT, QUIT, KILL and
+the others) go to its whole process group, as 'stop' does.
+
+Prints the status as it is right after the signal was sent.
 `,
 		Args: argsNamed(2, "name", "signal"),
 		RunE: func(c *cobra.Command, args []string) error {

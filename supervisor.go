@@ -243,7 +243,10 @@ func (p *process) status() ProcessStatus {
 	return st
 }
 
-// signal sends sig to the running program's process group.
+// signal sends sig to the running program: a control signal (HUP, TTIN,
+// TTOU, USR1, USR2, WINCH) to the program itself, the group leader, which
+// passes it on as it sees fit (Gunicorn's master); any other signal (TERM,
+// INT, QUIT, KILL...) to its whole process group.
 func (p *process) signal(sig string) error {
 	p.mu.Lock()
 	inst := p.inst
@@ -255,6 +258,9 @@ func (p *process) signal(sig string) error {
 	s, err := parseSignal(sig)
 	if err != nil {
 		return err
+	}
+	if isControlSignal(s) {
+		return signalProcess(inst.pid, s)
 	}
 	return signalGroup(inst.pid, s)
 }
