@@ -118,8 +118,10 @@ Waits (--wait) until it is RUNNING, then prints its status.
 `, true},
 		{"stop", "Stops a process or group until it is started again", `
 Stops <name> (a process, or every replica of a group) gracefully: its stop
-signal to its process group, then SIGKILL after its stop timeout. It stays
-STOPPED until 'caddy django start'. Prints the resulting status.
+signal to its process group, then waits up to its stop timeout for every
+process of the group to exit (a launcher's Gunicorn too), then SIGKILLs what
+is left. It stays STOPPED until 'caddy django start'. Prints the resulting
+status.
 `, false},
 		{"start", "Starts a stopped, exited or fatal process or group", `
 Starts <name> (a process, or every replica of a group) if it is not running:

@@ -102,6 +102,20 @@ func kill(pid, target int, sig os.Signal) error {
 
 func killGroup(pid int) error { return signalGroup(pid, syscall.SIGKILL) }
 
+// groupAlive reports whether process group pgid still has a member that
+// has not exited. Members whose leader is gone were reparented to PID 1 (or
+// a subreaper); when Caddy is that, they are reaped here.
+func groupAlive(pgid int) bool {
+	if pgid <= 0 {
+		return false
+	}
+	reapOrphans()
+	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	return !zombieGroup(pgid)
+}
+
 // controlSignals ask a running program to do something (Gunicorn: HUP
 // reloads the workers, TTIN/TTOU add or remove one, USR1 reopens the logs,
 // USR2 and WINCH are its upgrade and graceful worker stop). Its master

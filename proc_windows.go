@@ -60,3 +60,7 @@ func waitCmd(cmd *exec.Cmd) exitInfo {
 
 // startWatchdog: Windows has no process groups to guard.
 func startWatchdog(int) func() { return func() {} }
+
+// groupAlive: Windows has no process groups; the process alone is waited
+// for.
+func groupAlive(int) bool { return false }

@@ -537,8 +537,12 @@ func (p *process) backoff(n int) bool {
 	}
 }
 
-// terminate stops inst: stop signal to its group, SIGKILL to the group after
-// StopTimeout, then waits for its output to drain (bounded).
+// terminate stops inst: stop signal to its group, SIGKILL to the group if
+// the group (not only inst) has not exited after StopTimeout, then waits for
+// its output to drain (bounded). A launcher (`uv run`, `sh -c` without
+// exec) often exits on the stop signal at once while the Gunicorn it
+// started still finishes its requests: that Gunicorn gets the rest of
+// StopTimeout too.
 func (p *process) terminate(inst *instance) {
 	p.setState(StateStopping, nil)
 	sig, _ := parseSignal(p.spec.StopSignal)
@@ -546,17 +550,15 @@ func (p *process) terminate(inst *instance) {
 	if err := signalGroup(inst.pid, sig); err != nil {
 		p.log().Debug("signal", zap.Error(err))
 	}
-	t := time.NewTimer(p.spec.StopTimeout)
-	defer t.Stop()
-	select {
-	case <-inst.exited:
-	case <-t.C:
+	if !waitGroupGone(inst, time.Now().Add(p.spec.StopTimeout)) {
+		// the group still exists, so its id cannot have been reused
 		p.log().Warn("process did not stop in time; killing its process group", zap.Duration("stop_timeout", p.spec.StopTimeout))
 		_ = killGroup(inst.pid)
 		<-inst.exited
+		if !waitGroupGone(inst, time.Now().Add(killWait)) {
+			p.log().Error("process group still exists after SIGKILL", zap.Int("pgid", inst.pid))
+		}
 	}
-	// Leave nothing of the group behind.
-	_ = killGroup(inst.pid)
 	if p.spec.gunicorn() {
 		restorePrivateLink(p.spec.Bind)
 	}
@@ -570,6 +572,26 @@ func (p *process) terminate(inst *instance) {
 	case <-time.After(2 * time.Second):
 	}
 	p.log().Info("process stopped", zap.Int("pid", inst.pid), zap.String("exit", inst.status.String()))
+}
+
+// waitGroupGone waits until inst has exited and so has every other member
+// of its process group (the group id is inst's pid), or until deadline. It
+// reports whether the group is gone.
+func waitGroupGone(inst *instance, deadline time.Time) bool {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-inst.exited:
+	case <-t.C:
+		return false
+	}
+	for groupAlive(inst.pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(groupPollInterval)
+	}
+	return true
 }
 
 // launch starts the program from an OS thread that stays locked for the
