@@ -95,7 +95,11 @@ func setupDjangoCommand(cmd *cobra.Command) {
 		Long: `
 Prints a table of the django app's processes (or only <name>, a process or a
 group): name, state, PID, uptime, restarts and the last exit or error.
-With --json, prints the admin API's JSON instead.
+States are supervisord's: STOPPED, STARTING, RUNNING, BACKOFF, STOPPING,
+EXITED, FATAL. For a process that could not start (FATAL), the error is the
+last meaningful line it printed: Python's exception line (e.g.
+"ModuleNotFoundError: No module named 'config'"), else its last error line.
+With --json, prints the admin API's JSON instead (last_exit, last_error).
 `,
 		Args: argsNamed(0, "name"),
 		RunE: func(c *cobra.Command, args []string) error {

@@ -85,6 +85,18 @@ type instance struct {
 	// probeAddr is Gunicorn's private readiness socket.
 	probeAddr string
 	logs      sync.WaitGroup // output readers
+	out       outputSummary  // its meaningful error lines, for last_error
+}
+
+// drainOutput waits (at most d) until the program's output was logged
+// whole: its pipes close once every process of its group is gone.
+func (inst *instance) drainOutput(d time.Duration) {
+	drained := make(chan struct{})
+	go func() { inst.logs.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(d):
+	}
 }
 
 type exitInfo struct {
@@ -211,7 +223,10 @@ func (p *process) readiness() (string, <-chan struct{}, error) {
 	state, changed := p.snapshot()
 	switch state {
 	case StateFatal, StateExited:
-		return state, changed, fmt.Errorf("%s is %s: %s", p.spec.Name, state, p.status().LastError)
+		if reason := p.status().LastError; reason != "" {
+			return state, changed, fmt.Errorf("%s is %s: %s", p.spec.Name, state, reason)
+		}
+		return state, changed, fmt.Errorf("%s is %s (%s)", p.spec.Name, state, p.status().LastExit)
 	case StateStopped:
 		if p.started.Load() && p.stopping() {
 			return state, changed, fmt.Errorf("%s is stopped", p.spec.Name)
@@ -378,7 +393,7 @@ func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
 		select {
 		case <-inst.exited:
 			p.recordExit(inst)
-			p.log().Error("process exited before it was started", zap.String("exit", inst.status.String()), zap.Duration("startsecs", p.spec.StartSecs))
+			p.recordFailedStart(inst)
 			if p.stopping() {
 				p.setState(StateStopped, nil)
 				return false, true
@@ -502,6 +517,22 @@ func (p *process) recordExit(inst *instance) {
 	}
 }
 
+// recordFailedStart keeps the program's last meaningful error line (see
+// outputSummary) as last_error and logs it, once per failed start, at error
+// level with the exit status.
+func (p *process) recordFailedStart(inst *instance) {
+	inst.drainOutput(time.Second) // the lines written just before the exit
+	reason := inst.out.reason()
+	fields := []zap.Field{zap.String("exit", inst.status.String()), zap.Duration("startsecs", p.spec.StartSecs)}
+	if reason != "" {
+		p.mu.Lock()
+		p.lastErr = reason
+		p.mu.Unlock()
+		fields = append(fields, zap.String("error", reason))
+	}
+	p.log().Error("process exited before it was started", fields...)
+}
+
 func (p *process) shouldRestart(st exitInfo) bool {
 	switch p.spec.Autorestart {
 	case "never":
@@ -565,12 +596,7 @@ func (p *process) terminate(inst *instance) {
 	p.mu.Lock()
 	p.lastExit = inst.status.String()
 	p.mu.Unlock()
-	drained := make(chan struct{})
-	go func() { inst.logs.Wait(); close(drained) }()
-	select {
-	case <-drained:
-	case <-time.After(2 * time.Second):
-	}
+	inst.drainOutput(2 * time.Second)
 	p.log().Info("process stopped", zap.Int("pid", inst.pid), zap.String("exit", inst.status.String()))
 }
 
@@ -683,11 +709,14 @@ func (p *process) launch() (*instance, error) {
 	return inst, nil
 }
 
-// pump turns each output line into a log entry. Lines up to 1 MiB stay
-// whole; a longer line is logged in 1 MiB parts marked partial.
+// pump turns each output line into a log entry: error level for Python
+// tracebacks and Gunicorn's [ERROR] and [CRITICAL] lines, info for the
+// others (see lineClassifier). Lines up to 1 MiB stay whole; a longer line
+// is logged in 1 MiB parts marked partial.
 func (p *process) pump(r io.Reader, stream string, inst *instance) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
+	var lines lineClassifier
 	emit := func(line []byte, partial bool) {
 		// pid is read after start: the reader may start before Start returns
 		<-inst.begun
@@ -695,7 +724,14 @@ func (p *process) pump(r io.Reader, stream string, inst *instance) {
 		if partial {
 			fields = append(fields, zap.Bool("partial", true))
 		}
-		p.output().Info(string(line), fields...)
+		text := string(line)
+		kind := lines.classify(text)
+		inst.out.note(text, kind, stream == "stderr")
+		if kind == lineInfo {
+			p.output().Info(text, fields...)
+		} else {
+			p.output().Error(text, fields...)
+		}
 	}
 	for {
 		chunk, err := br.ReadSlice('\n')
