@@ -22,7 +22,9 @@ func init() {
 //	POST /django/processes/NAME/restart         graceful; zero-downtime for gunicorn
 //	POST /django/processes/NAME/stop
 //	POST /django/processes/NAME/start
-//	POST /django/processes/NAME/signal/SIGNAL   e.g. signal/HUP, signal/TTIN
+//	POST /django/processes/NAME/signal/SIGNAL   e.g. signal/HUP, signal/TTIN: HUP, TTIN, TTOU,
+//	                                            USR1, USR2, WINCH to the process itself, others
+//	                                            (TERM, INT, QUIT, KILL...) to its process group
 //	POST /django/reload                         deploy: release commands, new Gunicorn, restart workers
 type adminAPI struct{}
 

@@ -32,7 +32,9 @@ workers, other programs), like supervisorctl:
 	caddy django restart <name>         restart (zero-downtime for gunicorn)
 	caddy django stop <name>            stop; it stays stopped until started
 	caddy django start <name>           start a stopped, exited or fatal process
-	caddy django signal <name> <sig>    send a signal, e.g. HUP, TTIN, TERM
+	caddy django signal <name> <sig>    send a signal: HUP, TTIN, TTOU, USR1,
+	                                    USR2, WINCH to the process, TERM, INT,
+	                                    QUIT, KILL to its process group
 	caddy django reload                 deploy: release commands, new Gunicorn,
 	                                    then restart the other processes
 
@@ -93,7 +95,11 @@ func setupDjangoCommand(cmd *cobra.Command) {
 		Long: `
 Prints a table of the django app's processes (or only <name>, a process or a
 group): name, state, PID, uptime, restarts and the last exit or error.
-With --json, prints the admin API's JSON instead.
+States are supervisord's: STOPPED, STARTING, RUNNING, BACKOFF, STOPPING,
+EXITED, FATAL. For a process that could not start (FATAL), the error is the
+last meaningful line it printed: Python's exception line (e.g.
+"ModuleNotFoundError: No module named 'config'"), else its last error line.
+With --json, prints the admin API's JSON instead (last_exit, last_error).
 `,
 		Args: argsNamed(0, "name"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -116,8 +122,10 @@ Waits (--wait) until it is RUNNING, then prints its status.
 `, true},
 		{"stop", "Stops a process or group until it is started again", `
 Stops <name> (a process, or every replica of a group) gracefully: its stop
-signal to its process group, then SIGKILL after its stop timeout. It stays
-STOPPED until 'caddy django start'. Prints the resulting status.
+signal to its process group, then waits up to its stop timeout for every
+process of the group to exit (a launcher's Gunicorn too), then SIGKILLs what
+is left. It stays STOPPED until 'caddy django start'. Prints the resulting
+status.
 `, false},
 		{"start", "Starts a stopped, exited or fatal process or group", `
 Starts <name> (a process, or every replica of a group) if it is not running:
@@ -146,11 +154,17 @@ until it is RUNNING, then prints its status.
 		Use:   "signal <name> <signal>",
 		Short: "Sends a signal to a process or group",
 		Long: `
-Sends <signal> to the process group of <name> (a process, or every replica of
-a group). Signals are named with or without SIG: TERM, INT, QUIT, HUP, KILL,
-USR1, USR2, WINCH, TTIN, TTOU. For example, 'signal gunicorn TTIN' adds a
-Gunicorn worker and 'signal gunicorn HUP' reloads them. Prints the status
-as it is right after the signal was sent.
+Sends <signal> to <name> (a process, or every replica of a group). Signals
+are named with or without SIG: TERM, INT, QUIT, HUP, KILL, USR1, USR2, WINCH,
+TTIN, TTOU.
+
+Control signals (HUP, TTIN, TTOU, USR1, USR2, WINCH) go to the process itself
+(the leader of its process group, e.g. Gunicorn's master), which passes them
+on: 'signal gunicorn HUP' is Gunicorn's graceful reload of its workers,
+'signal gunicorn TTIN' adds a worker. Stop signals (TERM, INT, QUIT, KILL and
+the others) go to its whole process group, as 'stop' does.
+
+Prints the status as it is right after the signal was sent.
 `,
 		Args: argsNamed(2, "name", "signal"),
 		RunE: func(c *cobra.Command, args []string) error {

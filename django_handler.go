@@ -224,6 +224,7 @@ const (
 	defaultRequestBuffer   = 1 << 20
 	defaultWaitTimeout     = 30 * time.Second
 	retryAfterSeconds      = "5"
+	unavailableBody        = "503 Service Unavailable: the application is unavailable right now. Please try again in a moment.\n"
 )
 
 // fsKeySeq makes the names of the filesystems registered per config unique.
@@ -1119,6 +1120,7 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 	}
 
 	if h.waitApp {
+		start := time.Now()
 		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.WaitTimeout))
 		err := h.app.WaitGunicorn(ctx)
 		cancel()
@@ -1126,8 +1128,10 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 			if r.Context().Err() != nil {
 				return caddyhttp.Error(499, err)
 			}
-			w.Header().Set("Retry-After", retryAfterSeconds)
-			return caddyhttp.Error(http.StatusServiceUnavailable, fmt.Errorf("gunicorn not ready within %s: %w", time.Duration(h.WaitTimeout), err))
+			// FATAL or stopped: at once; still starting: after wait_timeout
+			h.logger.Error("gunicorn cannot serve the request; answered 503",
+				zap.Duration("waited", time.Since(start).Round(time.Millisecond)), zap.Error(err))
+			return writeUnavailable(w)
 		}
 	}
 
@@ -1142,6 +1146,19 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 			}
 		}
 	}
+	return err
+}
+
+// writeUnavailable answers 503 with Retry-After and a short body that says
+// only that the application is unavailable: why (a traceback, an internal
+// address) is in the log and in `caddy django status`, never in the body.
+func writeUnavailable(w http.ResponseWriter) error {
+	hdr := w.Header()
+	hdr.Set("Retry-After", retryAfterSeconds)
+	hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, err := io.WriteString(w, unavailableBody)
 	return err
 }
 

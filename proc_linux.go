@@ -3,9 +3,12 @@
 package caddydjango
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -63,6 +66,48 @@ func reapAll() {
 		}
 		reaper.Unlock()
 	}
+}
+
+// reapOrphans reaps exited orphans when Caddy is PID 1 (members of a
+// process group whose leader is gone, for groupAlive).
+func reapOrphans() {
+	if reaperEnabled() {
+		reapAll()
+	}
+}
+
+// zombieGroup reports whether every process of group pgid is a zombie
+// (exited, not reaped yet): its members were reparented to a PID 1 that
+// reaps only now and then, and for the supervisor the group is gone. It
+// reports false when /proc cannot tell.
+func zombieGroup(pgid int) bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	want := strconv.Itoa(pgid)
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and ')'
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			return false
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 3 || f[2] != want {
+			continue
+		}
+		if f[0] != "Z" && f[0] != "X" {
+			return false
+		}
+	}
+	return true
 }
 
 // startCmd starts cmd; with the reaper on, the pid is registered before the

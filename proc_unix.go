@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -77,7 +78,14 @@ func lookupCredential(name string) (*syscall.Credential, error) {
 }
 
 // signalGroup signals the process group led by pid.
-func signalGroup(pid int, sig os.Signal) error {
+func signalGroup(pid int, sig os.Signal) error { return kill(pid, -pid, sig) }
+
+// signalProcess signals pid alone (not its group).
+func signalProcess(pid int, sig os.Signal) error { return kill(pid, pid, sig) }
+
+// kill sends sig to target (pid, or -pid for its group); a target that is
+// already gone is no error.
+func kill(pid, target int, sig os.Signal) error {
 	if pid <= 0 {
 		return errors.New("no process")
 	}
@@ -85,7 +93,7 @@ func signalGroup(pid int, sig os.Signal) error {
 	if !ok {
 		return fmt.Errorf("unsupported signal %v", sig)
 	}
-	err := syscall.Kill(-pid, s)
+	err := syscall.Kill(target, s)
 	if errors.Is(err, syscall.ESRCH) {
 		return nil
 	}
@@ -93,6 +101,35 @@ func signalGroup(pid int, sig os.Signal) error {
 }
 
 func killGroup(pid int) error { return signalGroup(pid, syscall.SIGKILL) }
+
+// groupAlive reports whether process group pgid still has a member that
+// has not exited. Members whose leader is gone were reparented to PID 1 (or
+// a subreaper); when Caddy is that, they are reaped here.
+func groupAlive(pgid int) bool {
+	if pgid <= 0 {
+		return false
+	}
+	reapOrphans()
+	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	return !zombieGroup(pgid)
+}
+
+// controlSignals ask a running program to do something (Gunicorn: HUP
+// reloads the workers, TTIN/TTOU add or remove one, USR1 reopens the logs,
+// USR2 and WINCH are its upgrade and graceful worker stop). Its master
+// handles them and tells its children what to do; Gunicorn's workers reset
+// SIGHUP to its default action, so a HUP to the whole group would kill
+// every worker mid-request.
+var controlSignals = []syscall.Signal{syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH}
+
+// isControlSignal reports whether sig goes to the program itself rather
+// than to its whole process group (see controlSignals).
+func isControlSignal(sig os.Signal) bool {
+	s, ok := sig.(syscall.Signal)
+	return ok && slices.Contains(controlSignals, s)
+}
 
 func exitInfoFromWaitStatus(ws syscall.WaitStatus) exitInfo {
 	if ws.Signaled() {

@@ -18,3 +18,10 @@ func waitCmd(cmd *exec.Cmd) exitInfo {
 	err := cmd.Wait()
 	return exitInfoFromCmd(cmd, err)
 }
+
+// reapOrphans: Caddy is never PID 1 here.
+func reapOrphans() {}
+
+// zombieGroup: without /proc a group of zombies counts as alive until its
+// new parent reaps them.
+func zombieGroup(int) bool { return false }

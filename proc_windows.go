@@ -43,6 +43,11 @@ func signalGroup(pid int, sig os.Signal) error {
 
 func killGroup(pid int) error { return signalGroup(pid, os.Kill) }
 
+// isControlSignal: every signal terminates the process on Windows.
+func isControlSignal(os.Signal) bool { return false }
+
+func signalProcess(pid int, sig os.Signal) error { return signalGroup(pid, sig) }
+
 func startCmd(cmd *exec.Cmd) error { return cmd.Start() }
 
 func waitCmd(cmd *exec.Cmd) exitInfo {
@@ -55,3 +60,7 @@ func waitCmd(cmd *exec.Cmd) exitInfo {
 
 // startWatchdog: Windows has no process groups to guard.
 func startWatchdog(int) func() { return func() {} }
+
+// groupAlive: Windows has no process groups; the process alone is waited
+// for.
+func groupAlive(int) bool { return false }

@@ -51,9 +51,11 @@ type ProcessOptions struct {
 	// INT, QUIT, HUP, KILL, USR1, USR2, WINCH (with or without `SIG`).
 	StopSignal string `json:"stop_signal,omitempty"`
 
-	// StopTimeout is how long a stopping process may take before its whole
-	// process group is killed. Default: 10s; 35s for gunicorn (longer than
-	// Gunicorn's own 30s graceful timeout).
+	// StopTimeout is how long a stopping process, and every other process
+	// of its process group, may take to exit after the stop signal before
+	// the whole group is killed (a launcher that exits at once leaves the
+	// Gunicorn it started this long to finish its requests). Default: 10s;
+	// 35s for gunicorn (longer than Gunicorn's own 30s graceful timeout).
 	StopTimeout caddy.Duration `json:"stop_timeout,omitempty"`
 
 	// Priority orders processes: lower starts first and stops last.
@@ -142,6 +144,8 @@ const (
 	defaultBackoffMax  = 30 * time.Second
 	defaultStartSecs   = time.Second
 	defaultStartTries  = 3
+	killWait           = 5 * time.Second       // for a SIGKILLed group to be gone
+	groupPollInterval  = 50 * time.Millisecond // while waiting for a group to be gone
 	maxLogLineBytes    = 1 << 20
 	releaseOutputBytes = 4096
 )

@@ -467,7 +467,9 @@ func (a *App) StartProcess(name string) error {
 	return nil
 }
 
-// Signal sends sig to the named process's group.
+// Signal sends sig to the named process (every replica of a group): a
+// control signal (HUP, TTIN, TTOU, USR1, USR2, WINCH) to the program itself,
+// any other to its process group (see process.signal).
 func (a *App) Signal(name, sig string) error {
 	es := a.matching(name)
 	if len(es) == 0 {

@@ -85,6 +85,18 @@ type instance struct {
 	// probeAddr is Gunicorn's private readiness socket.
 	probeAddr string
 	logs      sync.WaitGroup // output readers
+	out       outputSummary  // its meaningful error lines, for last_error
+}
+
+// drainOutput waits (at most d) until the program's output was logged
+// whole: its pipes close once every process of its group is gone.
+func (inst *instance) drainOutput(d time.Duration) {
+	drained := make(chan struct{})
+	go func() { inst.logs.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(d):
+	}
 }
 
 type exitInfo struct {
@@ -211,7 +223,10 @@ func (p *process) readiness() (string, <-chan struct{}, error) {
 	state, changed := p.snapshot()
 	switch state {
 	case StateFatal, StateExited:
-		return state, changed, fmt.Errorf("%s is %s: %s", p.spec.Name, state, p.status().LastError)
+		if reason := p.status().LastError; reason != "" {
+			return state, changed, fmt.Errorf("%s is %s: %s", p.spec.Name, state, reason)
+		}
+		return state, changed, fmt.Errorf("%s is %s (%s)", p.spec.Name, state, p.status().LastExit)
 	case StateStopped:
 		if p.started.Load() && p.stopping() {
 			return state, changed, fmt.Errorf("%s is stopped", p.spec.Name)
@@ -243,7 +258,10 @@ func (p *process) status() ProcessStatus {
 	return st
 }
 
-// signal sends sig to the running program's process group.
+// signal sends sig to the running program: a control signal (HUP, TTIN,
+// TTOU, USR1, USR2, WINCH) to the program itself, the group leader, which
+// passes it on as it sees fit (Gunicorn's master); any other signal (TERM,
+// INT, QUIT, KILL...) to its whole process group.
 func (p *process) signal(sig string) error {
 	p.mu.Lock()
 	inst := p.inst
@@ -255,6 +273,9 @@ func (p *process) signal(sig string) error {
 	s, err := parseSignal(sig)
 	if err != nil {
 		return err
+	}
+	if isControlSignal(s) {
+		return signalProcess(inst.pid, s)
 	}
 	return signalGroup(inst.pid, s)
 }
@@ -372,7 +393,7 @@ func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
 		select {
 		case <-inst.exited:
 			p.recordExit(inst)
-			p.log().Error("process exited before it was started", zap.String("exit", inst.status.String()), zap.Duration("startsecs", p.spec.StartSecs))
+			p.recordFailedStart(inst)
 			if p.stopping() {
 				p.setState(StateStopped, nil)
 				return false, true
@@ -496,6 +517,22 @@ func (p *process) recordExit(inst *instance) {
 	}
 }
 
+// recordFailedStart keeps the program's last meaningful error line (see
+// outputSummary) as last_error and logs it, once per failed start, at error
+// level with the exit status.
+func (p *process) recordFailedStart(inst *instance) {
+	inst.drainOutput(time.Second) // the lines written just before the exit
+	reason := inst.out.reason()
+	fields := []zap.Field{zap.String("exit", inst.status.String()), zap.Duration("startsecs", p.spec.StartSecs)}
+	if reason != "" {
+		p.mu.Lock()
+		p.lastErr = reason
+		p.mu.Unlock()
+		fields = append(fields, zap.String("error", reason))
+	}
+	p.log().Error("process exited before it was started", fields...)
+}
+
 func (p *process) shouldRestart(st exitInfo) bool {
 	switch p.spec.Autorestart {
 	case "never":
@@ -531,8 +568,12 @@ func (p *process) backoff(n int) bool {
 	}
 }
 
-// terminate stops inst: stop signal to its group, SIGKILL to the group after
-// StopTimeout, then waits for its output to drain (bounded).
+// terminate stops inst: stop signal to its group, SIGKILL to the group if
+// the group (not only inst) has not exited after StopTimeout, then waits for
+// its output to drain (bounded). A launcher (`uv run`, `sh -c` without
+// exec) often exits on the stop signal at once while the Gunicorn it
+// started still finishes its requests: that Gunicorn gets the rest of
+// StopTimeout too.
 func (p *process) terminate(inst *instance) {
 	p.setState(StateStopping, nil)
 	sig, _ := parseSignal(p.spec.StopSignal)
@@ -540,30 +581,43 @@ func (p *process) terminate(inst *instance) {
 	if err := signalGroup(inst.pid, sig); err != nil {
 		p.log().Debug("signal", zap.Error(err))
 	}
-	t := time.NewTimer(p.spec.StopTimeout)
-	defer t.Stop()
-	select {
-	case <-inst.exited:
-	case <-t.C:
+	if !waitGroupGone(inst, time.Now().Add(p.spec.StopTimeout)) {
+		// the group still exists, so its id cannot have been reused
 		p.log().Warn("process did not stop in time; killing its process group", zap.Duration("stop_timeout", p.spec.StopTimeout))
 		_ = killGroup(inst.pid)
 		<-inst.exited
+		if !waitGroupGone(inst, time.Now().Add(killWait)) {
+			p.log().Error("process group still exists after SIGKILL", zap.Int("pgid", inst.pid))
+		}
 	}
-	// Leave nothing of the group behind.
-	_ = killGroup(inst.pid)
 	if p.spec.gunicorn() {
 		restorePrivateLink(p.spec.Bind)
 	}
 	p.mu.Lock()
 	p.lastExit = inst.status.String()
 	p.mu.Unlock()
-	drained := make(chan struct{})
-	go func() { inst.logs.Wait(); close(drained) }()
-	select {
-	case <-drained:
-	case <-time.After(2 * time.Second):
-	}
+	inst.drainOutput(2 * time.Second)
 	p.log().Info("process stopped", zap.Int("pid", inst.pid), zap.String("exit", inst.status.String()))
+}
+
+// waitGroupGone waits until inst has exited and so has every other member
+// of its process group (the group id is inst's pid), or until deadline. It
+// reports whether the group is gone.
+func waitGroupGone(inst *instance, deadline time.Time) bool {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-inst.exited:
+	case <-t.C:
+		return false
+	}
+	for groupAlive(inst.pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(groupPollInterval)
+	}
+	return true
 }
 
 // launch starts the program from an OS thread that stays locked for the
@@ -655,11 +709,14 @@ func (p *process) launch() (*instance, error) {
 	return inst, nil
 }
 
-// pump turns each output line into a log entry. Lines up to 1 MiB stay
-// whole; a longer line is logged in 1 MiB parts marked partial.
+// pump turns each output line into a log entry: error level for Python
+// tracebacks and Gunicorn's [ERROR] and [CRITICAL] lines, info for the
+// others (see lineClassifier). Lines up to 1 MiB stay whole; a longer line
+// is logged in 1 MiB parts marked partial.
 func (p *process) pump(r io.Reader, stream string, inst *instance) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
+	var lines lineClassifier
 	emit := func(line []byte, partial bool) {
 		// pid is read after start: the reader may start before Start returns
 		<-inst.begun
@@ -667,7 +724,14 @@ func (p *process) pump(r io.Reader, stream string, inst *instance) {
 		if partial {
 			fields = append(fields, zap.Bool("partial", true))
 		}
-		p.output().Info(string(line), fields...)
+		text := string(line)
+		kind := lines.classify(text)
+		inst.out.note(text, kind, stream == "stderr")
+		if kind == lineInfo {
+			p.output().Info(text, fields...)
+		} else {
+			p.output().Error(text, fields...)
+		}
 	}
 	for {
 		chunk, err := br.ReadSlice('\n')

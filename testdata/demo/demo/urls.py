@@ -8,6 +8,7 @@ urlpatterns = [
     path("pid/", views.pid, name="pid"),
     path("headers/", views.headers, name="headers"),
     path("slow/", views.slow, name="slow"),
+    path("slow-post/", views.slow_post, name="slow-post"),
     path("upload/", views.upload, name="upload"),
     path("echo-size/", views.echo_size, name="echo-size"),
     # /download/<id>/ resolves a private Upload; must precede the <path:> route.

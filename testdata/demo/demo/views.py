@@ -62,14 +62,34 @@ def headers(request):
     })
 
 
-def slow(request):
+def _sleep(request):
+    """Sleep ?seconds=N (0-60, default 1); return N, or None if not a number."""
     try:
         seconds = float(request.GET.get("seconds", "1"))
     except ValueError:
-        return HttpResponseBadRequest("seconds must be a number")
+        return None
     seconds = min(max(seconds, 0.0), 60.0)
     time.sleep(seconds)
+    return seconds
+
+
+def slow(request):
+    seconds = _sleep(request)
+    if seconds is None:
+        return HttpResponseBadRequest("seconds must be a number")
     return HttpResponse(f"slept {seconds:g}", content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def slow_post(request):
+    """POST /slow-post/?seconds=N: a request that may not be retried (the
+    proxy retries a failed GET, never a POST) and that stays in the view for
+    N seconds; answers "slept N" and the worker's pid."""
+    seconds = _sleep(request)
+    if seconds is None:
+        return HttpResponseBadRequest("seconds must be a number")
+    return HttpResponse(f"slept {seconds:g} pid={os.getpid()}", content_type="text/plain; charset=utf-8")
 
 
 @csrf_exempt
