@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -59,11 +58,11 @@ func wantSlept(t *testing.T, done <-chan postResult, seconds int, during string)
 // caddyDjango runs `caddy django ARGS…` against s's admin API.
 func caddyDjango(t *testing.T, s *djangoSite, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(caddyBin, append(append([]string{"django"}, args...), "--address", s.admin)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("caddy django %s: %v\n%s", strings.Join(args, " "), err, out)
+	out, errOut, code := runCLI(t, append(args, "--address", s.admin)...)
+	if code != 0 {
+		t.Fatalf("caddy django %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
 	}
-	return string(out)
+	return out
 }
 
 // TestSignalHUPReloadsGunicornGracefully: `caddy django signal gunicorn
