@@ -3,6 +3,7 @@ package caddydjango
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -297,7 +298,10 @@ func (c *caddyProc) reload(caddyfile string) error {
 	for attempt := 0; attempt < 3; attempt++ {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+c.admin+"/load", strings.NewReader(caddyfile))
 		req.Header.Set("Content-Type", "text/caddyfile")
-		if resp, err = adminClient.Do(req); err == nil || !strings.Contains(err.Error(), "connection reset") {
+		// Caddy replaces its admin server on every load: a request can meet
+		// the old one closing (reset, or EOF on a kept-alive connection).
+		// Loading the same config again is a no-op, so it is safe to retry.
+		if resp, err = adminClient.Do(req); err == nil || !(errors.Is(err, io.EOF) || strings.Contains(err.Error(), "connection reset")) {
 			break
 		}
 	}

@@ -148,6 +148,17 @@ func TestReloadSoak(t *testing.T) {
 		}
 	}
 	g := s.statuses()[gunicornName].PID
+	// the baseline is taken once the warm-up's replaced sidecars (sleep
+	// processes) are gone: one sidecar runs
+	waitFor(t, 60*time.Second, func() bool {
+		sleeps := 0
+		for _, pid := range testkit.Descendants(caddyPID) {
+			if comm, _, _ := testkit.Stat(pid); comm == "sleep" {
+				sleeps++
+			}
+		}
+		return sleeps == 1
+	}, "the warm-up's replaced sidecars to exit")
 	fds0, gor0, procs0, rss0 := measure()
 	l := startLoadDuringReloads(s.url("/hello/"))
 	const reloads = 200
