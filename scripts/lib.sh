@@ -1,5 +1,14 @@
-# Shell helpers shared by scripts/demo.sh, .ci/run and
+# Shell helpers shared by scripts/demo.sh, scripts/test.sh, .ci/run and
 # bench/run.sh: source it (". scripts/lib.sh"); it runs nothing by itself.
+
+# test_packages are the Debian packages the test suite runs on: the ones the
+# tests use today, and the app servers upcoming tests need, so that CI has
+# them already. scripts/test.sh installs the missing ones.
+test_packages=(
+	gunicorn python3-django python3-whitenoise wrk
+	python3-uvicorn daphne python3-hypercorn uwsgi uwsgi-plugin-python3
+	python3-gevent python3-websockets
+)
 
 # say prints a progress line on stderr.
 say() { printf '==> %s\n' "$*" >&2; }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tests of scripts/lib.sh (run them with bash scripts/lib_test.sh). dpkg-query and apt-get are faked by
+# Tests of scripts/lib.sh and scripts/testcount.go, run by scripts/test.sh
+# (or alone: bash scripts/lib_test.sh). dpkg-query and apt-get are faked by
 # shims put first on PATH, so nothing is installed or removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,32 @@ if [ "$(id -u)" -eq 0 ]; then
 	check "ensure_pkgs does not return after a failed install" \
 		bash -c '! grep -q returned <<<"$1"' _ "$out"
 fi
+
+# testcount: every test and subtest once, a build failure as one failed,
+# the closing line last.
+go build -o "$tmp/testcount" scripts/testcount.go
+cat >"$tmp/events" <<'EOF'
+{"Action":"start","Package":"p"}
+{"Action":"run","Package":"p","Test":"TestA"}
+{"Action":"output","Package":"p","Test":"TestA","Output":"=== RUN   TestA\n"}
+{"Action":"run","Package":"p","Test":"TestA/sub"}
+{"Action":"pass","Package":"p","Test":"TestA/sub"}
+{"Action":"pass","Package":"p","Test":"TestA"}
+{"Action":"output","Package":"p","Test":"TestB","Output":"    b_test.go:9: needs root\n"}
+{"Action":"skip","Package":"p","Test":"TestB"}
+{"Action":"output","Package":"p","Test":"TestC","Output":"    c_test.go:3: \"Action\":\"pass\" in a log line\n"}
+{"Action":"fail","Package":"p","Test":"TestC"}
+{"Action":"fail","Package":"p"}
+{"Action":"fail","Package":"q"}
+go: a line that is not JSON
+EOF
+"$tmp/testcount" <"$tmp/events" >"$tmp/summary"
+check "testcount counts tests and subtests, and a failed build as one failed" \
+	test "$(tail -n 1 "$tmp/summary")" = "2 passed, 2 failed, 1 skipped"
+check "testcount shows a skipped test's reason" \
+	grep -q 'needs root' "$tmp/summary"
+check "testcount shows a failed test's output" grep -q 'c_test.go:3' "$tmp/summary"
+check "testcount passes through lines that are not JSON" grep -qx 'go: a line that is not JSON' "$tmp/summary"
 
 echo "lib_test.sh: $((count - fails)) of $count checks ok"
 [ "$fails" -eq 0 ]
