@@ -55,7 +55,7 @@ needs_build() {
 if needs_build; then
 	log=$(mktemp)
 	say "building ./caddy (Caddy v2.11.9 + caddy-django) with xcaddy"
-	if go run github.com/caddyserver/xcaddy/cmd/xcaddy@v0.4.5 build v2.11.9 \
+	if go tool xcaddy build v2.11.9 \
 		--with github.com/caddy-django/caddy-django@v0.0.0=. --output ./caddy >"$log" 2>&1; then
 		rm -f "$log"
 	else

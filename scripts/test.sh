@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: the script tests, vet, gofmt, cross-builds
+# Runs every test: the script tests, vet, gofmt, go.mod tidiness, cross-builds
 # for macOS and Windows, an xcaddy build of this working tree that must list the plugin's modules, and the whole Go suite
 # (real Caddy, real Gunicorn, real Django) against that build.
 #
@@ -20,10 +20,11 @@ ensure_pkgs "${test_packages[@]}"
 echo "== script tests"
 bash scripts/lib_test.sh
 
-echo "== go vet, gofmt"
+echo "== go vet, gofmt, go mod tidy"
 go vet ./...
 unformatted=$(gofmt -l .)
 [ -z "$unformatted" ] || die "gofmt needed: $unformatted"
+go mod tidy -diff || die "go.mod/go.sum are not tidy (diff above): run go mod tidy"
 
 echo "== cross-builds"
 GOOS=darwin GOARCH=arm64 go build -o /dev/null ./...
@@ -32,7 +33,7 @@ GOOS=windows GOARCH=amd64 go build -o /dev/null ./...
 echo "== xcaddy build of this tree"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go run github.com/caddyserver/xcaddy/cmd/xcaddy@v0.4.5 build v2.11.9 --with github.com/caddy-django/caddy-django@v0.0.0=. \
+go tool xcaddy build v2.11.9 --with github.com/caddy-django/caddy-django@v0.0.0=. \
 	--output "$tmp/caddy" >"$tmp/xcaddy.log" 2>&1 || { cat "$tmp/xcaddy.log"; die "xcaddy build failed"; }
 "$tmp/caddy" list-modules | grep -E '^(django|admin.api.django|http.handlers.django_files)$' | tee "$tmp/mods"
 [ "$(wc -l <"$tmp/mods")" -ge 2 ] || die "xcaddy build lacks the plugin's modules"
