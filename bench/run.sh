@@ -8,8 +8,6 @@
 #   CADDY=/path/to/caddy ...     # use this binary instead of building ./cmd/caddy
 #   BENCH_KEEP=1 ...             # keep the work directory (logs, configs, profiles)
 #   BENCH_PPROF=1 ...            # always take CPU profiles of the django_files rows
-#   BENCH_DF_BUFFER_OFF='...'    # a django_files option that turns request buffering
-#                                # off, if it ever gets one (probed: bench/dfopts.go)
 #
 # It installs what is missing (apt-get: wrk nginx-light supervisor
 # python3-whitenoise gunicorn python3-django), starts every server itself on
@@ -77,7 +75,7 @@ else
 	go build -o "$W/caddy" ./cmd/caddy
 fi
 log "building the bench driver"
-go build -o "$W/djbench" ./bench
+(cd bench && go build -o "$W/djbench" .) # bench/ is its own module
 
 # --- run ----------------------------------------------------------------------
 "$W/djbench" -root "$ROOT" -work "$W" -caddy "$W/caddy" \

@@ -50,7 +50,7 @@ fi
 needs_build() {
 	[ -n "${DEMO_REBUILD:-}" ] && return 0
 	[ -x ./caddy ] || return 0
-	[ -n "$(find . -path ./testdata -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer ./caddy -print -quit)" ]
+	[ -n "$(find . \( -path ./testdata -o -path ./bench \) -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer ./caddy -print -quit)" ]
 }
 if needs_build; then
 	log=$(mktemp)

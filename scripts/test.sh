@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the script tests, vet, gofmt, go.mod tidiness, cross-builds
-# for macOS and Windows, an xcaddy build of this working tree that must list the plugin's modules, and the whole Go suite
+# for macOS and Windows, the bench module's build, an xcaddy build of this
+# working tree that must list the plugin's modules, and the whole Go suite
 # (real Caddy, real Gunicorn, real Django) against that build.
 #
 # It first installs the Debian packages the tests need (test_packages in
@@ -22,9 +23,11 @@ bash scripts/lib_test.sh
 
 echo "== go vet, gofmt, go mod tidy"
 go vet ./...
+(cd bench && go vet ./...)
 unformatted=$(gofmt -l .)
 [ -z "$unformatted" ] || die "gofmt needed: $unformatted"
 go mod tidy -diff || die "go.mod/go.sum are not tidy (diff above): run go mod tidy"
+(cd bench && go mod tidy -diff) || die "bench/go.mod is not tidy (diff above): run go mod tidy in bench/"
 
 echo "== cross-builds"
 GOOS=darwin GOARCH=arm64 go build -o /dev/null ./...
