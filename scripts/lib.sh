@@ -50,11 +50,14 @@ as_root() {
 }
 
 # apt_install installs packages with apt-get (update first), as root or
-# through sudo.
+# through sudo. apt-get's progress goes to stderr, like say's, so that a
+# script's stdout (bench/run.sh's report) stays its own.
 apt_install() {
 	say "installing $* with apt-get"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update &&
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+	{
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update &&
+			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+	} >&2
 }
 
 # ensure_pkgs installs the packages among its arguments that are missing,
