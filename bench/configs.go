@@ -80,12 +80,7 @@ func (b *bench) oursCaddyfile(workers, rev int) string {
 	fmt.Fprintf(&sb, ":%d {\n\tbind 127.0.0.1\n\treverse_proxy 127.0.0.1:%d {\n\t\ttransport http {\n\t\t\tkeepalive off\n\t\t}\n\t}\n}\n", p.rk, p.gunicorn)
 	if b.df.ok {
 		sb.WriteString(b.dfSite(p.df, p.gunicorn, ""))
-		if b.df.spool != "" {
-			sb.WriteString(b.dfSite(p.dfSpool, p.gunicorn, b.df.spool))
-		}
-		if b.df.off != "" {
-			sb.WriteString(b.dfSite(p.dfOff, p.gunicorn, b.df.off))
-		}
+		sb.WriteString(b.dfSite(p.dfSpool, p.gunicorn, dfSpool))
 	}
 	return sb.String()
 }

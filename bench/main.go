@@ -28,8 +28,8 @@ import (
 )
 
 type ports struct {
-	oursAdmin, gunicorn, fs, rb, rk, df, dfSpool, dfOff int
-	wn, nginx                                           int
+	oursAdmin, gunicorn, fs, rb, rk, df, dfSpool int
+	wn, nginx                                    int
 }
 
 type project struct {
@@ -150,7 +150,7 @@ func (b *bench) run() error {
 	}
 	b.ports = ports{
 		oursAdmin: freePort(), gunicorn: freePort(), fs: freePort(), rb: freePort(), rk: freePort(),
-		df: freePort(), dfSpool: freePort(), dfOff: freePort(), wn: freePort(), nginx: freePort(),
+		df: freePort(), dfSpool: freePort(), wn: freePort(), nginx: freePort(),
 	}
 	b.detectDF()
 	b.header()
@@ -452,11 +452,7 @@ func (b *bench) header() {
 	b.printf("| wrk | %s |\n", wrkV)
 	b.printf("| Go (driver) | %s |\n", runtime.Version())
 	if b.df.ok {
-		form := "explicit `static`/`media`/`upstream` block"
-		if !b.df.explicit {
-			form = "bare `django_files` (app defaults)"
-		}
-		b.printf("| django_files | built; %s; %s |\n", form, b.df.note)
+		b.printf("| django_files | built; `%s` spools bodies over 4 KiB to a temporary file; no option turns request buffering off (plain reverse_proxy is the unbuffered case) |\n", dfSpool)
 	} else {
 		b.printf("| django_files | **%s**: its rows print n/a |\n", b.df.reason)
 	}

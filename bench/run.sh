@@ -8,8 +8,6 @@
 #   CADDY=/path/to/caddy ...     # use this binary instead of building ./cmd/caddy
 #   BENCH_KEEP=1 ...             # keep the work directory (logs, configs, profiles)
 #   BENCH_PPROF=1 ...            # always take CPU profiles of the django_files rows
-#   BENCH_DF_BUFFER_OFF='...'    # a django_files option that turns request buffering
-#                                # off, if it ever gets one (probed: bench/dfopts.go)
 #
 # It installs what is missing (apt-get: wrk nginx-light supervisor
 # python3-whitenoise gunicorn python3-django), starts every server itself on
@@ -22,24 +20,13 @@ ROOT=$PWD
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 # --- dependencies -----------------------------------------------------------
-need_pkgs=()
-command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
-command -v supervisord >/dev/null 2>&1 || [ -x /usr/bin/supervisord ] || need_pkgs+=(supervisor)
-[ -x /usr/bin/gunicorn ] || need_pkgs+=(gunicorn)
-/usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need_pkgs+=(python3-django)
-/usr/bin/python3 -c 'import whitenoise' >/dev/null 2>&1 || need_pkgs+=(python3-whitenoise)
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-	log "installing ${need_pkgs[*]} (apt-get)"
-	SUDO=
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -qq
-	if ! $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"; then
-		# nginx-light is a transitional package on newer Debian: fall back to nginx
-		pkgs=("${need_pkgs[@]/nginx-light/nginx}")
-		$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
-	fi
+. scripts/lib.sh
+ensure_pkgs wrk supervisor gunicorn python3-django python3-whitenoise
+# any one of Debian's nginx packages will do
+nginx_pkgs=(nginx-light nginx-core nginx-full nginx-extras nginx)
+if [ "$(missing_pkgs "${nginx_pkgs[@]}" | wc -l)" -eq ${#nginx_pkgs[@]} ]; then
+	# nginx-light is a transitional package on newer Debian: fall back to nginx
+	apt_install nginx-light || apt_install nginx || die "could not install nginx"
 fi
 command -v go >/dev/null 2>&1 || { log "go is required (to build Caddy and the bench driver)"; exit 1; }
 
@@ -88,7 +75,7 @@ else
 	go build -o "$W/caddy" ./cmd/caddy
 fi
 log "building the bench driver"
-go build -o "$W/djbench" ./bench
+(cd bench && go build -o "$W/djbench" .) # bench/ is its own module
 
 # --- run ----------------------------------------------------------------------
 "$W/djbench" -root "$ROOT" -work "$W" -caddy "$W/caddy" \

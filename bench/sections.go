@@ -499,14 +499,9 @@ func (b *bench) sectionSlowClients() {
 	}
 	if b.df.ok {
 		modes = append(modes, mode{"django_files", "default", b.ports.df, "", true})
-		if b.df.spool != "" {
-			modes = append(modes, mode{"django_files", "`" + b.df.spool + "` (spooled to a temp file)", b.ports.dfSpool, "", true})
-		}
-		if b.df.off != "" {
-			modes = append(modes, mode{"django_files", "`" + b.df.off + "`", b.ports.dfOff, "", false})
-		} else {
-			modes = append(modes, mode{"django_files", "off", 0, "n/a (no such option: django_files always reads the whole body before contacting Gunicorn)", false})
-		}
+		modes = append(modes,
+			mode{"django_files", "`" + dfSpool + "` (spooled to a temp file)", b.ports.dfSpool, "", true},
+			mode{"django_files", "off", 0, "n/a (no such option: django_files always reads the whole body before contacting Gunicorn)", false})
 	} else {
 		modes = append(modes, mode{"django_files", "on", 0, b.dfNA(), true}, mode{"django_files", "off", 0, b.dfNA(), false})
 	}

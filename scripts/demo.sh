@@ -19,36 +19,11 @@ port=${DEMO_PORT:-8080}
 admin=localhost:2019 # as in testdata/demo/Caddyfile
 caddyfile=testdata/demo/Caddyfile
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
-
-# as_root runs a command as root: directly when we are root, else with sudo.
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then
-		"$@"
-	elif command -v sudo >/dev/null 2>&1; then
-		sudo "$@"
-	else
-		die "need root to run: $* (run this script as root, or install sudo)"
-	fi
-}
-
-apt_install() {
-	say "installing $* with apt-get"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
-}
+. scripts/lib.sh
 
 # 1. Debian packages the demo runs on: /usr/bin/python3 with Django, and
 #    /usr/bin/gunicorn (the demo Caddyfile names both).
-command -v dpkg >/dev/null 2>&1 || die "this script is for Debian or Ubuntu (dpkg not found)"
-missing=()
-for pkg in gunicorn python3-django; do
-	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	apt_install "${missing[@]}"
-fi
+ensure_pkgs gunicorn python3-django
 [ -x /usr/bin/gunicorn ] || die "/usr/bin/gunicorn is missing although the gunicorn package is installed"
 /usr/bin/python3 -c 'import django' 2>/dev/null || die "/usr/bin/python3 cannot import django (python3-django)"
 
@@ -58,7 +33,7 @@ if ! command -v go >/dev/null 2>&1; then
 	if [ -x /usr/local/go/bin/go ]; then
 		PATH=/usr/local/go/bin:$PATH
 	else
-		apt_install golang-go ca-certificates
+		apt_install golang-go ca-certificates || die "could not install golang-go"
 	fi
 fi
 # (asked outside the module: an old Go would refuse go.mod's version here)
@@ -75,12 +50,12 @@ fi
 needs_build() {
 	[ -n "${DEMO_REBUILD:-}" ] && return 0
 	[ -x ./caddy ] || return 0
-	[ -n "$(find . -path ./testdata -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer ./caddy -print -quit)" ]
+	[ -n "$(find . \( -path ./testdata -o -path ./bench \) -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer ./caddy -print -quit)" ]
 }
 if needs_build; then
 	log=$(mktemp)
 	say "building ./caddy (Caddy v2.11.9 + caddy-django) with xcaddy"
-	if go run github.com/caddyserver/xcaddy/cmd/xcaddy@v0.4.5 build v2.11.9 \
+	if go tool xcaddy build v2.11.9 \
 		--with github.com/caddy-django/caddy-django@v0.0.0=. --output ./caddy >"$log" 2>&1; then
 		rm -f "$log"
 	else

@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
-# Runs every test: vet, the whole Go suite (real Caddy, real Gunicorn, real
-# Django), cross-builds for macOS and Windows, and an xcaddy build of this
-# working tree that must list the plugin's modules.
+# Runs every test: the script tests, vet, gofmt, go.mod tidiness, cross-builds
+# for macOS and Windows, the bench module's build, an xcaddy build of this
+# working tree that must list the plugin's modules, and the whole Go suite
+# (real Caddy, real Gunicorn, real Django) against that build.
+#
+# It first installs the Debian packages the tests need (test_packages in
+# scripts/lib.sh) with apt-get, as root or through sudo, and stops naming the
+# ones it cannot install. It ends with a line "N passed, N failed, N skipped"
+# counting every Go test and subtest (scripts/testcount.go), and exits with
+# go test's exit code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 # Debian's and Ubuntu's Go default to GOTOOLCHAIN=local; Caddy 2.11 needs Go 1.26
 export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 
-echo "== go vet"
+echo "== Debian packages: ${test_packages[*]}"
+ensure_pkgs "${test_packages[@]}"
+
+echo "== script tests"
+bash scripts/lib_test.sh
+
+echo "== go vet, gofmt, go mod tidy"
 go vet ./...
+(cd bench && go vet ./...)
 unformatted=$(gofmt -l .)
-[ -z "$unformatted" ] || { echo "gofmt needed: $unformatted"; exit 1; }
+[ -z "$unformatted" ] || die "gofmt needed: $unformatted"
+go mod tidy -diff || die "go.mod/go.sum are not tidy (diff above): run go mod tidy"
+(cd bench && go mod tidy -diff) || die "bench/go.mod is not tidy (diff above): run go mod tidy in bench/"
 
 echo "== cross-builds"
 GOOS=darwin GOARCH=arm64 go build -o /dev/null ./...
@@ -19,10 +36,16 @@ GOOS=windows GOARCH=amd64 go build -o /dev/null ./...
 echo "== xcaddy build of this tree"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(go run github.com/caddyserver/xcaddy/cmd/xcaddy@v0.4.5 build v2.11.9 \
-	--with github.com/caddy-django/caddy-django@v0.0.0=. --output "$tmp/caddy") >"$tmp/xcaddy.log" 2>&1 || { cat "$tmp/xcaddy.log"; exit 1; }
+go tool xcaddy build v2.11.9 --with github.com/caddy-django/caddy-django@v0.0.0=. \
+	--output "$tmp/caddy" >"$tmp/xcaddy.log" 2>&1 || { cat "$tmp/xcaddy.log"; die "xcaddy build failed"; }
 "$tmp/caddy" list-modules | grep -E '^(django|admin.api.django|http.handlers.django_files)$' | tee "$tmp/mods"
-[ "$(wc -l <"$tmp/mods")" -ge 2 ] || { echo "xcaddy build lacks the plugin's modules"; exit 1; }
+[ "$(wc -l <"$tmp/mods")" -ge 2 ] || die "xcaddy build lacks the plugin's modules"
 
 echo "== go test (against the xcaddy-built binary)"
-CADDY_DJANGO_TEST_CADDY="$tmp/caddy" go test -count=1 -timeout 20m ./...
+go build -o "$tmp/testcount" scripts/testcount.go
+set +e
+CADDY_DJANGO_TEST_CADDY="$tmp/caddy" go test -json -count=1 -timeout 20m ./... 2>&1 | "$tmp/testcount"
+rcs=("${PIPESTATUS[@]}")
+set -e
+[ "${rcs[1]}" -eq 0 ] || die "could not count the tests (testcount exited ${rcs[1]})"
+exit "${rcs[0]}"

@@ -5,7 +5,7 @@
 // net.ipv4.tcp_migrate_req off and on (when this process may set it; the
 // setting is restored).
 //
-//	go build -o /tmp/caddy ./cmd/caddy && go run ./bench/reloadswap -caddy /tmp/caddy
+//	go build -o /tmp/caddy ./cmd/caddy && go -C bench run ./reloadswap -caddy /tmp/caddy
 package main
 
 import (
