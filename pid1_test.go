@@ -37,7 +37,7 @@ func TestPID1ReapsOrphans(t *testing.T) {
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cf := globalBlock(admin, `
 		release /bin/sh -c "echo release ran"
-		process orphans /bin/sh -c "for i in 1 2 3 4 5; do (sleep 3 &); done; exec sleep 1000"
+		process orphans /bin/sh -c "for i in 1 2 3 4 5; do (sleep 8 &); done; exec sleep 1000"
 		process three /bin/sh -c "sleep 0.2; exit 3" {
 			autorestart never
 			startsecs 0
@@ -86,9 +86,9 @@ func TestPID1ReapsOrphans(t *testing.T) {
 		return
 	}
 	// the five orphans are reparented to Caddy (plus the supervised sleep)...
-	waitFor(t, 10*time.Second, func() bool { l, z := children(); return l+z >= 6 }, "orphans reparented to caddy")
+	waitFor(t, 30*time.Second, func() bool { l, z := children(); return l+z >= 6 }, "orphans reparented to caddy")
 	// ...and once they exit, reaped: no zombie stays
-	waitFor(t, 10*time.Second, func() bool { l, z := children(); return l == 1 && z == 0 }, "orphans reaped (no zombies)")
+	waitFor(t, 30*time.Second, func() bool { l, z := children(); return l == 1 && z == 0 }, "orphans reaped (no zombies)")
 
 	st := c.waitState("three", StateExited, 10*time.Second)
 	if st.LastExit != "exit status 3" {
