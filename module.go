@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -305,44 +304,177 @@ func (a *App) WaitGunicorn(ctx context.Context) error {
 	}
 }
 
-// gunicornsOn returns the Gunicorn processes of all started configs that
-// bind bind.
-func gunicornsOn(bind string) []*process {
-	registry.Lock()
-	apps := slices.Clone(registry.apps)
-	registry.Unlock()
-	var out []*process
-	for _, a := range apps {
-		if s := a.gunicornSpec(); s == nil || s.Bind != bind {
-			continue
+// exitFunc ends Caddy when an essential process is FATAL. A variable so
+// in-process tests can observe it.
+var exitFunc = func(code int) {
+	if err := caddy.Stop(); err != nil {
+		caddy.Log().Error("stopping after an essential process failed", zap.Error(err))
+	}
+	os.Exit(code)
+}
+
+func (a *App) newProcess(s *spec) *process {
+	p := newProcess(s, a.logger)
+	p.onFatal = func(p *process) {
+		if p.spec.Essential {
+			p.log().Error("essential process is FATAL: Caddy exits so the container is restarted")
+			go exitFunc(1)
 		}
-		if e := a.entry(gunicornName); e != nil {
-			if p := e.proc(); !slices.Contains(out, p) {
-				out = append(out, p)
+	}
+	return p
+}
+
+func (a *App) start() error {
+	registry.Lock()
+	var prev *App
+	if n := len(registry.apps); n > 0 {
+		prev = registry.apps[n-1]
+	}
+	registry.apps = append(registry.apps, a)
+	var fresh []*entry
+	specs := slices.Clone(a.specs)
+	slices.SortStableFunc(specs, func(x, y *spec) int { return x.Priority - y.Priority })
+	for _, s := range specs {
+		e, ok := registry.entries[s.key]
+		if ok {
+			e.refs++
+			e.proc().logger.Store(a.logger)
+		} else {
+			e = &entry{key: s.key, refs: 1, p: a.newProcess(s)}
+			registry.entries[s.key] = e
+			fresh = append(fresh, e)
+		}
+		a.mu.Lock() // handlers of this config may already ask (entry)
+		a.started = append(a.started, e)
+		a.mu.Unlock()
+	}
+	registry.Unlock()
+
+	if a.Gunicorn != nil {
+		g := a.gunicornSpec()
+		if _, err := acquireSocket(g.Bind); err != nil {
+			a.abort()
+			return err
+		}
+		a.heldBind = g.Bind
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+
+	var oldGunicorn *process
+	if prev != nil {
+		if e := prev.entry(gunicornName); e != nil {
+			if st, _ := e.proc().snapshot(); st == StateRunning || st == StateStarting {
+				oldGunicorn = e.proc()
 			}
 		}
 	}
-	return out
-}
+	freshGunicorn := slices.ContainsFunc(fresh, func(e *entry) bool { return e.proc().spec.gunicorn() })
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	if freshGunicorn && oldGunicorn != nil {
+		// A reload that replaces a serving Gunicorn: releases, then the new
+		// one must serve before Caddy stops the old config (and its Gunicorn).
+		if err := a.runReleases(context.Background()); err != nil {
+			a.abort()
+			return err
+		}
+		startInOrder(fresh)
+		for _, e := range fresh {
+			if p := e.proc(); p.spec.gunicorn() {
+				ctx, cancel := context.WithTimeout(context.Background(), p.spec.ReadyTimeout+p.spec.StartSecs+5*time.Second)
+				err := p.waitRunning(ctx)
+				cancel()
+				if err != nil {
+					a.abort()
+					return fmt.Errorf("new gunicorn did not start, the running one keeps serving: %v", err)
+				}
+			}
+		}
+		return nil
 	}
-	slices.Sort(keys)
-	return keys
+
+	// Boot (or nothing to replace): do not hold up Caddy. Releases (at boot,
+	// or for a new Gunicorn) run first in the background, then the processes
+	// start in priority order.
+	runReleases := len(a.Release) > 0 && (freshGunicorn || prev == nil)
+	go func() {
+		if runReleases {
+			if err := a.runReleases(context.Background()); err != nil {
+				for _, e := range fresh {
+					p := e.proc()
+					p.setState(StateFatal, func() { p.lastErr = err.Error() })
+					if p.onFatal != nil {
+						p.onFatal(p)
+					}
+				}
+				return
+			}
+		}
+		startInOrder(fresh)
+	}()
+	return nil
 }
 
-func setEnv(env []string, key, val string) []string {
-	prefix := key + "="
-	out := env[:0:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, prefix) {
-			out = append(out, kv)
+// startInOrder starts entries (sorted by priority): each is launched before
+// the next one starts; none waits for another to be RUNNING (supervisord).
+func startInOrder(es []*entry) {
+	for _, e := range es {
+		p := e.proc()
+		p.start()
+		p.waitLaunched()
+	}
+}
+
+func (a *App) gunicornSpec() *spec {
+	for _, s := range a.specs {
+		if s.gunicorn() {
+			return s
 		}
 	}
-	return append(out, prefix+val)
+	return nil
+}
+
+// abort undoes a failed Start.
+func (a *App) abort() { a.stopOnce.Do(a.stop) }
+
+// stop releases this config's entries; entries no other config uses are
+// stopped, groups of equal priority in parallel, highest priority first.
+func (a *App) stop() {
+	registry.Lock()
+	registry.apps = slices.DeleteFunc(registry.apps, func(x *App) bool { return x == a })
+	var last []*entry
+	for _, e := range a.entries() {
+		e.refs--
+		if e.refs <= 0 {
+			delete(registry.entries, e.key)
+			last = append(last, e)
+		}
+	}
+	registry.Unlock()
+
+	slices.SortStableFunc(last, func(x, y *entry) int { return y.proc().spec.Priority - x.proc().spec.Priority })
+	for i := 0; i < len(last); {
+		j := i
+		for j < len(last) && last[j].proc().spec.Priority == last[i].proc().spec.Priority {
+			j++
+		}
+		var wg sync.WaitGroup
+		for _, e := range last[i:j] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.ops.Lock()
+				defer e.ops.Unlock()
+				e.proc().stop()
+			}()
+		}
+		wg.Wait()
+		i = j
+	}
+	if a.heldBind != "" {
+		releaseSocket(a.heldBind)
+	}
 }
 
 // Interface guards

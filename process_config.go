@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -378,66 +377,4 @@ func (g *GunicornConfig) spec(a *App) (*spec, error) {
 	}
 	s.computeKey()
 	return s, nil
-}
-
-// parseBind splits Gunicorn's bind syntax into a Go network and address.
-func parseBind(bind string) (network, addr string) {
-	if bind == "" {
-		bind = defaultBind
-	}
-	if rest, ok := strings.CutPrefix(bind, "unix:"); ok {
-		return "unix", strings.TrimPrefix(rest, "//")
-	}
-	return "tcp", strings.TrimPrefix(bind, "tcp://")
-}
-
-func splitHostPort(addr string) (string, int, error) {
-	i := strings.LastIndex(addr, ":")
-	if i < 0 {
-		return "", 0, fmt.Errorf("want HOST:PORT or unix:PATH")
-	}
-	port, err := strconv.Atoi(addr[i+1:])
-	if err != nil || port < 0 || port > 65535 {
-		return "", 0, fmt.Errorf("port %q is not a number from 0 to 65535", addr[i+1:])
-	}
-	return addr[:i], port, nil
-}
-
-// readEnvFile reads a dotenv file: KEY=VALUE per line, blank lines and
-// # comments ignored, optional `export ` prefix, values optionally quoted.
-func readEnvFile(path string) ([][2]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out [][2]string
-	for i, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		k, v, ok := strings.Cut(line, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" || strings.ContainsAny(k, " \t") {
-			return nil, fmt.Errorf("%s:%d: want KEY=VALUE", path, i+1)
-		}
-		v = strings.TrimSpace(v)
-		switch {
-		case len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"':
-			if uq, err := strconv.Unquote(v); err == nil {
-				v = uq
-			} else {
-				v = v[1 : len(v)-1]
-			}
-		case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'':
-			v = v[1 : len(v)-1]
-		default:
-			if j := strings.Index(v, " #"); j >= 0 {
-				v = strings.TrimSpace(v[:j])
-			}
-		}
-		out = append(out, [2]string{k, v})
-	}
-	return out, nil
 }

@@ -113,12 +113,3 @@ func releaseSocket(bind string) {
 		}
 	}
 }
-
-func bindNetwork(bind string) (network, addr string) {
-	for i := 0; i < len(bind); i++ {
-		if bind[i] == ':' {
-			return bind[:i], bind[i+1:]
-		}
-	}
-	return "tcp", bind
-}

@@ -1,0 +1,184 @@
+package caddydjango
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// waitRunning blocks until the process is RUNNING. It fails when ctx ends or
+// the process can no longer become RUNNING (FATAL, EXITED, STOPPED).
+func (p *process) waitRunning(ctx context.Context) error {
+	for {
+		state, changed, err := p.readiness()
+		if state == StateRunning || err != nil {
+			return err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%s is not running yet (%s): %w", p.spec.Name, state, ctx.Err())
+		}
+	}
+}
+
+// readiness returns the state, a channel closed at its next change, and an
+// error when the process can no longer become RUNNING.
+func (p *process) readiness() (string, <-chan struct{}, error) {
+	state, changed := p.snapshot()
+	switch state {
+	case StateFatal, StateExited:
+		if reason := p.status().LastError; reason != "" {
+			return state, changed, fmt.Errorf("%s is %s: %s", p.spec.Name, state, reason)
+		}
+		return state, changed, fmt.Errorf("%s is %s (%s)", p.spec.Name, state, p.status().LastExit)
+	case StateStopped:
+		if p.started.Load() && p.stopping() {
+			return state, changed, fmt.Errorf("%s is stopped", p.spec.Name)
+		}
+	}
+	return state, changed, nil
+}
+
+// awaitStarted waits until inst counts as started: StartSecs passed and, for
+// Gunicorn, it answered HTTP on its private probe socket. stopped reports a
+// stop request (the program was stopped and the loop must end).
+func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
+	if p.spec.StartSecs == 0 && inst.probeAddr == "" {
+		return true, false // supervisord: startsecs 0 means RUNNING at once
+	}
+	ready := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		t := time.NewTimer(p.spec.StartSecs)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			ready <- ctx.Err()
+			return
+		}
+		ready <- nil
+	}()
+	var probe <-chan error
+	if inst.probeAddr != "" {
+		ch := make(chan error, 1)
+		probe = ch
+		go func() { ch <- probeHTTP(ctx, inst.probeAddr, p.spec.ReadyPath, p.spec.ReadyTimeout) }()
+	}
+	timerDone := false
+	for {
+		select {
+		case <-inst.exited:
+			p.recordExit(inst)
+			p.recordFailedStart(inst)
+			if p.stopping() {
+				p.setState(StateStopped, nil)
+				return false, true
+			}
+			return false, false
+		case <-p.stopReq:
+			p.terminate(inst)
+			p.setState(StateStopped, nil)
+			return false, true
+		case err := <-ready:
+			if err != nil {
+				continue
+			}
+			timerDone = true
+			ready = nil
+			if probe == nil {
+				return true, false
+			}
+		case err := <-probe:
+			probe = nil
+			if err != nil {
+				p.setState(StateStarting, func() { p.lastErr = err.Error() })
+				p.log().Error("gunicorn did not answer in time; stopping it", zap.Error(err))
+				p.terminate(inst)
+				return false, p.stopping()
+			}
+			if timerDone {
+				return true, false
+			}
+		}
+		if timerDone && probe == nil {
+			return true, false
+		}
+	}
+}
+
+// probeHTTP waits until an HTTP server answers at addr (any status counts).
+// Without a path it sends a request line Gunicorn answers itself (400 Bad
+// Request) once a worker has loaded the app and accepts: Django sees nothing.
+func probeHTTP(ctx context.Context, addr, path string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	try := func() error { return probeRawOnce(ctx, addr) }
+	if path != "" {
+		client := &http.Client{
+			Transport: &http.Transport{DisableKeepAlives: true},
+			Timeout:   timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+		try = func() error { return probeGetOnce(ctx, client, addr, path) }
+	}
+	delay := 20 * time.Millisecond
+	for {
+		err := try()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no HTTP answer within %s: %v", timeout, err)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 250*time.Millisecond)
+	}
+}
+
+// probeGetOnce sends GET path (Host: localhost) and reads the answer.
+func probeGetOnce(ctx context.Context, client *http.Client, addr, path string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	req.Host = "localhost"
+	req.Header.Set("User-Agent", "caddy-django readiness probe")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	return nil
+}
+
+// probeRawOnce sends an invalid request line and wants an HTTP answer.
+func probeRawOnce(ctx context.Context, addr string) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	if _, err := conn.Write([]byte("caddy-django readiness probe\r\n\r\n")); err != nil {
+		return err
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		return err
+	}
+	if string(buf) != "HTTP/" {
+		return fmt.Errorf("not an HTTP answer: %q", buf)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package caddydjango
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// runReleases runs the release commands in order; the first failure stops
+// them and its output is part of the error.
+func (a *App) runReleases(ctx context.Context) error {
+	for _, argv := range a.Release {
+		if err := a.runRelease(ctx, argv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *App) runRelease(ctx context.Context, argv []string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(a.ReleaseTimeout))
+	defer cancel()
+	log := a.logger.Named("release")
+	log.Info("running release command", zap.Strings("command", argv))
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = a.env
+	cmd.Dir = a.Root
+	if err := configureCmd(cmd, ""); err != nil {
+		return err
+	}
+	// A pipe of our own rather than exec's copying goroutines: with the PID 1
+	// reaper on, the exit status comes from waitCmd, not cmd.Wait.
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	tail := &tailWriter{max: releaseOutputBytes, log: log}
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(tail, r)
+		r.Close()
+		close(copied)
+	}()
+	start := time.Now()
+	err = startCmd(cmd)
+	w.Close()
+	if err != nil {
+		<-copied
+		return fmt.Errorf("release command %q cannot start: %v", strings.Join(argv, " "), err)
+	}
+	exited := make(chan exitInfo, 1)
+	go func() { exited <- waitCmd(cmd) }()
+	var st exitInfo
+	select {
+	case st = <-exited:
+	case <-ctx.Done():
+		_ = killGroup(cmd.Process.Pid)
+		<-exited
+		st = exitInfo{code: -1, err: fmt.Errorf("timed out after %s", time.Duration(a.ReleaseTimeout))}
+	}
+	_ = killGroup(cmd.Process.Pid) // nothing of it may outlive it
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second):
+	}
+	tail.flush()
+	if st.code != 0 || st.err != nil {
+		return fmt.Errorf("release command %q failed: %s\n%s", strings.Join(argv, " "), st, strings.TrimSpace(tail.String()))
+	}
+	log.Info("release command done", zap.Strings("command", argv), zap.Duration("took", time.Since(start)))
+	return nil
+}
+
+// tailWriter logs each line and keeps the last max bytes.
+type tailWriter struct {
+	mu      sync.Mutex
+	max     int
+	buf     []byte
+	partial []byte
+	log     *zap.Logger
+}
+
+func (t *tailWriter) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	t.partial = append(t.partial, b...)
+	for {
+		i := slices.Index(t.partial, '\n')
+		if i < 0 {
+			break
+		}
+		t.log.Info(string(t.partial[:i]))
+		t.partial = t.partial[i+1:]
+	}
+	return len(b), nil
+}
+
+func (t *tailWriter) flush() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.partial) > 0 {
+		t.log.Info(string(t.partial))
+		t.partial = nil
+	}
+}
+
+func (t *tailWriter) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
