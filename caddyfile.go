@@ -130,15 +130,8 @@ func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
 			if err := oneArg(d, &g.Bind); err != nil {
 				return err
 			}
-			network, addr := parseBind(g.Bind)
-			if network == "tcp" {
-				if _, port, err := splitHostPort(addr); err != nil {
-					return d.Errf("bind %q: %v", g.Bind, err)
-				} else if port == 0 {
-					return d.Errf("bind %q: port 0 would give Gunicorn a random port nobody can proxy to", g.Bind)
-				}
-			} else if addr == "" {
-				return d.Errf("bind %q: missing socket path after unix:", g.Bind)
+			if _, err := parseBind(g.Bind); err != nil {
+				return d.WrapErr(err)
 			}
 		case "workers":
 			if err := intArg(d, &g.Workers, 1); err != nil {

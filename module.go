@@ -66,7 +66,7 @@ type App struct {
 	logger   *zap.Logger
 	ctx      caddy.Context
 	started  []*entry // registry entries this config holds, in start order
-	heldBind string   // Gunicorn socket this config holds
+	heldBind bindAddr // Gunicorn socket this config holds
 	mu       sync.Mutex
 	stopOnce sync.Once
 }
@@ -227,11 +227,7 @@ func (a *App) GunicornUpstream() string {
 	if s == nil { // not provisioned
 		return ""
 	}
-	network, addr := bindNetwork(s.Bind)
-	if network == "unix" {
-		return "unix/" + addr
-	}
-	return addr
+	return s.Bind.upstream()
 }
 
 // RootDir returns the project root (absolute).
@@ -472,7 +468,7 @@ func (a *App) stop() {
 		wg.Wait()
 		i = j
 	}
-	if a.heldBind != "" {
+	if a.heldBind != (bindAddr{}) {
 		releaseSocket(a.heldBind)
 	}
 }

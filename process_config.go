@@ -170,14 +170,14 @@ type spec struct {
 	Essential   bool          `json:"essential"`
 
 	// Gunicorn only: the listening socket Caddy holds, and readiness.
-	Bind         string        `json:"bind,omitempty"`
+	Bind         bindAddr      `json:"bind,omitzero"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
 
 	key string
 }
 
-func (s *spec) gunicorn() bool { return s.Bind != "" }
+func (s *spec) gunicorn() bool { return s.Bind != (bindAddr{}) }
 
 func (s *spec) computeKey() {
 	b, _ := json.Marshal(s)
@@ -337,21 +337,9 @@ func (g *GunicornConfig) spec(a *App) (*spec, error) {
 	if len(command) == 0 {
 		command = []string{"gunicorn"}
 	}
-	bind := g.Bind
-	if bind == "" {
-		bind = defaultBind
-	}
-	network, addr := parseBind(bind)
-	if network == "tcp" {
-		if _, port, err := splitHostPort(addr); err != nil {
-			return nil, fmt.Errorf("bind %q: %v", bind, err)
-		} else if port == 0 {
-			return nil, fmt.Errorf("bind %q: port 0 would give Gunicorn a random port nobody can proxy to", bind)
-		}
-	} else if addr == "" {
-		return nil, fmt.Errorf("bind %q: missing socket path after unix:", bind)
-	} else if !filepath.IsAbs(addr) {
-		addr = filepath.Join(a.Root, addr) // relative to the app's root, like every other path
+	bind, err := parseBind(g.Bind)
+	if err != nil {
+		return nil, err
 	}
 	argv := slices.Clone(command)
 	argv = append(argv, "--bind", "fd://3", "--bind", "fd://4")
@@ -369,7 +357,7 @@ func (g *GunicornConfig) spec(a *App) (*spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Bind = network + ":" + addr
+	s.Bind = bind.resolve(a.Root)
 	s.ReadyPath = g.ReadyPath
 	s.ReadyTimeout = time.Duration(g.ReadyTimeout)
 	if s.ReadyTimeout <= 0 {

@@ -70,7 +70,7 @@ func (a *App) entries() []*entry {
 
 // gunicornsOn returns the Gunicorn processes of all started configs that
 // bind bind.
-func gunicornsOn(bind string) []*process {
+func gunicornsOn(bind bindAddr) []*process {
 	registry.Lock()
 	apps := slices.Clone(registry.apps)
 	registry.Unlock()

@@ -17,8 +17,8 @@ import (
 // instead of being refused.
 var sockets = struct {
 	sync.Mutex
-	m map[string]*heldSocket
-}{m: map[string]*heldSocket{}}
+	m map[bindAddr]*heldSocket
+}{m: map[bindAddr]*heldSocket{}}
 
 type heldSocket struct {
 	ln   net.Listener
@@ -40,16 +40,16 @@ func (h *heldSocket) file() (*os.File, error) {
 	return f.File()
 }
 
-// acquireSocket returns the socket for bind ("tcp:HOST:PORT" or
-// "unix:PATH"), listening on it first if nobody holds it yet.
-func acquireSocket(bind string) (*heldSocket, error) {
+// acquireSocket returns the socket for bind, listening on it first if
+// nobody holds it yet.
+func acquireSocket(bind bindAddr) (*heldSocket, error) {
 	sockets.Lock()
 	defer sockets.Unlock()
 	if h, ok := sockets.m[bind]; ok {
 		h.refs++
 		return h, nil
 	}
-	network, addr := bindNetwork(bind)
+	network, addr := bind.network, bind.addr
 	h := &heldSocket{refs: 1}
 	listenAddr := addr
 	if network == "unix" {
@@ -85,7 +85,7 @@ func acquireSocket(bind string) (*heldSocket, error) {
 
 // restorePrivateLink gives a unix socket back the private name Gunicorn
 // unlinked when it stopped, so that the next Gunicorn can unlink it in turn.
-func restorePrivateLink(bind string) {
+func restorePrivateLink(bind bindAddr) {
 	sockets.Lock()
 	defer sockets.Unlock()
 	if h, ok := sockets.m[bind]; ok && h.privPath != "" {
@@ -96,7 +96,7 @@ func restorePrivateLink(bind string) {
 }
 
 // releaseSocket drops one reference; the last one closes the socket.
-func releaseSocket(bind string) {
+func releaseSocket(bind bindAddr) {
 	sockets.Lock()
 	defer sockets.Unlock()
 	h, ok := sockets.m[bind]
