@@ -72,11 +72,7 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 			if r.Method != http.MethodGet {
 				return methodNotAllowed(http.MethodGet)
 			}
-			out := []ProcessStatus{}
-			for _, e := range app.matching(name) {
-				out = append(out, e.proc().status())
-			}
-			return writeJSON(w, out)
+			return writeJSON(w, app.StatusesOf(name))
 		}
 		if r.Method != http.MethodPost {
 			return methodNotAllowed(http.MethodPost)
@@ -104,11 +100,7 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 			}
 			return caddy.APIError{HTTPStatus: status, Err: err}
 		}
-		out := []ProcessStatus{}
-		for _, e := range app.matching(name) {
-			out = append(out, e.proc().status())
-		}
-		return writeJSON(w, out)
+		return writeJSON(w, app.StatusesOf(name))
 	}
 	return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("unknown django endpoint %s", r.URL.Path)}
 }

@@ -4,13 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
+// The control operations of the admin API (and `caddy django …`) act on
+// the current config's processes by name: a process, or every replica of
+// a group. Restart, stop and start hold the entry's ops lock while they
+// act, so two of them on one process never interleave.
+
+var errNoSuchProcess = errors.New("no such process")
+
 // Statuses reports every process of the current config.
-func (a *App) Statuses() []ProcessStatus {
+func (a *App) Statuses() []ProcessStatus { return statuses(a.entries()) }
+
+// StatusesOf reports the named process (every replica of a group).
+func (a *App) StatusesOf(name string) []ProcessStatus { return statuses(a.matching(name)) }
+
+func statuses(es []*entry) []ProcessStatus {
 	out := []ProcessStatus{}
-	for _, e := range a.entries() {
+	for _, e := range es {
 		out = append(out, e.proc().status())
 	}
 	return out
@@ -28,31 +39,33 @@ func (a *App) matching(name string) []*entry {
 	return out
 }
 
-var errNoSuchProcess = errors.New("no such process")
-
-// Restart restarts the named process (or every replica of a group). Gunicorn
-// is swapped with zero downtime: a new generation serves before the old one
-// gets its graceful stop.
-func (a *App) Restart(ctx context.Context, name string) error {
+// each runs fn on every entry named name (see matching), in order, and
+// stops at the first error; no match is errNoSuchProcess.
+func (a *App) each(name string, fn func(*entry) error) error {
 	es := a.matching(name)
 	if len(es) == 0 {
 		return fmt.Errorf("%w: %s", errNoSuchProcess, name)
 	}
 	for _, e := range es {
-		if err := a.restartEntry(ctx, e); err != nil {
+		if err := fn(e); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// Restart restarts the named process (or every replica of a group). Gunicorn
+// is swapped with zero downtime: a new generation serves before the old one
+// gets its graceful stop.
+func (a *App) Restart(ctx context.Context, name string) error {
+	return a.each(name, func(e *entry) error { return a.restartEntry(ctx, e) })
+}
+
 func (a *App) restartEntry(ctx context.Context, e *entry) error {
 	e.ops.Lock()
 	defer e.ops.Unlock()
 	old := e.proc()
-	next := a.newProcess(old.spec)
-	next.logger.Store(old.logger.Load())
-	next.restarts = old.status().Restarts + 1
+	next := a.successor(old, 1)
 	if !old.spec.gunicorn() {
 		old.stop()
 		e.swap(next)
@@ -61,72 +74,60 @@ func (a *App) restartEntry(ctx context.Context, e *entry) error {
 		return nil
 	}
 	next.start()
-	wctx, cancel := context.WithTimeout(ctx, old.spec.ReadyTimeout+old.spec.StartSecs+5*time.Second)
-	defer cancel()
-	if err := next.waitRunning(wctx); err != nil {
+	if err := waitReplacement(ctx, next); err != nil {
 		next.stop()
-		return fmt.Errorf("new gunicorn did not start, the running one keeps serving: %v", err)
+		return err
 	}
 	e.swap(next)
 	old.stop()
 	return nil
 }
 
+// successor is a new, unstarted generation of old's program that logs like
+// it and continues its restart count (plus extra).
+func (a *App) successor(old *process, extra int) *process {
+	next := a.newProcess(old.spec)
+	next.logger.Store(old.logger.Load())
+	next.restarts = old.status().Restarts + extra
+	return next
+}
+
 // StopProcess stops the named process (it stays stopped until started).
 func (a *App) StopProcess(name string) error {
-	es := a.matching(name)
-	if len(es) == 0 {
-		return fmt.Errorf("%w: %s", errNoSuchProcess, name)
-	}
-	for _, e := range es {
+	return a.each(name, func(e *entry) error {
 		e.ops.Lock()
+		defer e.ops.Unlock()
 		e.proc().stop()
-		e.ops.Unlock()
-	}
-	return nil
+		return nil
+	})
 }
 
 // StartProcess starts the named process if it is not running (after a stop,
 // EXITED or FATAL).
 func (a *App) StartProcess(name string) error {
-	es := a.matching(name)
-	if len(es) == 0 {
-		return fmt.Errorf("%w: %s", errNoSuchProcess, name)
-	}
-	for _, e := range es {
+	return a.each(name, func(e *entry) error {
 		e.ops.Lock()
+		defer e.ops.Unlock()
 		old := e.proc()
 		st, _ := old.snapshot()
 		if !old.started.Load() {
 			old.start()
 		} else if st == StateStopped || st == StateExited || st == StateFatal {
 			old.stop()
-			next := a.newProcess(old.spec)
-			next.logger.Store(old.logger.Load())
-			next.restarts = old.status().Restarts
+			next := a.successor(old, 0)
 			e.swap(next)
 			next.start()
 		}
 		e.proc().waitLaunched()
-		e.ops.Unlock()
-	}
-	return nil
+		return nil
+	})
 }
 
 // Signal sends sig to the named process (every replica of a group): a
 // control signal (HUP, TTIN, TTOU, USR1, USR2, WINCH) to the program itself,
 // any other to its process group (see process.signal).
 func (a *App) Signal(name, sig string) error {
-	es := a.matching(name)
-	if len(es) == 0 {
-		return fmt.Errorf("%w: %s", errNoSuchProcess, name)
-	}
-	for _, e := range es {
-		if err := e.proc().signal(sig); err != nil {
-			return err
-		}
-	}
-	return nil
+	return a.each(name, func(e *entry) error { return e.proc().signal(sig) })
 }
 
 // Deploy is the deploy hook (`POST /django/reload`): release commands, then

@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 )
 
@@ -79,15 +79,33 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// processNameRE restricts names to what reads well in a logger name and a URL.
-var processNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
-
 // Provision resolves the configuration. It starts nothing: `caddy validate`
 // provisions apps too.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
+	if err := a.provisionRoot(); err != nil {
+		return err
+	}
+	if a.ReleaseTimeout == 0 {
+		a.ReleaseTimeout = caddy.Duration(10 * time.Minute)
+	}
+	if err := a.provisionEnv(); err != nil {
+		return err
+	}
+	if err := a.provisionSpecs(); err != nil {
+		return err
+	}
+	for i, r := range a.Release {
+		if len(r) == 0 {
+			return fmt.Errorf("release[%d]: empty command", i)
+		}
+	}
+	return nil
+}
 
+// provisionRoot makes Root absolute (default: the working directory).
+func (a *App) provisionRoot() error {
 	if a.Root == "" {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -103,10 +121,12 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if abs, err := filepath.Abs(a.Root); err == nil {
 		a.Root = abs
 	}
-	if a.ReleaseTimeout == 0 {
-		a.ReleaseTimeout = caddy.Duration(10 * time.Minute)
-	}
+	return nil
+}
 
+// provisionEnv builds the environment every process inherits: Caddy's,
+// then Env, then the env file's values.
+func (a *App) provisionEnv() error {
 	env := os.Environ()
 	for _, k := range sortedKeys(a.Env) {
 		v, err := expandPlaceholders("env "+k, a.Env[k])
@@ -132,46 +152,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 		}
 	}
 	a.env = env
-
-	seen := map[string]bool{}
-	if a.Gunicorn != nil {
-		s, err := a.Gunicorn.spec(a)
-		if err != nil {
-			return fmt.Errorf("gunicorn: %v", err)
-		}
-		seen[s.Name] = true
-		a.specs = append(a.specs, s)
-	}
-	for i, p := range a.Processes {
-		if p == nil {
-			return fmt.Errorf("processes[%d]: empty", i)
-		}
-		if p.Name == "release" || p.Name == gunicornName {
-			return fmt.Errorf("processes[%d]: name %q is reserved", i, p.Name)
-		}
-		if !processNameRE.MatchString(p.Name) {
-			return fmt.Errorf("processes[%d]: name %q: use letters, digits, '-' and '_'", i, p.Name)
-		}
-		if seen[p.Name] {
-			return fmt.Errorf("process %q is defined twice; names must be unique", p.Name)
-		}
-		specs, err := p.specs(a)
-		if err != nil {
-			return fmt.Errorf("process %q: %v", p.Name, err)
-		}
-		for _, s := range specs {
-			if seen[s.Name] {
-				return fmt.Errorf("process %q is defined twice; names must be unique", s.Name)
-			}
-			seen[s.Name] = true
-		}
-		a.specs = append(a.specs, specs...)
-	}
-	for i, r := range a.Release {
-		if len(r) == 0 {
-			return fmt.Errorf("release[%d]: empty command", i)
-		}
-	}
 	return nil
 }
 
@@ -191,7 +171,123 @@ func (a *App) Validate() error {
 // when it replaces a running Gunicorn it waits until the new one serves, and
 // fails (keeping the old one) if it cannot.
 func (a *App) Start() error {
-	return a.start()
+	prev, fresh := a.register()
+	if err := a.holdSocket(); err != nil {
+		a.abort()
+		return err
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	freshGunicorn := slices.ContainsFunc(fresh, func(e *entry) bool { return e.proc().spec.gunicorn() })
+	if freshGunicorn && servingGunicorn(prev) {
+		// A reload that replaces a serving Gunicorn: the new one must serve
+		// before Caddy stops the old config (and its Gunicorn).
+		if err := a.replace(fresh); err != nil {
+			a.abort()
+			return err
+		}
+		return nil
+	}
+	// Boot (or nothing to replace): do not hold up Caddy. Releases run at
+	// boot, or for a new Gunicorn.
+	go a.boot(fresh, len(a.Release) > 0 && (freshGunicorn || prev == nil))
+	return nil
+}
+
+// holdSocket holds Gunicorn's listening socket for as long as this config
+// runs (stop releases it).
+func (a *App) holdSocket() error {
+	g := a.gunicornSpec()
+	if g == nil {
+		return nil
+	}
+	if _, err := acquireSocket(g.Bind); err != nil {
+		return err
+	}
+	a.heldBind = g.Bind
+	return nil
+}
+
+// servingGunicorn reports whether a (the previous config, or nil) has a
+// Gunicorn that serves or is about to.
+func servingGunicorn(a *App) bool {
+	if a == nil {
+		return false
+	}
+	e := a.entry(gunicornName)
+	if e == nil {
+		return false
+	}
+	st, _ := e.proc().snapshot()
+	return st == StateRunning || st == StateStarting
+}
+
+// replace starts fresh entries, among them a new Gunicorn that replaces a
+// serving one: release commands, then the processes, then it waits until
+// the new Gunicorn serves.
+func (a *App) replace(fresh []*entry) error {
+	if err := a.runReleases(context.Background()); err != nil {
+		return err
+	}
+	startInOrder(fresh)
+	for _, e := range fresh {
+		if p := e.proc(); p.spec.gunicorn() {
+			if err := waitReplacement(context.Background(), p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// boot starts fresh entries in the background of a Start that does not
+// wait: release commands first when asked (a failure makes every fresh
+// process FATAL), then the processes in priority order.
+func (a *App) boot(fresh []*entry, releases bool) {
+	if releases {
+		if err := a.runReleases(context.Background()); err != nil {
+			for _, e := range fresh {
+				p := e.proc()
+				p.setState(StateFatal, func() { p.lastErr = err.Error() })
+				if p.onFatal != nil {
+					p.onFatal(p)
+				}
+			}
+			return
+		}
+	}
+	startInOrder(fresh)
+}
+
+// startInOrder starts entries (sorted by priority): each is launched before
+// the next one starts; none waits for another to be RUNNING (supervisord).
+func startInOrder(es []*entry) {
+	for _, e := range es {
+		p := e.proc()
+		p.start()
+		p.waitLaunched()
+	}
+}
+
+func (a *App) newProcess(s *spec) *process {
+	p := newProcess(s, a.logger)
+	p.onFatal = func(p *process) {
+		if p.spec.Essential {
+			p.log().Error("essential process is FATAL: Caddy exits so the container is restarted")
+			go exitFunc(1)
+		}
+	}
+	return p
+}
+
+// exitFunc ends Caddy when an essential process is FATAL. A variable so
+// in-process tests can observe it.
+var exitFunc = func(code int) {
+	if err := caddy.Stop(); err != nil {
+		caddy.Log().Error("stopping after an essential process failed", zap.Error(err))
+	}
+	os.Exit(code)
 }
 
 // Stop releases this config's processes. Processes that the next config
@@ -214,6 +310,42 @@ func (a *App) Stop() error {
 func (a *App) Cleanup() error {
 	a.stopOnce.Do(a.stop)
 	return nil
+}
+
+// abort undoes a failed Start.
+func (a *App) abort() { a.stopOnce.Do(a.stop) }
+
+// stop releases this config's entries and socket; entries no other config
+// uses are stopped (see stopByPriority).
+func (a *App) stop() {
+	stopByPriority(a.unregister())
+	if a.heldBind != (bindAddr{}) {
+		releaseSocket(a.heldBind)
+	}
+}
+
+// stopByPriority stops entries, groups of equal priority in parallel,
+// highest priority first.
+func stopByPriority(last []*entry) {
+	slices.SortStableFunc(last, func(x, y *entry) int { return y.proc().spec.Priority - x.proc().spec.Priority })
+	for i := 0; i < len(last); {
+		j := i
+		for j < len(last) && last[j].proc().spec.Priority == last[i].proc().spec.Priority {
+			j++
+		}
+		var wg sync.WaitGroup
+		for _, e := range last[i:j] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.ops.Lock()
+				defer e.ops.Unlock()
+				e.proc().stop()
+			}()
+		}
+		wg.Wait()
+		i = j
+	}
 }
 
 // GunicornUpstream returns the address Caddy's reverse_proxy dials to reach
@@ -300,128 +432,6 @@ func (a *App) WaitGunicorn(ctx context.Context) error {
 	}
 }
 
-// exitFunc ends Caddy when an essential process is FATAL. A variable so
-// in-process tests can observe it.
-var exitFunc = func(code int) {
-	if err := caddy.Stop(); err != nil {
-		caddy.Log().Error("stopping after an essential process failed", zap.Error(err))
-	}
-	os.Exit(code)
-}
-
-func (a *App) newProcess(s *spec) *process {
-	p := newProcess(s, a.logger)
-	p.onFatal = func(p *process) {
-		if p.spec.Essential {
-			p.log().Error("essential process is FATAL: Caddy exits so the container is restarted")
-			go exitFunc(1)
-		}
-	}
-	return p
-}
-
-func (a *App) start() error {
-	registry.Lock()
-	var prev *App
-	if n := len(registry.apps); n > 0 {
-		prev = registry.apps[n-1]
-	}
-	registry.apps = append(registry.apps, a)
-	var fresh []*entry
-	specs := slices.Clone(a.specs)
-	slices.SortStableFunc(specs, func(x, y *spec) int { return x.Priority - y.Priority })
-	for _, s := range specs {
-		e, ok := registry.entries[s.key]
-		if ok {
-			e.refs++
-			e.proc().logger.Store(a.logger)
-		} else {
-			e = &entry{key: s.key, refs: 1, p: a.newProcess(s)}
-			registry.entries[s.key] = e
-			fresh = append(fresh, e)
-		}
-		a.mu.Lock() // handlers of this config may already ask (entry)
-		a.started = append(a.started, e)
-		a.mu.Unlock()
-	}
-	registry.Unlock()
-
-	if a.Gunicorn != nil {
-		g := a.gunicornSpec()
-		if _, err := acquireSocket(g.Bind); err != nil {
-			a.abort()
-			return err
-		}
-		a.heldBind = g.Bind
-	}
-	if len(fresh) == 0 {
-		return nil
-	}
-
-	var oldGunicorn *process
-	if prev != nil {
-		if e := prev.entry(gunicornName); e != nil {
-			if st, _ := e.proc().snapshot(); st == StateRunning || st == StateStarting {
-				oldGunicorn = e.proc()
-			}
-		}
-	}
-	freshGunicorn := slices.ContainsFunc(fresh, func(e *entry) bool { return e.proc().spec.gunicorn() })
-
-	if freshGunicorn && oldGunicorn != nil {
-		// A reload that replaces a serving Gunicorn: releases, then the new
-		// one must serve before Caddy stops the old config (and its Gunicorn).
-		if err := a.runReleases(context.Background()); err != nil {
-			a.abort()
-			return err
-		}
-		startInOrder(fresh)
-		for _, e := range fresh {
-			if p := e.proc(); p.spec.gunicorn() {
-				ctx, cancel := context.WithTimeout(context.Background(), p.spec.ReadyTimeout+p.spec.StartSecs+5*time.Second)
-				err := p.waitRunning(ctx)
-				cancel()
-				if err != nil {
-					a.abort()
-					return fmt.Errorf("new gunicorn did not start, the running one keeps serving: %v", err)
-				}
-			}
-		}
-		return nil
-	}
-
-	// Boot (or nothing to replace): do not hold up Caddy. Releases (at boot,
-	// or for a new Gunicorn) run first in the background, then the processes
-	// start in priority order.
-	runReleases := len(a.Release) > 0 && (freshGunicorn || prev == nil)
-	go func() {
-		if runReleases {
-			if err := a.runReleases(context.Background()); err != nil {
-				for _, e := range fresh {
-					p := e.proc()
-					p.setState(StateFatal, func() { p.lastErr = err.Error() })
-					if p.onFatal != nil {
-						p.onFatal(p)
-					}
-				}
-				return
-			}
-		}
-		startInOrder(fresh)
-	}()
-	return nil
-}
-
-// startInOrder starts entries (sorted by priority): each is launched before
-// the next one starts; none waits for another to be RUNNING (supervisord).
-func startInOrder(es []*entry) {
-	for _, e := range es {
-		p := e.proc()
-		p.start()
-		p.waitLaunched()
-	}
-}
-
 func (a *App) gunicornSpec() *spec {
 	for _, s := range a.specs {
 		if s.gunicorn() {
@@ -431,52 +441,11 @@ func (a *App) gunicornSpec() *spec {
 	return nil
 }
 
-// abort undoes a failed Start.
-func (a *App) abort() { a.stopOnce.Do(a.stop) }
-
-// stop releases this config's entries; entries no other config uses are
-// stopped, groups of equal priority in parallel, highest priority first.
-func (a *App) stop() {
-	registry.Lock()
-	registry.apps = slices.DeleteFunc(registry.apps, func(x *App) bool { return x == a })
-	var last []*entry
-	for _, e := range a.entries() {
-		e.refs--
-		if e.refs <= 0 {
-			delete(registry.entries, e.key)
-			last = append(last, e)
-		}
-	}
-	registry.Unlock()
-
-	slices.SortStableFunc(last, func(x, y *entry) int { return y.proc().spec.Priority - x.proc().spec.Priority })
-	for i := 0; i < len(last); {
-		j := i
-		for j < len(last) && last[j].proc().spec.Priority == last[i].proc().spec.Priority {
-			j++
-		}
-		var wg sync.WaitGroup
-		for _, e := range last[i:j] {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				e.ops.Lock()
-				defer e.ops.Unlock()
-				e.proc().stop()
-			}()
-		}
-		wg.Wait()
-		i = j
-	}
-	if a.heldBind != (bindAddr{}) {
-		releaseSocket(a.heldBind)
-	}
-}
-
 // Interface guards
 var (
-	_ caddy.App          = (*App)(nil)
-	_ caddy.Provisioner  = (*App)(nil)
-	_ caddy.Validator    = (*App)(nil)
-	_ caddy.CleanerUpper = (*App)(nil)
+	_ caddy.App             = (*App)(nil)
+	_ caddy.Provisioner     = (*App)(nil)
+	_ caddy.Validator       = (*App)(nil)
+	_ caddy.CleanerUpper    = (*App)(nil)
+	_ caddyfile.Unmarshaler = (*App)(nil) // in caddyfile.go
 )

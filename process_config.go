@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -296,17 +297,13 @@ func (p *ProcessConfig) specs(a *App) ([]*spec, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("replicas must be at least 1")
 	}
-	if n <= 1 {
-		s, err := p.resolve(a, p.Name, p.Name, p.Command, 0)
-		if err != nil {
-			return nil, err
-		}
-		s.computeKey()
-		return []*spec{s}, nil
-	}
 	var out []*spec
-	for i := 1; i <= n; i++ {
-		s, err := p.resolve(a, fmt.Sprintf("%s-%d", p.Name, i), p.Name, p.Command, i)
+	for i := 1; i <= max(n, 1); i++ {
+		name, replica := p.Name, 0 // one copy keeps the plain name
+		if n > 1 {
+			name, replica = fmt.Sprintf("%s-%d", p.Name, i), i
+		}
+		s, err := p.resolve(a, name, p.Name, p.Command, replica)
 		if err != nil {
 			return nil, err
 		}
@@ -365,4 +362,47 @@ func (g *GunicornConfig) spec(a *App) (*spec, error) {
 	}
 	s.computeKey()
 	return s, nil
+}
+
+// processNameRE restricts names to what reads well in a logger name and a URL.
+var processNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+// provisionSpecs resolves the app's processes into specs, gunicorn first,
+// and checks that their names are unique.
+func (a *App) provisionSpecs() error {
+	seen := map[string]bool{}
+	if a.Gunicorn != nil {
+		s, err := a.Gunicorn.spec(a)
+		if err != nil {
+			return fmt.Errorf("gunicorn: %v", err)
+		}
+		seen[s.Name] = true
+		a.specs = append(a.specs, s)
+	}
+	for i, p := range a.Processes {
+		if p == nil {
+			return fmt.Errorf("processes[%d]: empty", i)
+		}
+		if p.Name == "release" || p.Name == gunicornName {
+			return fmt.Errorf("processes[%d]: name %q is reserved", i, p.Name)
+		}
+		if !processNameRE.MatchString(p.Name) {
+			return fmt.Errorf("processes[%d]: name %q: use letters, digits, '-' and '_'", i, p.Name)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("process %q is defined twice; names must be unique", p.Name)
+		}
+		specs, err := p.specs(a)
+		if err != nil {
+			return fmt.Errorf("process %q: %v", p.Name, err)
+		}
+		for _, s := range specs {
+			if seen[s.Name] {
+				return fmt.Errorf("process %q is defined twice; names must be unique", s.Name)
+			}
+			seen[s.Name] = true
+		}
+		a.specs = append(a.specs, specs...)
+	}
+	return nil
 }

@@ -182,3 +182,14 @@ func probeRawOnce(ctx context.Context, addr string) error {
 	}
 	return nil
 }
+
+// waitReplacement waits until p, a new Gunicorn that replaces a serving
+// one, is RUNNING: at most its ready timeout and start seconds, plus 5s.
+func waitReplacement(ctx context.Context, p *process) error {
+	ctx, cancel := context.WithTimeout(ctx, p.spec.ReadyTimeout+p.spec.StartSecs+5*time.Second)
+	defer cancel()
+	if err := p.waitRunning(ctx); err != nil {
+		return fmt.Errorf("new gunicorn did not start, the running one keeps serving: %v", err)
+	}
+	return nil
+}
