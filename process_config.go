@@ -180,6 +180,10 @@ type spec struct {
 
 func (s *spec) gunicorn() bool { return s.Bind != (bindAddr{}) }
 
+// stableRun reports whether a program that ran for d before it exited was
+// stable: its restart is immediate and its backoff starts over.
+func (s *spec) stableRun(d time.Duration) bool { return d >= max(stableRunMinimum, s.StartSecs) }
+
 func (s *spec) computeKey() {
 	b, _ := json.Marshal(s)
 	sum := sha256.Sum256(b)

@@ -20,20 +20,57 @@ const (
 	StateFatal    = "FATAL"
 )
 
-// ProcessStatus is what `GET /django/processes` reports for one process.
+// ProcessStatus is what `GET /django/processes` (and `caddy django status`)
+// reports for one process.
 type ProcessStatus struct {
-	Name       string    `json:"name"`
-	Group      string    `json:"group"`
-	State      string    `json:"state"`
-	PID        int       `json:"pid,omitempty"`
-	StartedAt  time.Time `json:"started_at,omitzero"`
-	Uptime     string    `json:"uptime,omitempty"`
-	UptimeSecs float64   `json:"uptime_seconds"`
-	Restarts   int       `json:"restarts"`
-	LastExit   string    `json:"last_exit,omitempty"`
-	LastError  string    `json:"last_error,omitempty"`
-	Command    []string  `json:"command"`
-	Essential  bool      `json:"essential,omitempty"`
+	// Name is the process's name: `gunicorn`, a process's name, or
+	// NAME-i for replica i of a process with replicas.
+	Name string `json:"name"`
+
+	// Group is the name of the configured process a replica belongs to
+	// (the process's own name when it has no replicas). The admin API's
+	// NAME may be a group: the action applies to every replica.
+	Group string `json:"group"`
+
+	// State is the supervision state, as supervisord names it: STOPPED,
+	// STARTING, RUNNING, BACKOFF, STOPPING, EXITED or FATAL.
+	State string `json:"state"`
+
+	// PID is the program's process id (the leader of its process group)
+	// while it is STARTING, RUNNING or STOPPING.
+	PID int `json:"pid,omitempty"`
+
+	// StartedAt is when the current OS process was started (with PID).
+	StartedAt time.Time `json:"started_at,omitzero"`
+
+	// Uptime is how long the current OS process has run, in whole seconds
+	// as a Go duration, e.g. "1h2m3s" (with PID).
+	Uptime string `json:"uptime,omitempty"`
+
+	// UptimeSecs is Uptime in seconds, with fractions; 0 without a PID.
+	UptimeSecs float64 `json:"uptime_seconds"`
+
+	// Restarts counts automatic restarts (after an exit or a failed start)
+	// and restarts through the admin API or a deploy.
+	Restarts int `json:"restarts"`
+
+	// LastExit is how the last OS process ended, e.g. "exit status 1" or
+	// "killed by SIGTERM".
+	LastExit string `json:"last_exit,omitempty"`
+
+	// LastError says why the process is not RUNNING when something went
+	// wrong: the program's last meaningful error line after a failed start
+	// (a Python exception, a Gunicorn [ERROR] line), a launch error, a
+	// failed readiness probe or a failed release command. A successful
+	// start clears it.
+	LastError string `json:"last_error,omitempty"`
+
+	// Command is the program and its arguments as started (for gunicorn,
+	// with the --bind fd:// arguments Caddy adds).
+	Command []string `json:"command"`
+
+	// Essential is true when Caddy exits if this process goes FATAL.
+	Essential bool `json:"essential,omitempty"`
 }
 
 // notRunningError: the action needs a running process (HTTP 409).
@@ -234,7 +271,7 @@ func (p *process) run() {
 					return
 				}
 				p.recordExit(inst)
-				if time.Since(runStart) >= max(stableRunMinimum, p.spec.StartSecs) {
+				if p.spec.stableRun(time.Since(runStart)) {
 					quickExits = 0
 				} else {
 					quickExits++
@@ -242,15 +279,11 @@ func (p *process) run() {
 				if !p.shouldRestart(inst.status) {
 					p.log().Info("process exited; not restarting", zap.String("exit", inst.status.String()), zap.String("autorestart", p.spec.Autorestart))
 					p.setState(StateExited, nil)
-					<-p.stopReq
-					p.setState(StateStopped, nil)
+					p.parkUntilStop()
 					return
 				}
 				p.log().Warn("process exited; restarting", zap.String("exit", inst.status.String()))
-				p.mu.Lock()
-				p.restarts++
-				p.mu.Unlock()
-				if !p.backoff(quickExits) {
+				if !p.restartAfter(quickExits) {
 					return
 				}
 				continue
@@ -263,14 +296,10 @@ func (p *process) run() {
 			if p.onFatal != nil {
 				p.onFatal(p)
 			}
-			<-p.stopReq
-			p.setState(StateStopped, nil)
+			p.parkUntilStop()
 			return
 		}
-		p.mu.Lock()
-		p.restarts++
-		p.mu.Unlock()
-		if !p.backoff(startFailures + quickExits) {
+		if !p.restartAfter(startFailures + quickExits) {
 			return
 		}
 	}
@@ -310,6 +339,7 @@ func (p *process) recordFailedStart(inst *instance) {
 	p.log().Error("process exited before it was started", fields...)
 }
 
+// shouldRestart applies the autorestart policy to an exit after RUNNING.
 func (p *process) shouldRestart(st exitInfo) bool {
 	switch p.spec.Autorestart {
 	case "never":
@@ -321,17 +351,29 @@ func (p *process) shouldRestart(st exitInfo) bool {
 	}
 }
 
+// restartAfter counts a restart and waits before it (see backoff): the
+// n-th in a row. It reports false when a stop was requested meanwhile.
+func (p *process) restartAfter(n int) bool {
+	p.mu.Lock()
+	p.restarts++
+	p.mu.Unlock()
+	return p.backoff(n)
+}
+
+// parkUntilStop leaves an EXITED or FATAL process as it is until a stop
+// is requested, then STOPPED.
+func (p *process) parkUntilStop() {
+	<-p.stopReq
+	p.setState(StateStopped, nil)
+}
+
 // backoff waits before the n-th restart in a row (n=0: no wait). It reports
 // false when a stop was requested meanwhile.
 func (p *process) backoff(n int) bool {
 	if n <= 0 {
 		return !p.stopping()
 	}
-	d := p.spec.Backoff
-	for i := 1; i < n && d < p.spec.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, p.spec.BackoffMax)
+	d := backoffDelay(n, p.spec.Backoff, p.spec.BackoffMax)
 	p.setState(StateBackoff, nil)
 	p.log().Info("waiting before restart", zap.Duration("backoff", d))
 	t := time.NewTimer(d)
@@ -343,6 +385,16 @@ func (p *process) backoff(n int) bool {
 		p.setState(StateStopped, nil)
 		return false
 	}
+}
+
+// backoffDelay is the wait before the n-th restart in a row (n >= 1): base,
+// doubled for each further restart, at most limit.
+func backoffDelay(n int, base, limit time.Duration) time.Duration {
+	d := base
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
 }
 
 // terminate stops inst: stop signal to its group, SIGKILL to the group if
