@@ -8,6 +8,8 @@ import (
 	"strings"
 )
 
+// sortedKeys returns m's keys in order (environments are built
+// deterministically: a process's definition, its key, includes them).
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -17,6 +19,8 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
+// setEnv returns env with key set to val (any earlier value removed); env
+// itself is not modified.
 func setEnv(env []string, key, val string) []string {
 	prefix := key + "="
 	out := env[:0:0]
