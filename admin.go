@@ -117,4 +117,7 @@ func writeJSON(w http.ResponseWriter, v any) error {
 }
 
 // Interface guards
-var _ caddy.AdminRouter = (*adminAPI)(nil)
+var (
+	_ caddy.Module      = (*adminAPI)(nil)
+	_ caddy.AdminRouter = (*adminAPI)(nil)
+)

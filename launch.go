@@ -196,3 +196,6 @@ func (p *process) pump(r io.Reader, stream string, inst *instance) {
 		}
 	}
 }
+
+// Interface guards
+var _ fmt.Stringer = exitInfo{}

@@ -443,6 +443,7 @@ func (a *App) gunicornSpec() *spec {
 
 // Interface guards
 var (
+	_ caddy.Module          = (*App)(nil)
 	_ caddy.App             = (*App)(nil)
 	_ caddy.Provisioner     = (*App)(nil)
 	_ caddy.Validator       = (*App)(nil)

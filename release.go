@@ -122,3 +122,9 @@ func (t *tailWriter) String() string {
 	defer t.mu.Unlock()
 	return string(t.buf)
 }
+
+// Interface guards
+var (
+	_ io.Writer    = (*tailWriter)(nil)
+	_ fmt.Stringer = (*tailWriter)(nil)
+)

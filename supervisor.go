@@ -260,18 +260,11 @@ func (p *process) run() {
 			}
 			if ok {
 				startFailures = 0
-				p.setState(StateRunning, func() { p.lastErr = "" })
-				p.log().Info("process running", zap.Int("pid", inst.pid))
-				runStart := time.Now()
-				select {
-				case <-inst.exited:
-				case <-p.stopReq:
-					p.terminate(inst)
-					p.setState(StateStopped, nil)
+				stopped, stable := p.whileRunning(inst)
+				if stopped {
 					return
 				}
-				p.recordExit(inst)
-				if p.spec.stableRun(time.Since(runStart)) {
+				if stable {
 					quickExits = 0
 				} else {
 					quickExits++
@@ -305,6 +298,25 @@ func (p *process) run() {
 	}
 }
 
+// whileRunning marks inst RUNNING and waits until it exits, or until a stop
+// is requested: then it stops inst, the process is STOPPED and stopped is
+// true. stable reports a run long enough that a restart is immediate.
+func (p *process) whileRunning(inst *instance) (stopped, stable bool) {
+	p.setState(StateRunning, func() { p.lastErr = "" })
+	p.log().Info("process running", zap.Int("pid", inst.pid))
+	runStart := time.Now()
+	select {
+	case <-inst.exited:
+	case <-p.stopReq:
+		p.terminate(inst)
+		p.setState(StateStopped, nil)
+		return true, false
+	}
+	p.recordExit(inst)
+	return false, p.spec.stableRun(time.Since(runStart))
+}
+
+// recordExit notes how inst ended and signals what is left of its group.
 func (p *process) recordExit(inst *instance) {
 	if p.spec.gunicorn() {
 		restorePrivateLink(p.spec.Bind)
@@ -448,3 +460,6 @@ func waitGroupGone(inst *instance, deadline time.Time) bool {
 	}
 	return true
 }
+
+// Interface guards
+var _ error = notRunningError{}
