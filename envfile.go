@@ -8,6 +8,9 @@ import (
 	"strings"
 )
 
+// The processes' environment: Caddy's, then the app's env, then its
+// env_file (a dotenv file), then each process's own env.
+
 // sortedKeys returns m's keys in order (environments are built
 // deterministically: a process's definition, its key, includes them).
 func sortedKeys(m map[string]string) []string {

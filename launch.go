@@ -15,6 +15,10 @@ import (
 	"go.uber.org/zap"
 )
 
+// Launching one OS process of a supervised program: its command, the
+// sockets a Gunicorn inherits, the watchdog, and pumping its output into
+// the log.
+
 // instance is one OS process of a supervised program.
 type instance struct {
 	cmd    *exec.Cmd

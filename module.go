@@ -270,6 +270,8 @@ func startInOrder(es []*entry) {
 	}
 }
 
+// newProcess makes a process for s that logs as this config and, when s is
+// essential, ends Caddy if it goes FATAL.
 func (a *App) newProcess(s *spec) *process {
 	p := newProcess(s, a.logger)
 	p.onFatal = func(p *process) {

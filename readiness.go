@@ -11,6 +11,10 @@ import (
 	"go.uber.org/zap"
 )
 
+// Readiness: when a process counts as started (StartSecs, and for Gunicorn
+// an HTTP answer on its private probe socket), and waiting until it is
+// RUNNING.
+
 // waitRunning blocks until the process is RUNNING. It fails when ctx ends or
 // the process can no longer become RUNNING (FATAL, EXITED, STOPPED).
 func (p *process) waitRunning(ctx context.Context) error {

@@ -14,6 +14,10 @@ import (
 	"go.uber.org/zap"
 )
 
+// Release commands (`release` in the django block: migrate, collectstatic…)
+// run before a new Gunicorn starts: at boot, on a reload that changes it,
+// and on a deploy. Their output is logged as django.release, line by line.
+
 // runReleases runs the release commands in order; the first failure stops
 // them and its output is part of the error.
 func (a *App) runReleases(ctx context.Context) error {
