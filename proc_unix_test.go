@@ -48,7 +48,7 @@ func TestControlSignalsGoToTheLeader(t *testing.T) {
 // TestSignalNeedsARunningProcess: signalling a process that is not running
 // is a notRunningError (the admin API's 409), not a signal to a stale pid.
 func TestSignalNeedsARunningProcess(t *testing.T) {
-	p := newProcess(testSpec("exit 0"), nil)
+	p := newProcess(workerSpec("exit 0"), nil)
 	err := p.signal("HUP")
 	var nr notRunningError
 	if !errors.As(err, &nr) || err.Error() != "worker is not running (STOPPED)" {

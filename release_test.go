@@ -19,7 +19,7 @@ func observedLogger() (*zap.Logger, *observer.ObservedLogs) {
 	return zap.New(core), logs
 }
 
-func messages(logs *observer.ObservedLogs) []string {
+func logMessages(logs *observer.ObservedLogs) []string {
 	var out []string
 	for _, e := range logs.All() {
 		out = append(out, e.Message)
@@ -38,12 +38,12 @@ func TestTailWriter(t *testing.T) {
 			t.Fatalf("Write(%q) = %d, %v", piece, n, err)
 		}
 	}
-	if got, want := strings.Join(messages(logs), "|"), "Applying migration 0001|OK|"; got != want {
+	if got, want := strings.Join(logMessages(logs), "|"), "Applying migration 0001|OK|"; got != want {
 		t.Errorf("logged before flush: %q, want %q", got, want)
 	}
 	tw.flush()
 	tw.flush() // nothing left: no second entry
-	if got, want := strings.Join(messages(logs), "|"), "Applying migration 0001|OK||last line, no newline"; got != want {
+	if got, want := strings.Join(logMessages(logs), "|"), "Applying migration 0001|OK||last line, no newline"; got != want {
 		t.Errorf("logged after flush: %q, want %q", got, want)
 	}
 	if got := tw.String(); got != "no newline" {
@@ -83,7 +83,7 @@ func TestRunReleases(t *testing.T) {
 	if b, _ := os.ReadFile(a.Root + "/order"); string(b) != "first\n" {
 		t.Errorf("order file = %q: the command after the failure ran, or the first did not run in the root", b)
 	}
-	if got := messages(logs); !strings.Contains(strings.Join(got, "|"), "migrating") {
+	if got := logMessages(logs); !strings.Contains(strings.Join(got, "|"), "migrating") {
 		t.Errorf("release output not logged: %q", got)
 	}
 }

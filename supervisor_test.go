@@ -11,9 +11,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// testSpec is a worker definition as Provision resolves it, for a program
+// workerSpec is a worker definition as Provision resolves it, for a program
 // run by /bin/sh.
-func testSpec(script string) *spec {
+func workerSpec(script string) *spec {
 	return &spec{
 		Name: "worker", Group: "worker",
 		Argv:        []string{"/bin/sh", "-c", script},
@@ -25,8 +25,8 @@ func testSpec(script string) *spec {
 	}
 }
 
-// startTest starts a process for s and stops it when the test ends.
-func startTest(t *testing.T, s *spec) *process {
+// startProc starts a process for s and stops it when the test ends.
+func startProc(t *testing.T, s *spec) *process {
 	t.Helper()
 	p := newProcess(s, zap.NewNop())
 	p.start()
@@ -34,8 +34,8 @@ func startTest(t *testing.T, s *spec) *process {
 	return p
 }
 
-// stopTest stops p and checks it ends STOPPED.
-func stopTest(t *testing.T, p *process) {
+// stopProc stops p and checks it ends STOPPED.
+func stopProc(t *testing.T, p *process) {
 	t.Helper()
 	p.stop()
 	if st, _ := p.snapshot(); st != StateStopped {
@@ -43,7 +43,7 @@ func stopTest(t *testing.T, p *process) {
 	}
 }
 
-func waitState(t *testing.T, p *process, want string) {
+func waitProcState(t *testing.T, p *process, want string) {
 	t.Helper()
 	waitFor(t, 30*time.Second, func() bool { st, _ := p.snapshot(); return st == want }, "state "+want)
 }
@@ -51,29 +51,29 @@ func waitState(t *testing.T, p *process, want string) {
 // TestProcessExitsWithoutRestart: with autorestart never, a program that
 // exits after RUNNING is EXITED (with its exit status) until stopped.
 func TestProcessExitsWithoutRestart(t *testing.T) {
-	s := testSpec("exit 3")
+	s := workerSpec("exit 3")
 	s.Autorestart = "never"
-	p := startTest(t, s)
-	waitState(t, p, StateExited)
+	p := startProc(t, s)
+	waitProcState(t, p, StateExited)
 	st := p.status()
 	if st.LastExit != "exit status 3" || st.Restarts != 0 || st.PID != 0 {
 		t.Errorf("status = %+v, want last_exit exit status 3, no restarts, no pid", st)
 	}
-	stopTest(t, p)
+	stopProc(t, p)
 }
 
 // TestProcessFatalAfterRetries: a program that never stays up StartSecs
 // is retried StartRetries times, then FATAL with its error line, and the
 // FATAL hook runs once.
 func TestProcessFatalAfterRetries(t *testing.T) {
-	s := testSpec("echo 'ImportError: no module named config' >&2; exit 1")
+	s := workerSpec("echo 'ImportError: no module named config' >&2; exit 1")
 	s.StartSecs, s.Retries = 10*time.Second, 2
 	fatal := make(chan string, 4)
 	p := newProcess(s, zap.NewNop())
 	p.onFatal = func(p *process) { fatal <- p.spec.Name }
 	p.start()
 	t.Cleanup(p.stop)
-	waitState(t, p, StateFatal)
+	waitProcState(t, p, StateFatal)
 	st := p.status()
 	if st.Restarts != 2 || st.LastError != "ImportError: no module named config" || st.LastExit != "exit status 1" {
 		t.Errorf("status = %+v, want 2 restarts, the ImportError as last_error", st)
@@ -81,7 +81,7 @@ func TestProcessFatalAfterRetries(t *testing.T) {
 	if len(fatal) != 1 {
 		t.Errorf("onFatal ran %d times, want once", len(fatal))
 	}
-	stopTest(t, p)
+	stopProc(t, p)
 }
 
 // TestProcessRestartsUnexpectedExit: autorestart unexpected restarts on an
@@ -89,26 +89,26 @@ func TestProcessFatalAfterRetries(t *testing.T) {
 func TestProcessRestartsUnexpectedExit(t *testing.T) {
 	dir := t.TempDir()
 	// the first run exits 2 (unexpected), the second exits 0 (expected)
-	s := testSpec("if [ -e " + dir + "/ran ]; then exit 0; fi; touch " + dir + "/ran; exit 2")
+	s := workerSpec("if [ -e " + dir + "/ran ]; then exit 0; fi; touch " + dir + "/ran; exit 2")
 	s.Autorestart = "unexpected"
-	p := startTest(t, s)
-	waitState(t, p, StateExited)
+	p := startProc(t, s)
+	waitProcState(t, p, StateExited)
 	if st := p.status(); st.Restarts != 1 || st.LastExit != "exit status 0" {
 		t.Errorf("status = %+v, want one restart, last exit 0", st)
 	}
-	stopTest(t, p)
+	stopProc(t, p)
 }
 
 // TestProcessStop: a stop request ends a RUNNING program with its stop
 // signal (the whole group) and leaves it STOPPED, not restarted.
 func TestProcessStop(t *testing.T) {
-	p := startTest(t, testSpec("sleep 600 & wait"))
-	waitState(t, p, StateRunning)
+	p := startProc(t, workerSpec("sleep 600 & wait"))
+	waitProcState(t, p, StateRunning)
 	pid := p.status().PID
 	if pid <= 0 {
 		t.Fatalf("RUNNING without a pid: %+v", p.status())
 	}
-	stopTest(t, p)
+	stopProc(t, p)
 	if st := p.status(); st.LastExit != "killed by SIGTERM" || st.Restarts != 0 {
 		t.Errorf("status = %+v, want killed by SIGTERM, no restart", st)
 	}
@@ -120,10 +120,10 @@ func TestProcessStop(t *testing.T) {
 // TestProcessLaunchError: a program that cannot be started counts as a
 // failed start with the launch error as last_error.
 func TestProcessLaunchError(t *testing.T) {
-	s := testSpec("")
+	s := workerSpec("")
 	s.Argv, s.Retries = []string{"/nonexistent/worker"}, 0
-	p := startTest(t, s)
-	waitState(t, p, StateFatal)
+	p := startProc(t, s)
+	waitProcState(t, p, StateFatal)
 	if st := p.status(); !strings.Contains(st.LastError, "/nonexistent/worker") {
 		t.Errorf("last_error = %q, want the launch error", st.LastError)
 	}
@@ -146,7 +146,7 @@ func TestShouldRestart(t *testing.T) {
 		{"unexpected", exitInfo{code: -1, signal: "TERM"}, true},
 	}
 	for _, c := range cases {
-		s := testSpec("")
+		s := workerSpec("")
 		s.Autorestart, s.ExitCodes = c.policy, []int{0, 3}
 		if got := (&process{spec: s}).shouldRestart(c.exit); got != c.want {
 			t.Errorf("autorestart %s, %s: restart = %v, want %v", c.policy, c.exit, got, c.want)
@@ -173,7 +173,7 @@ func TestBackoffDelay(t *testing.T) {
 
 // TestStableRun: a run counts as stable after 10s, or StartSecs if longer.
 func TestStableRun(t *testing.T) {
-	s := testSpec("")
+	s := workerSpec("")
 	s.StartSecs = time.Second
 	if s.stableRun(9*time.Second) || !s.stableRun(10*time.Second) {
 		t.Error("with startsecs 1s a run is stable from 10s")
