@@ -1,7 +1,6 @@
 package caddydjango
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -115,6 +114,7 @@ type DjangoFiles struct {
 	UpstreamKeepAlive caddy.Duration `json:"upstream_keepalive,omitempty"`
 
 	app       *App
+	root      string // relative directories start here
 	logger    *zap.Logger
 	static    *staticSite
 	media     *mediaSite
@@ -154,7 +154,27 @@ const (
 // sub-handlers. It writes and starts nothing.
 func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	h.fsmap = ctx.FileSystems()
+	for _, step := range []func(caddy.Context) error{
+		h.provisionApp,
+		h.provisionLimits,
+		h.provisionTrustedProxies,
+		h.provisionStatic,
+		h.provisionMedia,
+		h.provisionProtected,
+		h.provisionProxy,
+	} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+// provisionApp finds the django app, when it is configured, and the
+// directory relative paths start from: the app's root, else Caddy's
+// working directory.
+func (h *DjangoFiles) provisionApp(ctx caddy.Context) error {
 	appIface, err := ctx.AppIfConfigured("django")
 	switch {
 	case err == nil:
@@ -167,215 +187,31 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 	default:
 		return fmt.Errorf("django app: %v", err)
 	}
-
-	root := ""
 	if h.app != nil {
-		root = h.app.RootDir()
+		h.root = h.app.RootDir()
 	}
-	if root == "" {
-		if root, err = os.Getwd(); err != nil {
+	if h.root == "" {
+		if h.root, err = os.Getwd(); err != nil {
 			return err
 		}
-	}
-	resolve := func(field, p, def string) (string, error) {
-		p, err := expandPlaceholders(field, p)
-		if err != nil {
-			return "", err
-		}
-		if p == "" {
-			p = def
-		}
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(root, p)
-		}
-		return filepath.Abs(p)
-	}
-
-	if h.MaxBody == 0 {
-		h.MaxBody = defaultMaxBody
-	}
-	if h.MaxBody < 0 {
-		return fmt.Errorf("max_body must be positive, got %d", h.MaxBody)
-	}
-	if h.RequestBuffer == 0 {
-		h.RequestBuffer = defaultRequestBuffer
-	}
-	if h.RequestBuffer < 0 {
-		return fmt.Errorf("request_buffer must be positive, got %d", h.RequestBuffer)
-	}
-	if h.WaitTimeout == 0 {
-		h.WaitTimeout = caddy.Duration(defaultWaitTimeout)
-	}
-	if h.WaitTimeout < 0 {
-		return fmt.Errorf("wait_timeout must be positive, got %s", time.Duration(h.WaitTimeout))
-	}
-	if h.BufferDir != "" {
-		if h.BufferDir, err = expandPlaceholders("buffer_dir", h.BufferDir); err != nil {
-			return err
-		}
-	}
-	h.fsmap = ctx.FileSystems()
-	for _, str := range h.TrustedProxies {
-		if strings.Contains(str, "/") {
-			p, err := netip.ParsePrefix(str)
-			if err != nil {
-				return fmt.Errorf("trusted_proxies: %q is not an IP range: %v", str, err)
-			}
-			h.trustedProxies = append(h.trustedProxies, p.Masked())
-			continue
-		}
-		ip, err := netip.ParseAddr(str)
-		if err != nil {
-			return fmt.Errorf("trusted_proxies: %q is not an IP address: %v", str, err)
-		}
-		h.trustedProxies = append(h.trustedProxies, netip.PrefixFrom(ip, ip.BitLen()))
-	}
-
-	// static
-	if h.Static == nil || !h.Static.Disabled {
-		s := h.Static
-		if s == nil {
-			s = new(StaticFiles)
-		}
-		site := &staticSite{}
-		if site.prefix, err = normalizePrefix(s.URL, defaultStaticURL); err != nil {
-			return fmt.Errorf("static: %v", err)
-		}
-		if site.dir, err = resolve("static root", s.Root, "static_root"); err != nil {
-			return fmt.Errorf("static: %v", err)
-		}
-		maxAge := durationOr(s.MaxAge, defaultStaticMaxAge)
-		immAge := durationOr(s.ImmutableMaxAge, defaultImmutableMaxAge)
-		if maxAge < 0 || immAge < 0 {
-			return fmt.Errorf("static: max ages must not be negative")
-		}
-		site.cacheShort = publicMaxAge(maxAge)
-		site.cacheImmutable = publicMaxAge(immAge) + ", immutable"
-		site.manifest = &manifestCache{path: filepath.Join(site.dir, "staticfiles.json")}
-		if site.srv, _, err = h.fileServer(ctx, site.dir, s.FollowSymlinks, true); err != nil {
-			return fmt.Errorf("static: provisioning file_server: %v", err)
-		}
-		if len(s.Compress) > 0 {
-			encs, err := compressEncodings(s.Compress)
-			if err != nil {
-				return fmt.Errorf("static: %v", err)
-			}
-			compIface, err := ctx.App(compressorAppID)
-			if err != nil {
-				return fmt.Errorf("static: compressor: %v", err)
-			}
-			site.compressor = compIface.(*filesCompressor)
-			site.compressor.add(site.dir, encs)
-		}
-		h.static = site
-	}
-
-	// media
-	if h.Media == nil || !h.Media.Disabled {
-		m := h.Media
-		if m == nil {
-			m = new(MediaFiles)
-		}
-		site := &mediaSite{}
-		if site.prefix, err = normalizePrefix(m.URL, defaultMediaURL); err != nil {
-			return fmt.Errorf("media: %v", err)
-		}
-		if site.dir, err = resolve("media root", m.Root, "media_root"); err != nil {
-			return fmt.Errorf("media: %v", err)
-		}
-		maxAge := durationOr(m.MaxAge, defaultMediaMaxAge)
-		if maxAge < 0 {
-			return fmt.Errorf("media: max_age must not be negative")
-		}
-		site.cache = publicMaxAge(maxAge)
-		if site.srv, _, err = h.fileServer(ctx, site.dir, false, false); err != nil {
-			return fmt.Errorf("media: provisioning file_server: %v", err)
-		}
-		h.media = site
-	}
-	if h.static != nil && h.media != nil {
-		if h.static.prefix == h.media.prefix {
-			return fmt.Errorf("static and media use the same URL prefix %s", h.static.prefix)
-		}
-		if h.static.dir == h.media.dir {
-			return fmt.Errorf("static and media use the same directory %s", h.static.dir)
-		}
-	}
-
-	// protected
-	if h.Protected != nil {
-		p := &protectedSite{}
-		if strings.TrimSpace(h.Protected.Root) == "" {
-			return fmt.Errorf("protected: root is required")
-		}
-		if p.dir, err = resolve("protected root", h.Protected.Root, ""); err != nil {
-			return fmt.Errorf("protected: %v", err)
-		}
-		if p.prefix, err = normalizePrefix(h.Protected.AccelPrefix, defaultAccelPrefix); err != nil {
-			return fmt.Errorf("protected: accel_prefix: %v", err)
-		}
-		if real, err := filepath.EvalSymlinks(p.dir); err == nil && real != p.dir {
-			p.realDir = real
-		}
-		for _, pub := range []struct{ name, dir string }{{"static", dirOf(h.static)}, {"media", dirOf(h.media)}} {
-			if pub.dir != "" && (within(pub.dir, p.dir) || within(p.dir, pub.dir)) {
-				return fmt.Errorf("protected root %s overlaps the %s root %s: protected files must not have a public URL", p.dir, pub.name, pub.dir)
-			}
-		}
-		if p.srv, p.fs, err = h.fileServer(ctx, p.dir, false, false); err != nil {
-			return fmt.Errorf("protected: provisioning file_server: %v", err)
-		}
-		h.protected = p
-	}
-
-	// proxy
-	upstream, err := expandPlaceholders("upstream", h.Upstream)
-	if err != nil {
-		return err
-	}
-	if upstream == "" && h.app != nil {
-		upstream = h.app.GunicornUpstream()
-	}
-	if upstream == "" {
-		return fmt.Errorf("no upstream: set `upstream` or configure gunicorn in the django app")
-	}
-	h.waitApp = h.app != nil && upstream == h.app.GunicornUpstream()
-
-	accel, sendfile := &protectedHandler{h: h}, &protectedHandler{h: h, sendfile: true}
-	for _, ph := range []*protectedHandler{accel, sendfile} {
-		ph.collect = &reverseproxy.CopyResponseHeadersHandler{Exclude: protectedDroppedHeaders}
-		if err := ph.collect.Provision(ctx); err != nil {
-			return err
-		}
-	}
-	if h.UpstreamKeepAlive < 0 {
-		return fmt.Errorf("upstream_keepalive must not be negative")
-	}
-	transport := fmt.Sprintf(`{"protocol":"http","keep_alive":{"enabled":%t,"idle_timeout":%d}}`,
-		h.UpstreamKeepAlive > 0, int64(h.UpstreamKeepAlive))
-	h.proxy = &reverseproxy.Handler{
-		TransportRaw:   json.RawMessage(transport),
-		Upstreams:      reverseproxy.UpstreamPool{{Dial: upstream}},
-		TrustedProxies: h.TrustedProxies,
-		LoadBalancing: &reverseproxy.LoadBalancing{
-			TryDuration: h.WaitTimeout,
-			TryInterval: caddy.Duration(250 * time.Millisecond),
-		},
-		HandleResponse: []caddyhttp.ResponseHandler{
-			{
-				Match:  &caddyhttp.ResponseMatcher{Headers: http.Header{"X-Accel-Redirect": {}}},
-				Routes: caddyhttp.RouteList{{Handlers: []caddyhttp.MiddlewareHandler{accel}}},
-			},
-			{
-				Match:  &caddyhttp.ResponseMatcher{Headers: http.Header{"X-Sendfile": {}}},
-				Routes: caddyhttp.RouteList{{Handlers: []caddyhttp.MiddlewareHandler{sendfile}}},
-			},
-		},
-	}
-	if err := h.proxy.Provision(ctx); err != nil {
-		return fmt.Errorf("provisioning reverse_proxy: %v", err)
 	}
 	return nil
+}
+
+// resolveDir expands placeholders in the configured directory p of field
+// (def when empty) and makes it absolute, relative to the handler's root.
+func (h *DjangoFiles) resolveDir(field, p, def string) (string, error) {
+	p, err := expandPlaceholders(field, p)
+	if err != nil {
+		return "", err
+	}
+	if p == "" {
+		p = def
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(h.root, p)
+	}
+	return filepath.Abs(p)
 }
 
 // Cleanup releases the sub-handlers and open directories.

@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,52 @@ type mediaSite struct {
 	dir    string
 	srv    *fileserver.FileServer
 	cache  string
+}
+
+// provisionMedia sets up serving of uploads unless it is disabled; static
+// and media may not share a URL prefix or a directory.
+func (h *DjangoFiles) provisionMedia(ctx caddy.Context) error {
+	m := h.Media
+	if m == nil {
+		m = new(MediaFiles)
+	}
+	if m.Disabled {
+		return nil
+	}
+	site, err := h.newMediaSite(ctx, m)
+	if err != nil {
+		return fmt.Errorf("media: %v", err)
+	}
+	h.media = site
+	if h.static != nil {
+		if h.static.prefix == site.prefix {
+			return fmt.Errorf("static and media use the same URL prefix %s", site.prefix)
+		}
+		if h.static.dir == site.dir {
+			return fmt.Errorf("static and media use the same directory %s", site.dir)
+		}
+	}
+	return nil
+}
+
+func (h *DjangoFiles) newMediaSite(ctx caddy.Context, m *MediaFiles) (*mediaSite, error) {
+	site := &mediaSite{}
+	var err error
+	if site.prefix, err = normalizePrefix(m.URL, defaultMediaURL); err != nil {
+		return nil, err
+	}
+	if site.dir, err = h.resolveDir("media root", m.Root, "media_root"); err != nil {
+		return nil, err
+	}
+	maxAge := durationOr(m.MaxAge, defaultMediaMaxAge)
+	if maxAge < 0 {
+		return nil, fmt.Errorf("max_age must not be negative")
+	}
+	site.cache = publicMaxAge(maxAge)
+	if site.srv, _, err = h.fileServer(ctx, site.dir, false, false); err != nil {
+		return nil, fmt.Errorf("provisioning file_server: %v", err)
+	}
+	return site, nil
 }
 
 // inlineMediaExt lists the upload types a browser may display inline: they

@@ -44,6 +44,68 @@ type protectedSite struct {
 	srv     *fileserver.FileServer
 }
 
+// provisionProtected sets up the protected root, when configured; it may
+// not overlap the static or media root.
+func (h *DjangoFiles) provisionProtected(ctx caddy.Context) error {
+	if h.Protected == nil {
+		return nil
+	}
+	p := &protectedSite{}
+	var err error
+	if strings.TrimSpace(h.Protected.Root) == "" {
+		return fmt.Errorf("protected: root is required")
+	}
+	if p.dir, err = h.resolveDir("protected root", h.Protected.Root, ""); err != nil {
+		return fmt.Errorf("protected: %v", err)
+	}
+	if p.prefix, err = normalizePrefix(h.Protected.AccelPrefix, defaultAccelPrefix); err != nil {
+		return fmt.Errorf("protected: accel_prefix: %v", err)
+	}
+	if real, err := filepath.EvalSymlinks(p.dir); err == nil && real != p.dir {
+		p.realDir = real
+	}
+	for _, pub := range h.publicRoots() {
+		if within(pub.dir, p.dir) || within(p.dir, pub.dir) {
+			return fmt.Errorf("protected root %s overlaps the %s root %s: protected files must not have a public URL", p.dir, pub.name, pub.dir)
+		}
+	}
+	if p.srv, p.fs, err = h.fileServer(ctx, p.dir, false, false); err != nil {
+		return fmt.Errorf("protected: provisioning file_server: %v", err)
+	}
+	h.protected = p
+	return nil
+}
+
+// publicRoots are the served directories that have a public URL.
+func (h *DjangoFiles) publicRoots() []struct{ name, dir string } {
+	var roots []struct{ name, dir string }
+	if h.static != nil {
+		roots = append(roots, struct{ name, dir string }{"static", h.static.dir})
+	}
+	if h.media != nil {
+		roots = append(roots, struct{ name, dir string }{"media", h.media.dir})
+	}
+	return roots
+}
+
+// protectedRoutes are reverse_proxy's handle_response routes that send a
+// protected file when Django's response carries X-Accel-Redirect or
+// X-Sendfile (404 when no protected root is configured).
+func (h *DjangoFiles) protectedRoutes(ctx caddy.Context) ([]caddyhttp.ResponseHandler, error) {
+	var routes []caddyhttp.ResponseHandler
+	for _, ph := range []*protectedHandler{{h: h}, {h: h, sendfile: true}} {
+		ph.collect = &reverseproxy.CopyResponseHeadersHandler{Exclude: protectedDroppedHeaders}
+		if err := ph.collect.Provision(ctx); err != nil {
+			return nil, err
+		}
+		routes = append(routes, caddyhttp.ResponseHandler{
+			Match:  &caddyhttp.ResponseMatcher{Headers: http.Header{ph.field(): {}}},
+			Routes: caddyhttp.RouteList{{Handlers: []caddyhttp.MiddlewareHandler{ph}}},
+		})
+	}
+	return routes, nil
+}
+
 // accelTarget maps an X-Accel-Redirect value to a name relative to the
 // protected root.
 func (p *protectedSite) accelTarget(v string) (string, bool) {
@@ -99,17 +161,22 @@ type protectedHandler struct {
 	collect  *reverseproxy.CopyResponseHeadersHandler
 }
 
+// field is the response header this handler answers.
+func (ph *protectedHandler) field() string {
+	if ph.sendfile {
+		return "X-Sendfile"
+	}
+	return "X-Accel-Redirect"
+}
+
 func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	field, kind := "X-Accel-Redirect", "X-Accel-Redirect"
-	if ph.sendfile {
-		field, kind = "X-Sendfile", "X-Sendfile"
-	}
+	kind := ph.field()
 	p := ph.h.protected
 	if p == nil {
 		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s from upstream, but no protected root is configured", kind))
 	}
-	val, _ := repl.GetString("http.reverse_proxy.header." + field)
+	val, _ := repl.GetString("http.reverse_proxy.header." + kind)
 	var name string
 	var ok bool
 	if ph.sendfile {
@@ -171,27 +238,6 @@ type headerCollector struct{ h http.Header }
 func (c *headerCollector) Header() http.Header         { return c.h }
 func (c *headerCollector) Write(b []byte) (int, error) { return len(b), nil }
 func (c *headerCollector) WriteHeader(int)             {}
-
-func dirOf(s interface{ root() string }) string {
-	if s == nil {
-		return ""
-	}
-	return s.root()
-}
-
-func (s *staticSite) root() string {
-	if s == nil {
-		return ""
-	}
-	return s.dir
-}
-
-func (m *mediaSite) root() string {
-	if m == nil {
-		return ""
-	}
-	return m.dir
-}
 
 // Interface guards
 var _ caddyhttp.MiddlewareHandler = (*protectedHandler)(nil)

@@ -2,6 +2,7 @@ package caddydjango
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,11 +10,93 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"go.uber.org/zap"
 )
 
+// provisionLimits checks and defaults max_body, request_buffer,
+// wait_timeout and buffer_dir.
+func (h *DjangoFiles) provisionLimits(caddy.Context) error {
+	if h.MaxBody == 0 {
+		h.MaxBody = defaultMaxBody
+	}
+	if h.MaxBody < 0 {
+		return fmt.Errorf("max_body must be positive, got %d", h.MaxBody)
+	}
+	if h.RequestBuffer == 0 {
+		h.RequestBuffer = defaultRequestBuffer
+	}
+	if h.RequestBuffer < 0 {
+		return fmt.Errorf("request_buffer must be positive, got %d", h.RequestBuffer)
+	}
+	if h.WaitTimeout == 0 {
+		h.WaitTimeout = caddy.Duration(defaultWaitTimeout)
+	}
+	if h.WaitTimeout < 0 {
+		return fmt.Errorf("wait_timeout must be positive, got %s", time.Duration(h.WaitTimeout))
+	}
+	if h.BufferDir != "" {
+		var err error
+		if h.BufferDir, err = expandPlaceholders("buffer_dir", h.BufferDir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// provisionProxy sets up reverse_proxy to the upstream (by default the
+// django app's Gunicorn), with the protected-file routes.
+func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
+	upstream, err := expandPlaceholders("upstream", h.Upstream)
+	if err != nil {
+		return err
+	}
+	if upstream == "" && h.app != nil {
+		upstream = h.app.GunicornUpstream()
+	}
+	if upstream == "" {
+		return fmt.Errorf("no upstream: set `upstream` or configure gunicorn in the django app")
+	}
+	h.waitApp = h.app != nil && upstream == h.app.GunicornUpstream()
+
+	routes, err := h.protectedRoutes(ctx)
+	if err != nil {
+		return err
+	}
+	if h.UpstreamKeepAlive < 0 {
+		return fmt.Errorf("upstream_keepalive must not be negative")
+	}
+	h.proxy = &reverseproxy.Handler{
+		TransportRaw:   h.upstreamTransport(),
+		Upstreams:      reverseproxy.UpstreamPool{{Dial: upstream}},
+		TrustedProxies: h.TrustedProxies,
+		LoadBalancing: &reverseproxy.LoadBalancing{
+			TryDuration: h.WaitTimeout,
+			TryInterval: caddy.Duration(250 * time.Millisecond),
+		},
+		HandleResponse: routes,
+	}
+	if err := h.proxy.Provision(ctx); err != nil {
+		return fmt.Errorf("provisioning reverse_proxy: %v", err)
+	}
+	return nil
+}
+
+// upstreamTransport is reverse_proxy's HTTP transport: connections are
+// reused only when upstream_keepalive is set.
+func (h *DjangoFiles) upstreamTransport() json.RawMessage {
+	reuse := h.UpstreamKeepAlive > 0
+	transport := &reverseproxy.HTTPTransport{
+		KeepAlive: &reverseproxy.KeepAlive{Enabled: &reuse, IdleConnTimeout: h.UpstreamKeepAlive},
+	}
+	return caddyconfig.JSONModuleObject(transport, "protocol", "http", nil)
+}
+
+// serveProxy sends the request to the upstream once its body is buffered
+// and, with the django app, Gunicorn serves.
 func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h.sanitizeForwarding(r)
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {

@@ -1,7 +1,9 @@
 package caddydjango
 
 import (
+	"fmt"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -48,6 +50,58 @@ type staticSite struct {
 	cacheShort     string
 	cacheImmutable string
 	compressor     *filesCompressor
+}
+
+// provisionStatic sets up static file serving unless it is disabled.
+func (h *DjangoFiles) provisionStatic(ctx caddy.Context) error {
+	s := h.Static
+	if s == nil {
+		s = new(StaticFiles)
+	}
+	if s.Disabled {
+		return nil
+	}
+	site, err := h.newStaticSite(ctx, s)
+	if err != nil {
+		return fmt.Errorf("static: %v", err)
+	}
+	h.static = site
+	return nil
+}
+
+func (h *DjangoFiles) newStaticSite(ctx caddy.Context, s *StaticFiles) (*staticSite, error) {
+	site := &staticSite{}
+	var err error
+	if site.prefix, err = normalizePrefix(s.URL, defaultStaticURL); err != nil {
+		return nil, err
+	}
+	if site.dir, err = h.resolveDir("static root", s.Root, "static_root"); err != nil {
+		return nil, err
+	}
+	maxAge := durationOr(s.MaxAge, defaultStaticMaxAge)
+	immAge := durationOr(s.ImmutableMaxAge, defaultImmutableMaxAge)
+	if maxAge < 0 || immAge < 0 {
+		return nil, fmt.Errorf("max ages must not be negative")
+	}
+	site.cacheShort = publicMaxAge(maxAge)
+	site.cacheImmutable = publicMaxAge(immAge) + ", immutable"
+	site.manifest = &manifestCache{path: filepath.Join(site.dir, "staticfiles.json")}
+	if site.srv, _, err = h.fileServer(ctx, site.dir, s.FollowSymlinks, true); err != nil {
+		return nil, fmt.Errorf("provisioning file_server: %v", err)
+	}
+	if len(s.Compress) > 0 {
+		encs, err := compressEncodings(s.Compress)
+		if err != nil {
+			return nil, err
+		}
+		compIface, err := ctx.App(compressorAppID)
+		if err != nil {
+			return nil, fmt.Errorf("compressor: %v", err)
+		}
+		site.compressor = compIface.(*filesCompressor)
+		site.compressor.add(site.dir, encs)
+	}
+	return site, nil
 }
 
 // serveStatic serves rel (the request path without the prefix, with a

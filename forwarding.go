@@ -1,11 +1,13 @@
 package caddydjango
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
@@ -16,6 +18,34 @@ import (
 var forwardingHeaders = []string{
 	"Forwarded", "X-Forwarded-Port", "X-Forwarded-Ssl", "X-Forwarded-Scheme", "X-Url-Scheme",
 	"Front-End-Https", "X-Client-Ip", "Client-Ip", "X-Cluster-Client-Ip", "True-Client-Ip",
+}
+
+// provisionTrustedProxies parses trusted_proxies.
+func (h *DjangoFiles) provisionTrustedProxies(caddy.Context) error {
+	var err error
+	h.trustedProxies, err = parseTrustedProxies(h.TrustedProxies)
+	return err
+}
+
+// parseTrustedProxies parses IP ranges (CIDR) and single addresses.
+func parseTrustedProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, str := range list {
+		if strings.Contains(str, "/") {
+			p, err := netip.ParsePrefix(str)
+			if err != nil {
+				return nil, fmt.Errorf("trusted_proxies: %q is not an IP range: %v", str, err)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(str)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %q is not an IP address: %v", str, err)
+		}
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	return out, nil
 }
 
 // sanitizeForwarding drops proxy-set request headers that an untrusted
