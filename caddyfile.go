@@ -79,7 +79,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			a.Release = append(a.Release, args)
 		case "release_timeout":
-			if err := durationArg(d, &a.ReleaseTimeout); err != nil {
+			if err := durationArg(d, &a.ReleaseTimeout, 0); err != nil {
 				return err
 			}
 		case "gunicorn":
@@ -158,7 +158,7 @@ func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
 				return d.Errf("ready_path %q must start with /", g.ReadyPath)
 			}
 		case "ready_timeout":
-			if err := durationArg(d, &g.ReadyTimeout); err != nil {
+			if err := durationArg(d, &g.ReadyTimeout, 0); err != nil {
 				return err
 			}
 		default:
@@ -225,7 +225,7 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		}
 	case "startsecs":
 		var dur caddy.Duration
-		if err := durationArg(d, &dur); err != nil {
+		if err := durationArg(d, &dur, 0); err != nil {
 			return err
 		}
 		o.StartSecs = &dur
@@ -236,11 +236,11 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		}
 		o.StartRetries = &n
 	case "backoff":
-		if err := durationArg(d, &o.Backoff); err != nil {
+		if err := durationArg(d, &o.Backoff, 0); err != nil {
 			return err
 		}
 	case "backoff_max":
-		if err := durationArg(d, &o.BackoffMax); err != nil {
+		if err := durationArg(d, &o.BackoffMax, 0); err != nil {
 			return err
 		}
 	case "stop_signal":
@@ -251,7 +251,7 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 			return d.Errf("stop_signal: %v", err)
 		}
 	case "stop_timeout":
-		if err := durationArg(d, &o.StopTimeout); err != nil {
+		if err := durationArg(d, &o.StopTimeout, 0); err != nil {
 			return err
 		}
 	case "priority":

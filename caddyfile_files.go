@@ -1,13 +1,9 @@
 package caddydjango
 
 import (
-	"strings"
-
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/dustin/go-humanize"
 )
 
 func init() {
@@ -78,11 +74,11 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 				switch d.Val() {
 				case "max_age":
-					if err := filesDurationArg(d, &s.MaxAge); err != nil {
+					if err := durationArg(d, &s.MaxAge, minPositive); err != nil {
 						return err
 					}
 				case "immutable_max_age":
-					if err := filesDurationArg(d, &s.ImmutableMaxAge); err != nil {
+					if err := durationArg(d, &s.ImmutableMaxAge, minPositive); err != nil {
 						return err
 					}
 				case "compress":
@@ -117,7 +113,7 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 				switch d.Val() {
 				case "max_age":
-					if err := filesDurationArg(d, &m.MaxAge); err != nil {
+					if err := durationArg(d, &m.MaxAge, minPositive); err != nil {
 						return err
 					}
 				default:
@@ -137,7 +133,7 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			for nesting := d.Nesting(); d.NextBlock(nesting); {
 				switch d.Val() {
 				case "accel_prefix":
-					if err := filesOneArg(d, &p.AccelPrefix); err != nil {
+					if err := oneArg(d, &p.AccelPrefix); err != nil {
 						return err
 					}
 					if _, err := normalizePrefix(p.AccelPrefix, ""); err != nil {
@@ -148,19 +144,19 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 		case "upstream":
-			if err := filesOneArg(d, &h.Upstream); err != nil {
+			if err := oneArg(d, &h.Upstream); err != nil {
 				return err
 			}
 		case "max_body":
-			if err := filesSizeArg(d, &h.MaxBody); err != nil {
+			if err := sizeArg(d, &h.MaxBody); err != nil {
 				return err
 			}
 		case "request_buffer":
-			if err := filesSizeArg(d, &h.RequestBuffer); err != nil {
+			if err := sizeArg(d, &h.RequestBuffer); err != nil {
 				return err
 			}
 		case "buffer_dir":
-			if err := filesOneArg(d, &h.BufferDir); err != nil {
+			if err := oneArg(d, &h.BufferDir); err != nil {
 				return err
 			}
 		case "trusted_proxies":
@@ -176,11 +172,11 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				h.TrustedProxies = append(h.TrustedProxies, a)
 			}
 		case "wait_timeout":
-			if err := filesDurationArg(d, &h.WaitTimeout); err != nil {
+			if err := durationArg(d, &h.WaitTimeout, minPositive); err != nil {
 				return err
 			}
 		case "upstream_keepalive":
-			if err := filesDurationArg(d, &h.UpstreamKeepAlive); err != nil {
+			if err := durationArg(d, &h.UpstreamKeepAlive, minPositive); err != nil {
 				return err
 			}
 		default:
@@ -211,49 +207,6 @@ func filesPrefixAndDir(d *caddyfile.Dispenser, prefix, dir *string) (off bool, e
 		*dir = args[1]
 	}
 	return false, nil
-}
-
-func filesOneArg(d *caddyfile.Dispenser, dst *string) error {
-	name := d.Val()
-	if !d.NextArg() {
-		return d.Errf("%s needs a value", name)
-	}
-	*dst = d.Val()
-	if d.NextArg() {
-		return d.Errf("%s takes one value, got extra %q", name, d.Val())
-	}
-	return nil
-}
-
-func filesDurationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
-	name := d.Val()
-	var s string
-	if err := filesOneArg(d, &s); err != nil {
-		return err
-	}
-	dur, err := caddy.ParseDuration(s)
-	if err != nil {
-		return d.Errf("%s: %q is not a duration (examples: 30s, 5m, 1h, 365d)", name, s)
-	}
-	if dur <= 0 {
-		return d.Errf("%s: %q must be positive", name, s)
-	}
-	*dst = caddy.Duration(dur)
-	return nil
-}
-
-func filesSizeArg(d *caddyfile.Dispenser, dst *int64) error {
-	name := d.Val()
-	var s string
-	if err := filesOneArg(d, &s); err != nil {
-		return err
-	}
-	n, err := humanize.ParseBytes(s)
-	if err != nil || n == 0 || n > 1<<62 || strings.HasPrefix(s, "-") {
-		return d.Errf("%s: %q is not a size (examples: 512KB, 10MB, 1GiB)", name, s)
-	}
-	*dst = int64(n)
-	return nil
 }
 
 // Interface guard
