@@ -87,13 +87,13 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Err("gunicorn may appear only once")
 			}
 			g := new(GunicornConfig)
-			if err := g.unmarshal(d); err != nil {
+			if err := g.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
 				return err
 			}
 			a.Gunicorn = g
 		case "process":
 			p := new(ProcessConfig)
-			if err := p.unmarshal(d); err != nil {
+			if err := p.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
 				return err
 			}
 			if p.Name == "release" {
@@ -111,7 +111,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
+// UnmarshalCaddyfile sets up Gunicorn from the `gunicorn` segment of the
+// django option (syntax above).
+func (g *GunicornConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "gunicorn"
 	if !d.NextArg() {
 		return d.Err("gunicorn needs the WSGI application, e.g. gunicorn config.wsgi:application")
 	}
@@ -119,7 +122,7 @@ func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Errf("gunicorn takes one WSGI application, got extra %q; put Gunicorn arguments in `args`", d.Val())
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
+	for d.NextBlock(0) {
 		switch opt := d.Val(); opt {
 		case "command":
 			g.Command = d.RemainingArgs()
@@ -170,7 +173,10 @@ func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-func (p *ProcessConfig) unmarshal(d *caddyfile.Dispenser) error {
+// UnmarshalCaddyfile sets up a process from a `process` segment of the
+// django option (syntax above).
+func (p *ProcessConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "process"
 	if !d.NextArg() {
 		return d.Err("process needs a name and a command, e.g. process worker ./manage.py db_worker")
 	}
@@ -182,7 +188,7 @@ func (p *ProcessConfig) unmarshal(d *caddyfile.Dispenser) error {
 	if len(p.Command) == 0 {
 		return d.Errf("process %s needs a command, e.g. process %s ./manage.py db_worker", p.Name, p.Name)
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
+	for d.NextBlock(0) {
 		if err := p.ProcessOptions.unmarshalOption(d, false); err != nil {
 			return err
 		}
@@ -314,4 +320,8 @@ func parseEnv(d *caddyfile.Dispenser, dst *map[string]string) error {
 }
 
 // Interface guards
-var _ caddyfile.Unmarshaler = (*App)(nil)
+var (
+	_ caddyfile.Unmarshaler = (*App)(nil)
+	_ caddyfile.Unmarshaler = (*GunicornConfig)(nil)
+	_ caddyfile.Unmarshaler = (*ProcessConfig)(nil)
+)

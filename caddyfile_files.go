@@ -61,87 +61,19 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		seen[opt] = true
 		switch opt {
 		case "static":
-			s := new(StaticFiles)
-			h.Static = s
-			off, err := filesPrefixAndDir(d, &s.URL, &s.Root)
-			if err != nil {
+			h.Static = new(StaticFiles)
+			if err := h.Static.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
 				return err
-			}
-			s.Disabled = off
-			for nesting := d.Nesting(); d.NextBlock(nesting); {
-				if off {
-					return d.Errf("static is off; remove the block or the `off`")
-				}
-				switch d.Val() {
-				case "max_age":
-					if err := durationArg(d, &s.MaxAge, minPositive); err != nil {
-						return err
-					}
-				case "immutable_max_age":
-					if err := durationArg(d, &s.ImmutableMaxAge, minPositive); err != nil {
-						return err
-					}
-				case "compress":
-					encs := d.RemainingArgs()
-					if len(encs) == 0 {
-						encs = []string{"gzip", "zstd"}
-					}
-					if _, err := compressEncodings(encs); err != nil {
-						return d.Err(err.Error())
-					}
-					s.Compress = encs
-				case "follow_symlinks":
-					if d.NextArg() {
-						return d.Errf("follow_symlinks takes no arguments, got %q", d.Val())
-					}
-					s.FollowSymlinks = true
-				default:
-					return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress or follow_symlinks)", d.Val())
-				}
 			}
 		case "media":
-			m := new(MediaFiles)
-			h.Media = m
-			off, err := filesPrefixAndDir(d, &m.URL, &m.Root)
-			if err != nil {
+			h.Media = new(MediaFiles)
+			if err := h.Media.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
 				return err
 			}
-			m.Disabled = off
-			for nesting := d.Nesting(); d.NextBlock(nesting); {
-				if off {
-					return d.Errf("media is off; remove the block or the `off`")
-				}
-				switch d.Val() {
-				case "max_age":
-					if err := durationArg(d, &m.MaxAge, minPositive); err != nil {
-						return err
-					}
-				default:
-					return d.Errf("unknown media option %q (expected max_age)", d.Val())
-				}
-			}
 		case "protected":
-			p := new(ProtectedFiles)
-			h.Protected = p
-			if !d.NextArg() {
-				return d.Errf("protected needs the directory of the protected files")
-			}
-			p.Root = d.Val()
-			if d.NextArg() {
-				return d.Errf("protected takes one directory, got extra %q", d.Val())
-			}
-			for nesting := d.Nesting(); d.NextBlock(nesting); {
-				switch d.Val() {
-				case "accel_prefix":
-					if err := oneArg(d, &p.AccelPrefix); err != nil {
-						return err
-					}
-					if _, err := normalizePrefix(p.AccelPrefix, ""); err != nil {
-						return d.Errf("accel_prefix: %v", err)
-					}
-				default:
-					return d.Errf("unknown protected option %q (expected accel_prefix)", d.Val())
-				}
+			h.Protected = new(ProtectedFiles)
+			if err := h.Protected.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
+				return err
 			}
 		case "upstream":
 			if err := oneArg(d, &h.Upstream); err != nil {
@@ -186,6 +118,116 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
+// UnmarshalCaddyfile sets up static file serving from a `static` segment
+// of django_files:
+//
+//	static <url_prefix> [<dir>] | off {
+//		max_age <duration>
+//		immutable_max_age <duration>
+//		compress [gzip] [zstd]
+//		follow_symlinks
+//	}
+func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "static"
+	off, err := filesPrefixAndDir(d, &s.URL, &s.Root)
+	if err != nil {
+		return err
+	}
+	s.Disabled = off
+	for d.NextBlock(0) {
+		if off {
+			return d.Errf("static is off; remove the block or the `off`")
+		}
+		switch d.Val() {
+		case "max_age":
+			if err := durationArg(d, &s.MaxAge, minPositive); err != nil {
+				return err
+			}
+		case "immutable_max_age":
+			if err := durationArg(d, &s.ImmutableMaxAge, minPositive); err != nil {
+				return err
+			}
+		case "compress":
+			encs := d.RemainingArgs()
+			if len(encs) == 0 {
+				encs = []string{"gzip", "zstd"}
+			}
+			if _, err := compressEncodings(encs); err != nil {
+				return d.Err(err.Error())
+			}
+			s.Compress = encs
+		case "follow_symlinks":
+			if d.NextArg() {
+				return d.Errf("follow_symlinks takes no arguments, got %q", d.Val())
+			}
+			s.FollowSymlinks = true
+		default:
+			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress or follow_symlinks)", d.Val())
+		}
+	}
+	return nil
+}
+
+// UnmarshalCaddyfile sets up serving of uploads from a `media` segment of
+// django_files:
+//
+//	media <url_prefix> [<dir>] | off {
+//		max_age <duration>
+//	}
+func (m *MediaFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "media"
+	off, err := filesPrefixAndDir(d, &m.URL, &m.Root)
+	if err != nil {
+		return err
+	}
+	m.Disabled = off
+	for d.NextBlock(0) {
+		if off {
+			return d.Errf("media is off; remove the block or the `off`")
+		}
+		switch d.Val() {
+		case "max_age":
+			if err := durationArg(d, &m.MaxAge, minPositive); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown media option %q (expected max_age)", d.Val())
+		}
+	}
+	return nil
+}
+
+// UnmarshalCaddyfile sets up protected downloads from a `protected`
+// segment of django_files:
+//
+//	protected <dir> {
+//		accel_prefix <url_prefix>
+//	}
+func (p *ProtectedFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "protected"
+	if !d.NextArg() {
+		return d.Errf("protected needs the directory of the protected files")
+	}
+	p.Root = d.Val()
+	if d.NextArg() {
+		return d.Errf("protected takes one directory, got extra %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "accel_prefix":
+			if err := oneArg(d, &p.AccelPrefix); err != nil {
+				return err
+			}
+			if _, err := normalizePrefix(p.AccelPrefix, ""); err != nil {
+				return d.Errf("accel_prefix: %v", err)
+			}
+		default:
+			return d.Errf("unknown protected option %q (expected accel_prefix)", d.Val())
+		}
+	}
+	return nil
+}
+
 // filesPrefixAndDir reads `<url_prefix> [<dir>]`, `off`, or nothing.
 func filesPrefixAndDir(d *caddyfile.Dispenser, prefix, dir *string) (off bool, err error) {
 	name := d.Val()
@@ -209,5 +251,10 @@ func filesPrefixAndDir(d *caddyfile.Dispenser, prefix, dir *string) (off bool, e
 	return false, nil
 }
 
-// Interface guard
-var _ caddyfile.Unmarshaler = (*DjangoFiles)(nil)
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*DjangoFiles)(nil)
+	_ caddyfile.Unmarshaler = (*StaticFiles)(nil)
+	_ caddyfile.Unmarshaler = (*MediaFiles)(nil)
+	_ caddyfile.Unmarshaler = (*ProtectedFiles)(nil)
+)
