@@ -41,6 +41,43 @@ func TestHandlerRequestPathSafety(t *testing.T) {
 	}
 }
 
+func TestNormalizePrefix(t *testing.T) {
+	for in, want := range map[string]string{"": "/default/", "/static": "/static/", "/static/": "/static/", "/a/b": "/a/b/"} {
+		if got, err := normalizePrefix(in, "/default/"); err != nil || got != want {
+			t.Errorf("normalizePrefix(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, msg := range map[string]string{
+		"static/": `URL prefix "static/" must start with /`,
+		"/":       "URL prefix must not be /",
+		"/a//b":   `URL prefix "/a//b" must be a plain path`,
+		"/a/../b": `URL prefix "/a/../b" must be a plain path`,
+		"/s/*":    `URL prefix "/s/*" must be a plain path`,
+		"/s?x":    `URL prefix "/s?x" must be a plain path`,
+	} {
+		if _, err := normalizePrefix(in, "/default/"); err == nil || !strings.HasPrefix(err.Error(), msg) {
+			t.Errorf("normalizePrefix(%q): %v, want %q", in, err, msg)
+		}
+	}
+}
+
+func TestWithin(t *testing.T) {
+	for _, tc := range []struct {
+		path, dir string
+		want      bool
+	}{
+		{"/srv/media", "/srv/media", true},
+		{"/srv/media/private", "/srv/media", true},
+		{"/srv/media-private", "/srv/media", false},
+		{"/srv", "/srv/media", false},
+		{"/other", "/srv/media", false},
+	} {
+		if got := within(tc.path, tc.dir); got != tc.want {
+			t.Errorf("within(%q, %q) = %v, want %v", tc.path, tc.dir, got, tc.want)
+		}
+	}
+}
+
 // TestFilesEncodedTraversal sends hostile request lines verbatim.
 func TestFilesEncodedTraversal(t *testing.T) {
 	e := newFilesEnv(t, 2)
