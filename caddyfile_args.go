@@ -33,12 +33,18 @@ func oneArg(d *caddyfile.Dispenser, dst *string) error {
 	return nil
 }
 
+// optionArg returns the option's name and its single value.
+func optionArg(d *caddyfile.Dispenser) (opt, val string, err error) {
+	opt = d.Val()
+	err = oneArg(d, &val)
+	return opt, val, err
+}
+
 // durationArg reads a duration (Caddy's syntax: 500ms, 10s, 5m, 1h, 365d)
 // of at least minimum: 0 allows zero, minPositive refuses it.
 func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration, minimum time.Duration) error {
-	opt := d.Val()
-	var s string
-	if err := oneArg(d, &s); err != nil {
+	opt, s, err := optionArg(d)
+	if err != nil {
 		return err
 	}
 	dur, err := caddy.ParseDuration(s)
@@ -60,9 +66,8 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration, minimum time.Durat
 
 // intArg reads a whole number of at least minimum.
 func intArg(d *caddyfile.Dispenser, dst *int, minimum int) error {
-	opt := d.Val()
-	var s string
-	if err := oneArg(d, &s); err != nil {
+	opt, s, err := optionArg(d)
+	if err != nil {
 		return err
 	}
 	n, err := strconv.Atoi(s)
@@ -78,9 +83,8 @@ func intArg(d *caddyfile.Dispenser, dst *int, minimum int) error {
 
 // sizeArg reads a positive size in bytes (512KB, 10MB, 1GiB).
 func sizeArg(d *caddyfile.Dispenser, dst *int64) error {
-	opt := d.Val()
-	var s string
-	if err := oneArg(d, &s); err != nil {
+	opt, s, err := optionArg(d)
+	if err != nil {
 		return err
 	}
 	n, err := humanize.ParseBytes(s)

@@ -59,38 +59,25 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s is set twice", opt)
 		}
 		seen[opt] = true
+		var err error
 		switch opt {
 		case "static":
 			h.Static = new(StaticFiles)
-			if err := h.Static.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
-				return err
-			}
+			err = h.Static.UnmarshalCaddyfile(d.NewFromNextSegment())
 		case "media":
 			h.Media = new(MediaFiles)
-			if err := h.Media.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
-				return err
-			}
+			err = h.Media.UnmarshalCaddyfile(d.NewFromNextSegment())
 		case "protected":
 			h.Protected = new(ProtectedFiles)
-			if err := h.Protected.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
-				return err
-			}
+			err = h.Protected.UnmarshalCaddyfile(d.NewFromNextSegment())
 		case "upstream":
-			if err := oneArg(d, &h.Upstream); err != nil {
-				return err
-			}
+			err = oneArg(d, &h.Upstream)
 		case "max_body":
-			if err := sizeArg(d, &h.MaxBody); err != nil {
-				return err
-			}
+			err = sizeArg(d, &h.MaxBody)
 		case "request_buffer":
-			if err := sizeArg(d, &h.RequestBuffer); err != nil {
-				return err
-			}
+			err = sizeArg(d, &h.RequestBuffer)
 		case "buffer_dir":
-			if err := oneArg(d, &h.BufferDir); err != nil {
-				return err
-			}
+			err = oneArg(d, &h.BufferDir)
 		case "trusted_proxies":
 			args := d.RemainingArgs()
 			if len(args) == 0 {
@@ -104,15 +91,14 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				h.TrustedProxies = append(h.TrustedProxies, a)
 			}
 		case "wait_timeout":
-			if err := durationArg(d, &h.WaitTimeout, minPositive); err != nil {
-				return err
-			}
+			err = durationArg(d, &h.WaitTimeout, minPositive)
 		case "upstream_keepalive":
-			if err := durationArg(d, &h.UpstreamKeepAlive, minPositive); err != nil {
-				return err
-			}
+			err = durationArg(d, &h.UpstreamKeepAlive, minPositive)
 		default:
 			return d.Errf("unknown django_files option %q (expected static, media, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies, wait_timeout or upstream_keepalive)", opt)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -129,24 +115,12 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 //	}
 func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "static"
-	off, err := filesPrefixAndDir(d, &s.URL, &s.Root)
-	if err != nil {
-		return err
-	}
-	s.Disabled = off
-	for d.NextBlock(0) {
-		if off {
-			return d.Errf("static is off; remove the block or the `off`")
-		}
-		switch d.Val() {
+	return unmarshalServedDir(d, &s.URL, &s.Root, &s.Disabled, func(opt string) error {
+		switch opt {
 		case "max_age":
-			if err := durationArg(d, &s.MaxAge, minPositive); err != nil {
-				return err
-			}
+			return durationArg(d, &s.MaxAge, minPositive)
 		case "immutable_max_age":
-			if err := durationArg(d, &s.ImmutableMaxAge, minPositive); err != nil {
-				return err
-			}
+			return durationArg(d, &s.ImmutableMaxAge, minPositive)
 		case "compress":
 			encs := d.RemainingArgs()
 			if len(encs) == 0 {
@@ -162,10 +136,10 @@ func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			s.FollowSymlinks = true
 		default:
-			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress or follow_symlinks)", d.Val())
+			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress or follow_symlinks)", opt)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // UnmarshalCaddyfile sets up serving of uploads from a `media` segment of
@@ -176,25 +150,14 @@ func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 //	}
 func (m *MediaFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "media"
-	off, err := filesPrefixAndDir(d, &m.URL, &m.Root)
-	if err != nil {
-		return err
-	}
-	m.Disabled = off
-	for d.NextBlock(0) {
-		if off {
-			return d.Errf("media is off; remove the block or the `off`")
-		}
-		switch d.Val() {
+	return unmarshalServedDir(d, &m.URL, &m.Root, &m.Disabled, func(opt string) error {
+		switch opt {
 		case "max_age":
-			if err := durationArg(d, &m.MaxAge, minPositive); err != nil {
-				return err
-			}
+			return durationArg(d, &m.MaxAge, minPositive)
 		default:
-			return d.Errf("unknown media option %q (expected max_age)", d.Val())
+			return d.Errf("unknown media option %q (expected max_age)", opt)
 		}
-	}
-	return nil
+	})
 }
 
 // UnmarshalCaddyfile sets up protected downloads from a `protected`
@@ -228,27 +191,36 @@ func (p *ProtectedFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// filesPrefixAndDir reads `<url_prefix> [<dir>]`, `off`, or nothing.
-func filesPrefixAndDir(d *caddyfile.Dispenser, prefix, dir *string) (off bool, err error) {
+// unmarshalServedDir reads the rest of a `static` or `media` segment:
+// `<url_prefix> [<dir>]`, `off`, or nothing, then its block, each option
+// of which goes to option (a block after `off` is an error).
+func unmarshalServedDir(d *caddyfile.Dispenser, prefix, dir *string, disabled *bool, option func(opt string) error) error {
 	name := d.Val()
 	args := d.RemainingArgs()
 	switch {
 	case len(args) == 1 && args[0] == "off":
-		return true, nil
+		*disabled = true
 	case len(args) > 2:
-		return false, d.Errf("%s takes a URL prefix and a directory, got %d arguments", name, len(args))
-	}
-	if len(args) >= 1 {
+		return d.Errf("%s takes a URL prefix and a directory, got %d arguments", name, len(args))
+	case len(args) >= 1:
 		p, err := normalizePrefix(args[0], "")
 		if err != nil {
-			return false, d.Errf("%s: %v", name, err)
+			return d.Errf("%s: %v", name, err)
 		}
 		*prefix = p
+		if len(args) == 2 {
+			*dir = args[1]
+		}
 	}
-	if len(args) == 2 {
-		*dir = args[1]
+	for d.NextBlock(0) {
+		if *disabled {
+			return d.Errf("%s is off; remove the block or the `off`", name)
+		}
+		if err := option(d.Val()); err != nil {
+			return err
+		}
 	}
-	return false, nil
+	return nil
 }
 
 // Interface guards
