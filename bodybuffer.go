@@ -43,6 +43,8 @@ func (h *DjangoFiles) bufferBody(w http.ResponseWriter, r *http.Request) (io.Clo
 	return body, nil
 }
 
+// spool writes head and the rest of src to a temporary file in
+// buffer_dir and makes it the request body.
 func (h *DjangoFiles) spool(r *http.Request, head []byte, src io.Reader) (io.Closer, error) {
 	f, err := os.CreateTemp(h.BufferDir, "caddy-django-body-*")
 	if err != nil {
@@ -70,6 +72,8 @@ func (h *DjangoFiles) spool(r *http.Request, head []byte, src io.Reader) (io.Clo
 	return body, nil
 }
 
+// setBody makes body (n bytes) the request body, with an exact
+// Content-Length.
 func setBody(r *http.Request, body io.ReadCloser, n int64) {
 	r.Body = body
 	r.ContentLength = n
@@ -80,10 +84,13 @@ func setBody(r *http.Request, body io.ReadCloser, n int64) {
 	}
 }
 
+// memBody is a request body buffered in memory.
 type memBody struct{ *bytes.Reader }
 
 func (memBody) Close() error { return nil }
 
+// fileBody is a request body spooled to a temporary file, removed on
+// Close (at once, when the OS allows unlinking an open file).
 type fileBody struct {
 	f       *os.File
 	once    sync.Once
@@ -101,3 +108,9 @@ func (b *fileBody) Close() error {
 	})
 	return nil
 }
+
+// Interface guards
+var (
+	_ io.ReadCloser = memBody{}
+	_ io.ReadCloser = (*fileBody)(nil)
+)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,7 @@ type filesCompressor struct {
 	wg      sync.WaitGroup
 }
 
+// compressJob is one static root to precompress.
 type compressJob struct {
 	dir       string
 	encodings []string
@@ -65,12 +67,13 @@ func (c *filesCompressor) Provision(ctx caddy.Context) error {
 	return nil
 }
 
+// add registers dir (at provisioning), merging encodings.
 func (c *filesCompressor) add(dir string, encodings []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if j, ok := c.jobs[dir]; ok {
 		for _, e := range encodings {
-			if !containsString(j.encodings, e) {
+			if !slices.Contains(j.encodings, e) {
 				j.encodings = append(j.encodings, e)
 			}
 		}
@@ -112,6 +115,8 @@ func (c *filesCompressor) trigger(dir string) {
 	}
 }
 
+// launchLocked runs a pass over j's root in the background, or asks
+// the running one to run again. c.mu is held.
 func (c *filesCompressor) launchLocked(j *compressJob) {
 	if j.running {
 		j.again = true
@@ -144,22 +149,13 @@ func (c *filesCompressor) launchLocked(j *compressJob) {
 	}()
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // compressEncodings validates the `compress` list.
 func compressEncodings(list []string) ([]string, error) {
 	var out []string
 	for _, e := range list {
 		switch e {
 		case "gzip", "zstd":
-			if !containsString(out, e) {
+			if !slices.Contains(out, e) {
 				out = append(out, e)
 			}
 		case "br", "brotli":
@@ -270,6 +266,7 @@ func compressFile(path string, info fs.FileInfo, enc string) (bool, error) {
 	return true, os.Rename(tmp.Name(), target)
 }
 
+// newCompressWriter returns the best-compression encoder for enc.
 func newCompressWriter(w io.Writer, enc string) (io.WriteCloser, error) {
 	switch enc {
 	case "gzip":

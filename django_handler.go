@@ -231,6 +231,8 @@ func (h *DjangoFiles) Cleanup() error {
 	return err
 }
 
+// ServeHTTP serves static files and media under their prefixes and proxies
+// everything else.
 func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	p := r.URL.Path
 	if s := h.static; s != nil && strings.HasPrefix(p, s.prefix) {
@@ -242,6 +244,7 @@ func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next cad
 	return h.serveProxy(w, r, next)
 }
 
+// durationOr is d, or def when d is zero (unset).
 func durationOr(d caddy.Duration, def time.Duration) time.Duration {
 	if d == 0 {
 		return def

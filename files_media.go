@@ -27,6 +27,7 @@ type MediaFiles struct {
 	MaxAge caddy.Duration `json:"max_age,omitempty"`
 }
 
+// mediaSite is the provisioned media configuration.
 type mediaSite struct {
 	prefix string
 	dir    string
@@ -60,6 +61,7 @@ func (h *DjangoFiles) provisionMedia(ctx caddy.Context) error {
 	return nil
 }
 
+// newMediaSite checks m and provisions its file_server.
 func (h *DjangoFiles) newMediaSite(ctx caddy.Context, m *MediaFiles) (*mediaSite, error) {
 	site := &mediaSite{}
 	var err error
@@ -93,6 +95,7 @@ var inlineMediaExt = map[string]bool{
 	".woff": true, ".woff2": true, ".ttf": true, ".otf": true,
 }
 
+// isInlineMedia reports whether an upload named name may be shown inline.
 func isInlineMedia(name string) bool {
 	ext := filepath.Ext(name)
 	if inlineMediaExt[ext] {
@@ -101,6 +104,8 @@ func isInlineMedia(name string) bool {
 	return inlineMediaExt[strings.ToLower(ext)]
 }
 
+// serveMedia serves rel (the request path without the prefix, with a
+// leading slash) from MEDIA_ROOT, so that it cannot run script on the site.
 func (h *DjangoFiles) serveMedia(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rel string) error {
 	m := h.media
 	hdr := w.Header()

@@ -36,6 +36,7 @@ var protectedDroppedHeaders = []string{
 	"Etag", "Last-Modified", "Transfer-Encoding", "Trailer", "Server", "Date",
 }
 
+// protectedSite is the provisioned protected root.
 type protectedSite struct {
 	dir     string
 	realDir string // dir with symlinks resolved, when different
@@ -169,6 +170,7 @@ func (ph *protectedHandler) field() string {
 	return "X-Accel-Redirect"
 }
 
+// ServeHTTP sends the protected file Django named instead of its body.
 func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	kind := ph.field()
@@ -233,6 +235,8 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 	return err
 }
 
+// headerCollector is a ResponseWriter that keeps only the header fields
+// written to it.
 type headerCollector struct{ h http.Header }
 
 func (c *headerCollector) Header() http.Header         { return c.h }
@@ -240,4 +244,7 @@ func (c *headerCollector) Write(b []byte) (int, error) { return len(b), nil }
 func (c *headerCollector) WriteHeader(int)             {}
 
 // Interface guards
-var _ caddyhttp.MiddlewareHandler = (*protectedHandler)(nil)
+var (
+	_ caddyhttp.MiddlewareHandler = (*protectedHandler)(nil)
+	_ http.ResponseWriter         = (*headerCollector)(nil)
+)

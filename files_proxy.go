@@ -154,6 +154,7 @@ func writeUnavailable(w http.ResponseWriter) error {
 	return err
 }
 
+// writeTooLarge answers 413 with a body that names the limit.
 func writeTooLarge(w http.ResponseWriter, limit int64) error {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/plain; charset=utf-8")
@@ -162,6 +163,7 @@ func writeTooLarge(w http.ResponseWriter, limit int64) error {
 	return err
 }
 
+// formatBytes writes n in the largest binary unit that divides it.
 func formatBytes(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:

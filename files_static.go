@@ -42,6 +42,7 @@ type StaticFiles struct {
 	FollowSymlinks bool `json:"follow_symlinks,omitempty"`
 }
 
+// staticSite is the provisioned static configuration.
 type staticSite struct {
 	prefix         string
 	dir            string
@@ -69,6 +70,8 @@ func (h *DjangoFiles) provisionStatic(ctx caddy.Context) error {
 	return nil
 }
 
+// newStaticSite checks s and provisions its file_server (and, with
+// compress, registers the root with the compressor app).
 func (h *DjangoFiles) newStaticSite(ctx caddy.Context, s *StaticFiles) (*staticSite, error) {
 	site := &staticSite{}
 	var err error

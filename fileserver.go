@@ -58,6 +58,7 @@ func (h *DjangoFiles) registerRootFS(fsys *rootFS) string {
 // Header values are set as fresh one-element slices: a shared slice could be
 // modified in place by a later handler (e.g. `header` replacements).
 
+// methodNotAllowedErr is the 405 for a method other than GET or HEAD.
 func methodNotAllowedErr(w http.ResponseWriter, r *http.Request) error {
 	w.Header()["Allow"] = []string{"GET, HEAD"}
 	return caddyhttp.Error(http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed for files", r.Method))

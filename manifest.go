@@ -19,6 +19,7 @@ type manifestCache struct {
 	mu        sync.Mutex
 }
 
+// manifestState is one reading of the manifest (noManifest: none).
 type manifestState struct {
 	present bool
 	modTime time.Time
@@ -60,6 +61,8 @@ func (m *manifestCache) get(now int64) (*manifestState, bool) {
 	return st, false
 }
 
+// refresh reads the manifest again if its size or mtime changed; old is
+// kept while the file is unreadable or half-written.
 func (m *manifestCache) refresh(old *manifestState) *manifestState {
 	fi, err := os.Stat(m.path)
 	if err != nil {

@@ -56,6 +56,8 @@ func safeRelName(name string) bool {
 	return true
 }
 
+// containsFoldAny reports whether s has one of the percent escapes subs
+// (each `%XX`), in either case.
 func containsFoldAny(s string, subs ...string) bool {
 	for i := 0; i+3 <= len(s); i++ {
 		if s[i] != '%' {

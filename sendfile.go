@@ -37,3 +37,6 @@ func (w *sendfileWriter) ReadFrom(r io.Reader) (int64, error) {
 	}
 	return w.ResponseWriterWrapper.ReadFrom(r)
 }
+
+// Interface guards
+var _ io.ReaderFrom = (*sendfileWriter)(nil)
