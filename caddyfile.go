@@ -79,7 +79,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			a.Release = append(a.Release, args)
 		case "release_timeout":
-			if err := durationArg(d, &a.ReleaseTimeout); err != nil {
+			if err := durationArg(d, &a.ReleaseTimeout, 0); err != nil {
 				return err
 			}
 		case "gunicorn":
@@ -87,13 +87,13 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Err("gunicorn may appear only once")
 			}
 			g := new(GunicornConfig)
-			if err := g.unmarshal(d); err != nil {
+			if err := g.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
 				return err
 			}
 			a.Gunicorn = g
 		case "process":
 			p := new(ProcessConfig)
-			if err := p.unmarshal(d); err != nil {
+			if err := p.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
 				return err
 			}
 			if p.Name == "release" {
@@ -111,7 +111,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
+// UnmarshalCaddyfile sets up Gunicorn from the `gunicorn` segment of the
+// django option (syntax above).
+func (g *GunicornConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "gunicorn"
 	if !d.NextArg() {
 		return d.Err("gunicorn needs the WSGI application, e.g. gunicorn config.wsgi:application")
 	}
@@ -119,7 +122,7 @@ func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Errf("gunicorn takes one WSGI application, got extra %q; put Gunicorn arguments in `args`", d.Val())
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
+	for d.NextBlock(0) {
 		switch opt := d.Val(); opt {
 		case "command":
 			g.Command = d.RemainingArgs()
@@ -151,7 +154,7 @@ func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
 				return d.Errf("ready_path %q must start with /", g.ReadyPath)
 			}
 		case "ready_timeout":
-			if err := durationArg(d, &g.ReadyTimeout); err != nil {
+			if err := durationArg(d, &g.ReadyTimeout, 0); err != nil {
 				return err
 			}
 		default:
@@ -163,7 +166,10 @@ func (g *GunicornConfig) unmarshal(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-func (p *ProcessConfig) unmarshal(d *caddyfile.Dispenser) error {
+// UnmarshalCaddyfile sets up a process from a `process` segment of the
+// django option (syntax above).
+func (p *ProcessConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "process"
 	if !d.NextArg() {
 		return d.Err("process needs a name and a command, e.g. process worker ./manage.py db_worker")
 	}
@@ -175,7 +181,7 @@ func (p *ProcessConfig) unmarshal(d *caddyfile.Dispenser) error {
 	if len(p.Command) == 0 {
 		return d.Errf("process %s needs a command, e.g. process %s ./manage.py db_worker", p.Name, p.Name)
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
+	for d.NextBlock(0) {
 		if err := p.ProcessOptions.unmarshalOption(d, false); err != nil {
 			return err
 		}
@@ -218,7 +224,7 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		}
 	case "startsecs":
 		var dur caddy.Duration
-		if err := durationArg(d, &dur); err != nil {
+		if err := durationArg(d, &dur, 0); err != nil {
 			return err
 		}
 		o.StartSecs = &dur
@@ -229,11 +235,11 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		}
 		o.StartRetries = &n
 	case "backoff":
-		if err := durationArg(d, &o.Backoff); err != nil {
+		if err := durationArg(d, &o.Backoff, 0); err != nil {
 			return err
 		}
 	case "backoff_max":
-		if err := durationArg(d, &o.BackoffMax); err != nil {
+		if err := durationArg(d, &o.BackoffMax, 0); err != nil {
 			return err
 		}
 	case "stop_signal":
@@ -244,7 +250,7 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 			return d.Errf("stop_signal: %v", err)
 		}
 	case "stop_timeout":
-		if err := durationArg(d, &o.StopTimeout); err != nil {
+		if err := durationArg(d, &o.StopTimeout, 0); err != nil {
 			return err
 		}
 	case "priority":
@@ -291,52 +297,6 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 	return nil
 }
 
-func oneArg(d *caddyfile.Dispenser, dst *string) error {
-	opt := d.Val()
-	if !d.NextArg() {
-		return d.Errf("%s needs a value", opt)
-	}
-	*dst = d.Val()
-	if d.NextArg() {
-		return d.Errf("%s takes one value, got extra %q", opt, d.Val())
-	}
-	return nil
-}
-
-func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
-	opt := d.Val()
-	var s string
-	if err := oneArg(d, &s); err != nil {
-		return err
-	}
-	dur, err := caddy.ParseDuration(s)
-	if err != nil {
-		return d.Errf("%s %q is not a duration (examples: 500ms, 10s, 2m)", opt, s)
-	}
-	if dur < 0 {
-		return d.Errf("%s %q must not be negative", opt, s)
-	}
-	*dst = caddy.Duration(dur)
-	return nil
-}
-
-func intArg(d *caddyfile.Dispenser, dst *int, minimum int) error {
-	opt := d.Val()
-	var s string
-	if err := oneArg(d, &s); err != nil {
-		return err
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return d.Errf("%s %q is not a whole number", opt, s)
-	}
-	if n < minimum {
-		return d.Errf("%s must be at least %d, got %d", opt, minimum, n)
-	}
-	*dst = n
-	return nil
-}
-
 func parseEnv(d *caddyfile.Dispenser, dst *map[string]string) error {
 	args := d.RemainingArgs()
 	if len(args) != 2 {
@@ -353,4 +313,8 @@ func parseEnv(d *caddyfile.Dispenser, dst *map[string]string) error {
 }
 
 // Interface guards
-var _ caddyfile.Unmarshaler = (*App)(nil)
+var (
+	_ caddyfile.Unmarshaler = (*App)(nil)
+	_ caddyfile.Unmarshaler = (*GunicornConfig)(nil)
+	_ caddyfile.Unmarshaler = (*ProcessConfig)(nil)
+)

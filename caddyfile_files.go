@@ -1,13 +1,9 @@
 package caddydjango
 
 import (
-	"strings"
-
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/dustin/go-humanize"
 )
 
 func init() {
@@ -63,106 +59,25 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s is set twice", opt)
 		}
 		seen[opt] = true
+		var err error
 		switch opt {
 		case "static":
-			s := new(StaticFiles)
-			h.Static = s
-			off, err := filesPrefixAndDir(d, &s.URL, &s.Root)
-			if err != nil {
-				return err
-			}
-			s.Disabled = off
-			for nesting := d.Nesting(); d.NextBlock(nesting); {
-				if off {
-					return d.Errf("static is off; remove the block or the `off`")
-				}
-				switch d.Val() {
-				case "max_age":
-					if err := filesDurationArg(d, &s.MaxAge); err != nil {
-						return err
-					}
-				case "immutable_max_age":
-					if err := filesDurationArg(d, &s.ImmutableMaxAge); err != nil {
-						return err
-					}
-				case "compress":
-					encs := d.RemainingArgs()
-					if len(encs) == 0 {
-						encs = []string{"gzip", "zstd"}
-					}
-					if _, err := compressEncodings(encs); err != nil {
-						return d.Err(err.Error())
-					}
-					s.Compress = encs
-				case "follow_symlinks":
-					if d.NextArg() {
-						return d.Errf("follow_symlinks takes no arguments, got %q", d.Val())
-					}
-					s.FollowSymlinks = true
-				default:
-					return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress or follow_symlinks)", d.Val())
-				}
-			}
+			h.Static = new(StaticFiles)
+			err = h.Static.UnmarshalCaddyfile(d.NewFromNextSegment())
 		case "media":
-			m := new(MediaFiles)
-			h.Media = m
-			off, err := filesPrefixAndDir(d, &m.URL, &m.Root)
-			if err != nil {
-				return err
-			}
-			m.Disabled = off
-			for nesting := d.Nesting(); d.NextBlock(nesting); {
-				if off {
-					return d.Errf("media is off; remove the block or the `off`")
-				}
-				switch d.Val() {
-				case "max_age":
-					if err := filesDurationArg(d, &m.MaxAge); err != nil {
-						return err
-					}
-				default:
-					return d.Errf("unknown media option %q (expected max_age)", d.Val())
-				}
-			}
+			h.Media = new(MediaFiles)
+			err = h.Media.UnmarshalCaddyfile(d.NewFromNextSegment())
 		case "protected":
-			p := new(ProtectedFiles)
-			h.Protected = p
-			if !d.NextArg() {
-				return d.Errf("protected needs the directory of the protected files")
-			}
-			p.Root = d.Val()
-			if d.NextArg() {
-				return d.Errf("protected takes one directory, got extra %q", d.Val())
-			}
-			for nesting := d.Nesting(); d.NextBlock(nesting); {
-				switch d.Val() {
-				case "accel_prefix":
-					if err := filesOneArg(d, &p.AccelPrefix); err != nil {
-						return err
-					}
-					if _, err := normalizePrefix(p.AccelPrefix, ""); err != nil {
-						return d.Errf("accel_prefix: %v", err)
-					}
-				default:
-					return d.Errf("unknown protected option %q (expected accel_prefix)", d.Val())
-				}
-			}
+			h.Protected = new(ProtectedFiles)
+			err = h.Protected.UnmarshalCaddyfile(d.NewFromNextSegment())
 		case "upstream":
-			if err := filesOneArg(d, &h.Upstream); err != nil {
-				return err
-			}
+			err = oneArg(d, &h.Upstream)
 		case "max_body":
-			if err := filesSizeArg(d, &h.MaxBody); err != nil {
-				return err
-			}
+			err = sizeArg(d, &h.MaxBody)
 		case "request_buffer":
-			if err := filesSizeArg(d, &h.RequestBuffer); err != nil {
-				return err
-			}
+			err = sizeArg(d, &h.RequestBuffer)
 		case "buffer_dir":
-			if err := filesOneArg(d, &h.BufferDir); err != nil {
-				return err
-			}
+			err = oneArg(d, &h.BufferDir)
 		case "trusted_proxies":
 			args := d.RemainingArgs()
 			if len(args) == 0 {
@@ -176,85 +91,142 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				h.TrustedProxies = append(h.TrustedProxies, a)
 			}
 		case "wait_timeout":
-			if err := filesDurationArg(d, &h.WaitTimeout); err != nil {
-				return err
-			}
+			err = durationArg(d, &h.WaitTimeout, minPositive)
 		case "upstream_keepalive":
-			if err := filesDurationArg(d, &h.UpstreamKeepAlive); err != nil {
-				return err
-			}
+			err = durationArg(d, &h.UpstreamKeepAlive, minPositive)
 		default:
 			return d.Errf("unknown django_files option %q (expected static, media, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies, wait_timeout or upstream_keepalive)", opt)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// filesPrefixAndDir reads `<url_prefix> [<dir>]`, `off`, or nothing.
-func filesPrefixAndDir(d *caddyfile.Dispenser, prefix, dir *string) (off bool, err error) {
+// UnmarshalCaddyfile sets up static file serving from a `static` segment
+// of django_files:
+//
+//	static <url_prefix> [<dir>] | off {
+//		max_age <duration>
+//		immutable_max_age <duration>
+//		compress [gzip] [zstd]
+//		follow_symlinks
+//	}
+func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "static"
+	return unmarshalServedDir(d, &s.URL, &s.Root, &s.Disabled, func(opt string) error {
+		switch opt {
+		case "max_age":
+			return durationArg(d, &s.MaxAge, minPositive)
+		case "immutable_max_age":
+			return durationArg(d, &s.ImmutableMaxAge, minPositive)
+		case "compress":
+			encs := d.RemainingArgs()
+			if len(encs) == 0 {
+				encs = []string{"gzip", "zstd"}
+			}
+			if _, err := compressEncodings(encs); err != nil {
+				return d.Err(err.Error())
+			}
+			s.Compress = encs
+		case "follow_symlinks":
+			if d.NextArg() {
+				return d.Errf("follow_symlinks takes no arguments, got %q", d.Val())
+			}
+			s.FollowSymlinks = true
+		default:
+			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress or follow_symlinks)", opt)
+		}
+		return nil
+	})
+}
+
+// UnmarshalCaddyfile sets up serving of uploads from a `media` segment of
+// django_files:
+//
+//	media <url_prefix> [<dir>] | off {
+//		max_age <duration>
+//	}
+func (m *MediaFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "media"
+	return unmarshalServedDir(d, &m.URL, &m.Root, &m.Disabled, func(opt string) error {
+		switch opt {
+		case "max_age":
+			return durationArg(d, &m.MaxAge, minPositive)
+		default:
+			return d.Errf("unknown media option %q (expected max_age)", opt)
+		}
+	})
+}
+
+// UnmarshalCaddyfile sets up protected downloads from a `protected`
+// segment of django_files:
+//
+//	protected <dir> {
+//		accel_prefix <url_prefix>
+//	}
+func (p *ProtectedFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "protected"
+	if !d.NextArg() {
+		return d.Errf("protected needs the directory of the protected files")
+	}
+	p.Root = d.Val()
+	if d.NextArg() {
+		return d.Errf("protected takes one directory, got extra %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "accel_prefix":
+			if err := oneArg(d, &p.AccelPrefix); err != nil {
+				return err
+			}
+			if _, err := normalizePrefix(p.AccelPrefix, ""); err != nil {
+				return d.Errf("accel_prefix: %v", err)
+			}
+		default:
+			return d.Errf("unknown protected option %q (expected accel_prefix)", d.Val())
+		}
+	}
+	return nil
+}
+
+// unmarshalServedDir reads the rest of a `static` or `media` segment:
+// `<url_prefix> [<dir>]`, `off`, or nothing, then its block, each option
+// of which goes to option (a block after `off` is an error).
+func unmarshalServedDir(d *caddyfile.Dispenser, prefix, dir *string, disabled *bool, option func(opt string) error) error {
 	name := d.Val()
 	args := d.RemainingArgs()
 	switch {
 	case len(args) == 1 && args[0] == "off":
-		return true, nil
+		*disabled = true
 	case len(args) > 2:
-		return false, d.Errf("%s takes a URL prefix and a directory, got %d arguments", name, len(args))
-	}
-	if len(args) >= 1 {
+		return d.Errf("%s takes a URL prefix and a directory, got %d arguments", name, len(args))
+	case len(args) >= 1:
 		p, err := normalizePrefix(args[0], "")
 		if err != nil {
-			return false, d.Errf("%s: %v", name, err)
+			return d.Errf("%s: %v", name, err)
 		}
 		*prefix = p
+		if len(args) == 2 {
+			*dir = args[1]
+		}
 	}
-	if len(args) == 2 {
-		*dir = args[1]
-	}
-	return false, nil
-}
-
-func filesOneArg(d *caddyfile.Dispenser, dst *string) error {
-	name := d.Val()
-	if !d.NextArg() {
-		return d.Errf("%s needs a value", name)
-	}
-	*dst = d.Val()
-	if d.NextArg() {
-		return d.Errf("%s takes one value, got extra %q", name, d.Val())
+	for d.NextBlock(0) {
+		if *disabled {
+			return d.Errf("%s is off; remove the block or the `off`", name)
+		}
+		if err := option(d.Val()); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func filesDurationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
-	name := d.Val()
-	var s string
-	if err := filesOneArg(d, &s); err != nil {
-		return err
-	}
-	dur, err := caddy.ParseDuration(s)
-	if err != nil {
-		return d.Errf("%s: %q is not a duration (examples: 30s, 5m, 1h, 365d)", name, s)
-	}
-	if dur <= 0 {
-		return d.Errf("%s: %q must be positive", name, s)
-	}
-	*dst = caddy.Duration(dur)
-	return nil
-}
-
-func filesSizeArg(d *caddyfile.Dispenser, dst *int64) error {
-	name := d.Val()
-	var s string
-	if err := filesOneArg(d, &s); err != nil {
-		return err
-	}
-	n, err := humanize.ParseBytes(s)
-	if err != nil || n == 0 || n > 1<<62 || strings.HasPrefix(s, "-") {
-		return d.Errf("%s: %q is not a size (examples: 512KB, 10MB, 1GiB)", name, s)
-	}
-	*dst = int64(n)
-	return nil
-}
-
-// Interface guard
-var _ caddyfile.Unmarshaler = (*DjangoFiles)(nil)
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*DjangoFiles)(nil)
+	_ caddyfile.Unmarshaler = (*StaticFiles)(nil)
+	_ caddyfile.Unmarshaler = (*MediaFiles)(nil)
+	_ caddyfile.Unmarshaler = (*ProtectedFiles)(nil)
+)

@@ -1,18 +1,15 @@
 package caddydjango
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// Tests of path safety: request paths and the confined filesystem in
-// process, hostile request lines end to end (see also paths_fuzz_test.go).
+// Tests of path safety: request paths in process, hostile request lines
+// end to end (see also paths_fuzz_test.go; the confined filesystem:
+// rootfs_test.go).
 
 func TestHandlerRequestPathSafety(t *testing.T) {
 	for _, tc := range []struct {
@@ -44,92 +41,40 @@ func TestHandlerRequestPathSafety(t *testing.T) {
 	}
 }
 
-func TestHandlerRootFSConfines(t *testing.T) { checkRootFSConfines(t) }
-
-// checkRootFSConfines: paths and symlinks cannot leave a rootFS, dotfiles
-// are hidden, and a replaced or late directory is picked up.
-func checkRootFSConfines(t *testing.T) {
-	base := t.TempDir()
-	root := filepath.Join(base, "media")
-	outside := filepath.Join(base, "outside")
-	for _, d := range []string{root, outside, filepath.Join(root, "sub")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
+func TestNormalizePrefix(t *testing.T) {
+	for in, want := range map[string]string{"": "/default/", "/static": "/static/", "/static/": "/static/", "/a/b": "/a/b/"} {
+		if got, err := normalizePrefix(in, "/default/"); err != nil || got != want {
+			t.Errorf("normalizePrefix(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	mustWrite(t, filepath.Join(outside, "secret.txt"), "secret")
-	mustWrite(t, filepath.Join(root, "sub", "ok.txt"), "ok")
-	mustWrite(t, filepath.Join(root, ".hidden"), "hidden")
-	mustSymlink(t, filepath.Join(outside, "secret.txt"), filepath.Join(root, "file-link"))
-	mustSymlink(t, outside, filepath.Join(root, "dir-link"))
-	mustSymlink(t, "../outside/secret.txt", filepath.Join(root, "rel-link"))
-	mustSymlink(t, "sub/ok.txt", filepath.Join(root, "inner-link"))
-
-	f := &rootFS{dir: root}
-	defer f.close()
-	for name, want := range map[string]string{
-		"sub/ok.txt":          "ok",
-		"inner-link":          "ok", // symlinks inside the root are fine
-		"file-link":           "",
-		"dir-link/secret.txt": "",
-		"rel-link":            "",
-		".hidden":             "",
-		"../outside/secret":   "",
-		"/etc/passwd":         "",
-		"sub/../../outside":   "",
+	for in, msg := range map[string]string{
+		"static/": `URL prefix "static/" must start with /`,
+		"/":       "URL prefix must not be /",
+		"/a//b":   `URL prefix "/a//b" must be a plain path`,
+		"/a/../b": `URL prefix "/a/../b" must be a plain path`,
+		"/s/*":    `URL prefix "/s/*" must be a plain path`,
+		"/s?x":    `URL prefix "/s?x" must be a plain path`,
 	} {
-		file, err := f.Open(name)
-		if want == "" {
-			if err == nil {
-				file.Close()
-				t.Errorf("Open(%q) succeeded", name)
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("Open(%q) = %v, want a not-exist error (404)", name, err)
-			}
-			if _, err := f.Stat(name); err == nil {
-				t.Errorf("Stat(%q) succeeded", name)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("Open(%q): %v", name, err)
-			continue
-		}
-		b, _ := io.ReadAll(file.(io.Reader))
-		file.Close()
-		if string(b) != want {
-			t.Errorf("Open(%q) read %q", name, b)
+		if _, err := normalizePrefix(in, "/default/"); err == nil || !strings.HasPrefix(err.Error(), msg) {
+			t.Errorf("normalizePrefix(%q): %v, want %q", in, err, msg)
 		}
 	}
+}
 
-	// the directory may be replaced (deploy): picked up within a second
-	if err := os.Rename(root, root+".old"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "sub"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	mustWrite(t, filepath.Join(root, "sub", "ok.txt"), "new")
-	f.nextCheck.Store(0) // as if a second passed
-	file, err := f.Open("sub/ok.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(file.(io.Reader))
-	file.Close()
-	if string(b) != "new" {
-		t.Fatalf("replaced directory not picked up: read %q", b)
-	}
-
-	// a root that does not exist yet (MEDIA_ROOT before the first upload)
-	late := &rootFS{dir: filepath.Join(base, "late")}
-	defer late.close()
-	if _, err := late.Stat("x.txt"); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("missing root: %v", err)
-	}
-	mustWrite(t, filepath.Join(base, "late", "x.txt"), "x")
-	if _, err := late.Stat("x.txt"); err != nil {
-		t.Fatalf("root created later is not used at once: %v", err)
+func TestWithin(t *testing.T) {
+	for _, tc := range []struct {
+		path, dir string
+		want      bool
+	}{
+		{"/srv/media", "/srv/media", true},
+		{"/srv/media/private", "/srv/media", true},
+		{"/srv/media-private", "/srv/media", false},
+		{"/srv", "/srv/media", false},
+		{"/other", "/srv/media", false},
+	} {
+		if got := within(tc.path, tc.dir); got != tc.want {
+			t.Errorf("within(%q, %q) = %v, want %v", tc.path, tc.dir, got, tc.want)
+		}
 	}
 }
 

@@ -99,12 +99,18 @@ func validFSName(name string) bool {
 	return name == "." || (fs.ValidPath(name) && safeRelName(name))
 }
 
+// lookup returns the directory to look name up in, or nil when name is not
+// a plain relative name without dotfiles or the directory is missing.
+func (f *rootFS) lookup(name string) *rootHandle {
+	if !validFSName(name) {
+		return nil
+	}
+	return f.current()
+}
+
 // Open implements fs.FS.
 func (f *rootFS) Open(name string) (fs.File, error) {
-	if !validFSName(name) {
-		return nil, fsNotExist("open", name)
-	}
-	r := f.current()
+	r := f.lookup(name)
 	if r == nil {
 		return nil, fsNotExist("open", name)
 	}
@@ -125,10 +131,7 @@ func (f *rootFS) Open(name string) (fs.File, error) {
 
 // Stat implements fs.StatFS.
 func (f *rootFS) Stat(name string) (fs.FileInfo, error) {
-	if !validFSName(name) {
-		return nil, fsNotExist("stat", name)
-	}
-	r := f.current()
+	r := f.lookup(name)
 	if r == nil {
 		return nil, fsNotExist("stat", name)
 	}

@@ -1,0 +1,116 @@
+package caddydjango
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+)
+
+// bufferBody reads the whole request body before Gunicorn is contacted (in
+// memory up to RequestBuffer bytes, then into an unlinked temporary file)
+// and replaces r.Body with it, with an exact Content-Length. It fails with
+// *http.MaxBytesError past MaxBody.
+func (h *DjangoFiles) bufferBody(w http.ResponseWriter, r *http.Request) (io.Closer, error) {
+	if r.ContentLength > h.MaxBody {
+		return nil, &http.MaxBytesError{Limit: h.MaxBody}
+	}
+	src := http.MaxBytesReader(w, r.Body, h.MaxBody)
+	var mem []byte
+	if r.ContentLength > 0 && r.ContentLength <= h.RequestBuffer {
+		mem = make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(src, mem); err != nil {
+			return nil, err
+		}
+	} else {
+		var buf bytes.Buffer
+		if r.ContentLength > 0 {
+			buf.Grow(int(min(r.ContentLength, h.RequestBuffer)))
+		}
+		n, err := buf.ReadFrom(io.LimitReader(src, h.RequestBuffer+1))
+		if err != nil {
+			return nil, err
+		}
+		if n > h.RequestBuffer {
+			return h.spool(r, buf.Bytes(), src)
+		}
+		mem = buf.Bytes()
+	}
+	body := &memBody{Reader: bytes.NewReader(mem)}
+	setBody(r, body, int64(len(mem)))
+	return body, nil
+}
+
+// spool writes head and the rest of src to a temporary file in
+// buffer_dir and makes it the request body.
+func (h *DjangoFiles) spool(r *http.Request, head []byte, src io.Reader) (io.Closer, error) {
+	f, err := os.CreateTemp(h.BufferDir, "caddy-django-body-*")
+	if err != nil {
+		return nil, err
+	}
+	body := &fileBody{f: f}
+	// unlink at once where the OS allows it, so nothing is left behind
+	if os.Remove(f.Name()) == nil {
+		body.removed = true
+	}
+	if _, err := f.Write(head); err != nil {
+		body.Close()
+		return nil, err
+	}
+	n, err := io.Copy(f, src)
+	if err != nil {
+		body.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		body.Close()
+		return nil, err
+	}
+	setBody(r, body, int64(len(head))+n)
+	return body, nil
+}
+
+// setBody makes body (n bytes) the request body, with an exact
+// Content-Length.
+func setBody(r *http.Request, body io.ReadCloser, n int64) {
+	r.Body = body
+	r.ContentLength = n
+	r.TransferEncoding = nil
+	r.Header["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+	if n == 0 {
+		r.Body = http.NoBody
+	}
+}
+
+// memBody is a request body buffered in memory.
+type memBody struct{ *bytes.Reader }
+
+func (memBody) Close() error { return nil }
+
+// fileBody is a request body spooled to a temporary file, removed on
+// Close (at once, when the OS allows unlinking an open file).
+type fileBody struct {
+	f       *os.File
+	once    sync.Once
+	removed bool
+}
+
+func (b *fileBody) Read(p []byte) (int, error) { return b.f.Read(p) }
+
+func (b *fileBody) Close() error {
+	b.once.Do(func() {
+		_ = b.f.Close()
+		if !b.removed {
+			_ = os.Remove(b.f.Name())
+		}
+	})
+	return nil
+}
+
+// Interface guards
+var (
+	_ io.ReadCloser = memBody{}
+	_ io.ReadCloser = (*fileBody)(nil)
+)

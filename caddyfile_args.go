@@ -1,0 +1,96 @@
+package caddydjango
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/dustin/go-humanize"
+)
+
+// Argument helpers shared by the `django` global option and the
+// `django_files` directive. Each reads the value of the option at the
+// dispenser's cursor (`<option> <value>`), refuses a missing or extra
+// value, and words its errors one way: `<option>: "<value>" is not a ...`,
+// with the file and line (d.Errf).
+
+// minPositive is the minimum to pass to durationArg for a duration that
+// must be above zero.
+const minPositive = time.Nanosecond
+
+// oneArg reads the option's single value.
+func oneArg(d *caddyfile.Dispenser, dst *string) error {
+	opt := d.Val()
+	if !d.NextArg() {
+		return d.Errf("%s needs a value", opt)
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.Errf("%s takes one value, got extra %q", opt, d.Val())
+	}
+	return nil
+}
+
+// optionArg returns the option's name and its single value.
+func optionArg(d *caddyfile.Dispenser) (opt, val string, err error) {
+	opt = d.Val()
+	err = oneArg(d, &val)
+	return opt, val, err
+}
+
+// durationArg reads a duration (Caddy's syntax: 500ms, 10s, 5m, 1h, 365d)
+// of at least minimum: 0 allows zero, minPositive refuses it.
+func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration, minimum time.Duration) error {
+	opt, s, err := optionArg(d)
+	if err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(s)
+	if err != nil {
+		return d.Errf("%s: %q is not a duration (examples: 500ms, 10s, 5m, 1h, 365d)", opt, s)
+	}
+	if dur < minimum {
+		switch minimum {
+		case 0:
+			return d.Errf("%s: %q must not be negative", opt, s)
+		case minPositive:
+			return d.Errf("%s: %q must be positive", opt, s)
+		}
+		return d.Errf("%s: %q must be at least %s", opt, s, minimum)
+	}
+	*dst = caddy.Duration(dur)
+	return nil
+}
+
+// intArg reads a whole number of at least minimum.
+func intArg(d *caddyfile.Dispenser, dst *int, minimum int) error {
+	opt, s, err := optionArg(d)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return d.Errf("%s: %q is not a whole number", opt, s)
+	}
+	if n < minimum {
+		return d.Errf("%s must be at least %d, got %d", opt, minimum, n)
+	}
+	*dst = n
+	return nil
+}
+
+// sizeArg reads a positive size in bytes (512KB, 10MB, 1GiB).
+func sizeArg(d *caddyfile.Dispenser, dst *int64) error {
+	opt, s, err := optionArg(d)
+	if err != nil {
+		return err
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n == 0 || n > 1<<62 || strings.HasPrefix(s, "-") {
+		return d.Errf("%s: %q is not a size (examples: 512KB, 10MB, 1GiB)", opt, s)
+	}
+	*dst = int64(n)
+	return nil
+}

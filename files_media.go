@@ -1,0 +1,134 @@
+package caddydjango
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/fileserver"
+)
+
+// MediaFiles configures serving of user uploads.
+type MediaFiles struct {
+	// URL prefix (MEDIA_URL). Default: `/media/`.
+	URL string `json:"url,omitempty"`
+
+	// Directory (MEDIA_ROOT); relative paths are relative to the django
+	// app's root (or Caddy's working directory). Default: `media_root`.
+	Root string `json:"root,omitempty"`
+
+	// Do not serve media (requests under the prefix go to Django).
+	Disabled bool `json:"disabled,omitempty"`
+
+	// max-age of media files. Default: 1 day.
+	MaxAge caddy.Duration `json:"max_age,omitempty"`
+}
+
+// mediaSite is the provisioned media configuration.
+type mediaSite struct {
+	prefix string
+	dir    string
+	srv    *fileserver.FileServer
+	cache  string
+}
+
+// provisionMedia sets up serving of uploads unless it is disabled; static
+// and media may not share a URL prefix or a directory.
+func (h *DjangoFiles) provisionMedia(ctx caddy.Context) error {
+	m := h.Media
+	if m == nil {
+		m = new(MediaFiles)
+	}
+	if m.Disabled {
+		return nil
+	}
+	site, err := h.newMediaSite(ctx, m)
+	if err != nil {
+		return fmt.Errorf("media: %v", err)
+	}
+	h.media = site
+	if h.static != nil {
+		if h.static.prefix == site.prefix {
+			return fmt.Errorf("static and media use the same URL prefix %s", site.prefix)
+		}
+		if h.static.dir == site.dir {
+			return fmt.Errorf("static and media use the same directory %s", site.dir)
+		}
+	}
+	return nil
+}
+
+// newMediaSite checks m and provisions its file_server.
+func (h *DjangoFiles) newMediaSite(ctx caddy.Context, m *MediaFiles) (*mediaSite, error) {
+	site := &mediaSite{}
+	var err error
+	if site.prefix, err = normalizePrefix(m.URL, defaultMediaURL); err != nil {
+		return nil, err
+	}
+	if site.dir, err = h.resolveDir("media root", m.Root, "media_root"); err != nil {
+		return nil, err
+	}
+	maxAge := durationOr(m.MaxAge, defaultMediaMaxAge)
+	if maxAge < 0 {
+		return nil, fmt.Errorf("max_age must not be negative")
+	}
+	site.cache = publicMaxAge(maxAge)
+	if site.srv, _, err = h.fileServer(ctx, site.dir, false, false); err != nil {
+		return nil, fmt.Errorf("provisioning file_server: %v", err)
+	}
+	return site, nil
+}
+
+// inlineMediaExt lists the upload types a browser may display inline: they
+// cannot run script. Everything else (HTML, SVG, XML, XHTML, JavaScript,
+// unknown types...) is sent as an attachment.
+var inlineMediaExt = map[string]bool{
+	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".webp": true, ".avif": true,
+	".bmp": true, ".ico": true, ".apng": true,
+	".mp3": true, ".ogg": true, ".oga": true, ".wav": true, ".flac": true, ".m4a": true,
+	".aac": true, ".opus": true, ".weba": true,
+	".mp4": true, ".m4v": true, ".webm": true, ".ogv": true, ".mov": true,
+	".txt": true, ".csv": true, ".pdf": true,
+	".woff": true, ".woff2": true, ".ttf": true, ".otf": true,
+}
+
+// isInlineMedia reports whether an upload named name may be shown inline.
+func isInlineMedia(name string) bool {
+	ext := filepath.Ext(name)
+	if inlineMediaExt[ext] {
+		return true
+	}
+	return inlineMediaExt[strings.ToLower(ext)]
+}
+
+// serveMedia serves rel (the request path without the prefix, with a
+// leading slash) from MEDIA_ROOT, so that it cannot run script on the site.
+func (h *DjangoFiles) serveMedia(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rel string) error {
+	m := h.media
+	hdr := w.Header()
+	hdr["X-Content-Type-Options"] = []string{"nosniff"}
+	hdr["Content-Security-Policy"] = []string{"sandbox"}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return methodNotAllowedErr(w, r)
+	}
+	if !safeRequestPath(rel[1:], r.URL.RawPath) {
+		return caddyhttp.Error(http.StatusNotFound, errUnsafePath)
+	}
+	hdr["Cache-Control"] = []string{m.cache}
+	if !isInlineMedia(rel) {
+		hdr["Content-Disposition"] = []string{"attachment"}
+	}
+	typed := setContentType(hdr, rel)
+	err := serveRewritten(m.srv, w, r, next, rel)
+	if err != nil {
+		delete(hdr, "Cache-Control")
+		delete(hdr, "Content-Disposition")
+		if typed {
+			delete(hdr, "Content-Type")
+		}
+	}
+	return err
+}

@@ -1,0 +1,177 @@
+package caddydjango
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"go.uber.org/zap"
+)
+
+// provisionLimits checks and defaults max_body, request_buffer,
+// wait_timeout and buffer_dir.
+func (h *DjangoFiles) provisionLimits(caddy.Context) error {
+	if h.MaxBody == 0 {
+		h.MaxBody = defaultMaxBody
+	}
+	if h.MaxBody < 0 {
+		return fmt.Errorf("max_body must be positive, got %d", h.MaxBody)
+	}
+	if h.RequestBuffer == 0 {
+		h.RequestBuffer = defaultRequestBuffer
+	}
+	if h.RequestBuffer < 0 {
+		return fmt.Errorf("request_buffer must be positive, got %d", h.RequestBuffer)
+	}
+	if h.WaitTimeout == 0 {
+		h.WaitTimeout = caddy.Duration(defaultWaitTimeout)
+	}
+	if h.WaitTimeout < 0 {
+		return fmt.Errorf("wait_timeout must be positive, got %s", time.Duration(h.WaitTimeout))
+	}
+	if h.BufferDir != "" {
+		var err error
+		if h.BufferDir, err = expandPlaceholders("buffer_dir", h.BufferDir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// provisionProxy sets up reverse_proxy to the upstream (by default the
+// django app's Gunicorn), with the protected-file routes.
+func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
+	upstream, err := expandPlaceholders("upstream", h.Upstream)
+	if err != nil {
+		return err
+	}
+	if upstream == "" && h.app != nil {
+		upstream = h.app.GunicornUpstream()
+	}
+	if upstream == "" {
+		return fmt.Errorf("no upstream: set `upstream` or configure gunicorn in the django app")
+	}
+	h.waitApp = h.app != nil && upstream == h.app.GunicornUpstream()
+
+	routes, err := h.protectedRoutes(ctx)
+	if err != nil {
+		return err
+	}
+	if h.UpstreamKeepAlive < 0 {
+		return fmt.Errorf("upstream_keepalive must not be negative")
+	}
+	h.proxy = &reverseproxy.Handler{
+		TransportRaw:   h.upstreamTransport(),
+		Upstreams:      reverseproxy.UpstreamPool{{Dial: upstream}},
+		TrustedProxies: h.TrustedProxies,
+		LoadBalancing: &reverseproxy.LoadBalancing{
+			TryDuration: h.WaitTimeout,
+			TryInterval: caddy.Duration(250 * time.Millisecond),
+		},
+		HandleResponse: routes,
+	}
+	if err := h.proxy.Provision(ctx); err != nil {
+		return fmt.Errorf("provisioning reverse_proxy: %v", err)
+	}
+	return nil
+}
+
+// upstreamTransport is reverse_proxy's HTTP transport: connections are
+// reused only when upstream_keepalive is set.
+func (h *DjangoFiles) upstreamTransport() json.RawMessage {
+	reuse := h.UpstreamKeepAlive > 0
+	transport := &reverseproxy.HTTPTransport{
+		KeepAlive: &reverseproxy.KeepAlive{Enabled: &reuse, IdleConnTimeout: h.UpstreamKeepAlive},
+	}
+	return caddyconfig.JSONModuleObject(transport, "protocol", "http", nil)
+}
+
+// serveProxy sends the request to the upstream once its body is buffered
+// and, with the django app, Gunicorn serves.
+func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	h.sanitizeForwarding(r)
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		body, err := h.bufferBody(w, r)
+		if err != nil {
+			if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				h.logger.Debug("request body too large", zap.Int64("limit", mbe.Limit))
+				return writeTooLarge(w, h.MaxBody)
+			}
+			return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
+		}
+		defer body.Close()
+	}
+
+	if h.waitApp {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.WaitTimeout))
+		err := h.app.WaitGunicorn(ctx)
+		cancel()
+		if err != nil {
+			if r.Context().Err() != nil {
+				return caddyhttp.Error(499, err)
+			}
+			// FATAL or stopped: at once; still starting: after wait_timeout
+			h.logger.Error("gunicorn cannot serve the request; answered 503",
+				zap.Duration("waited", time.Since(start).Round(time.Millisecond)), zap.Error(err))
+			return writeUnavailable(w)
+		}
+	}
+
+	err := h.proxy.ServeHTTP(w, r, next)
+	if err != nil {
+		if herr, ok := errors.AsType[caddyhttp.HandlerError](err); ok && herr.StatusCode == http.StatusBadGateway {
+			if _, ok := errors.AsType[reverseproxy.DialError](herr.Err); ok {
+				// could not connect for wait_timeout (lb_try_duration)
+				w.Header().Set("Retry-After", retryAfterSeconds)
+				herr.StatusCode = http.StatusServiceUnavailable
+				return herr
+			}
+		}
+	}
+	return err
+}
+
+// writeUnavailable answers 503 with Retry-After and a short body that says
+// only that the application is unavailable: why (a traceback, an internal
+// address) is in the log and in `caddy django status`, never in the body.
+func writeUnavailable(w http.ResponseWriter) error {
+	hdr := w.Header()
+	hdr.Set("Retry-After", retryAfterSeconds)
+	hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, err := io.WriteString(w, unavailableBody)
+	return err
+}
+
+// writeTooLarge answers 413 with a body that names the limit.
+func writeTooLarge(w http.ResponseWriter, limit int64) error {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	_, err := fmt.Fprintf(w, "413 Request Entity Too Large: the request body is larger than this site's limit of %s (django_files max_body).\n", formatBytes(limit))
+	return err
+}
+
+// formatBytes writes n in the largest binary unit that divides it.
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + " GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
