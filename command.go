@@ -89,7 +89,7 @@ func setupDjangoCommand(cmd *cobra.Command) {
 	}
 	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 
-	cmd.AddCommand(&cobra.Command{
+	status := &cobra.Command{
 		Use:   "status [<name>]",
 		Short: "Shows the status of every process, or of one process or group",
 		Long: `
@@ -100,6 +100,14 @@ EXITED, FATAL. For a process that could not start (FATAL), the error is the
 last meaningful line it printed: Python's exception line (e.g.
 "ModuleNotFoundError: No module named 'config'"), else its last error line.
 With --json, prints the admin API's JSON instead (last_exit, last_error).
+
+With --check, exits 0 when every app server (gunicorn) is RUNNING and no
+process is FATAL or BACKOFF (with <name>: when that process, or every
+replica of that group, is RUNNING), 1 otherwise, saying which process is
+wrong and why, and 2 when the admin API cannot be reached. For a container
+health check:
+
+	HEALTHCHECK CMD ["caddy", "django", "status", "--check"]
 `,
 		Args: argsNamed(0, "name"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -107,9 +115,14 @@ With --json, prints the admin API's JSON instead (last_exit, last_error).
 			if len(args) == 1 {
 				path += "/" + url.PathEscape(args[0])
 			}
+			if check, _ := c.Flags().GetBool("check"); check {
+				return runCheck(c, path, args)
+			}
 			return runDjango(c, http.MethodGet, path, "")
 		},
-	})
+	}
+	status.Flags().Bool("check", false, "Exit 0 if healthy, 1 if not (saying why), 2 if the admin API cannot be reached")
+	cmd.AddCommand(status)
 
 	for _, a := range []struct {
 		name, short, long string
@@ -324,6 +337,13 @@ func adminRequest(addr, method, path string) ([]byte, error) {
 	return body, nil
 }
 
+// unreachableError: no connection to the admin API.
+type unreachableError struct{ addr, detail string }
+
+func (e unreachableError) Error() string {
+	return fmt.Sprintf("cannot reach Caddy's admin API at %s: is Caddy running? (%s)", e.addr, e.detail)
+}
+
 // caddycmd.AdminAPIRequest formats its errors with %v, so they can only be
 // told apart by their text.
 var apiErrorRe = regexp.MustCompile(`(?s)^caddy responded with error: HTTP (\d+): (.*)$`)
@@ -334,7 +354,7 @@ var apiErrorRe = regexp.MustCompile(`(?s)^caddy responded with error: HTTP (\d+)
 func adminError(addr string, err error) error {
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "performing request: "); ok {
-		return fmt.Errorf("cannot reach Caddy's admin API at %s: is Caddy running? (%s)", addr, rest)
+		return unreachableError{addr, rest}
 	}
 	m := apiErrorRe.FindStringSubmatch(msg)
 	if m == nil {
