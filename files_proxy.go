@@ -99,6 +99,7 @@ func (h *DjangoFiles) upstreamTransport() json.RawMessage {
 // and, with the django app, Gunicorn serves.
 func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h.sanitizeForwarding(r)
+	h.setRequestStart(r)
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		body, err := h.bufferBody(w, r)
 		if err != nil {
