@@ -137,6 +137,7 @@ type DjangoFiles struct {
 	fsmap     caddy.FileSystems
 	roots     []*rootFS
 	waitApp   bool
+	upstream  string // the upstream's address (metrics label)
 
 	trustedProxies []netip.Prefix
 }
@@ -177,6 +178,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		h.provisionProtected,
 		h.provisionProxy,
 		h.provisionHealth,
+		registerRequestMetrics,
 	} {
 		if err := step(ctx); err != nil {
 			return err
