@@ -122,6 +122,19 @@ func TestProcessMetrics(t *testing.T) {
 		}
 	}
 
+	// a config reload (the processes are kept) keeps the counts, with no
+	// duplicate registration
+	if err := s.reload(s.config(s.admin, 2, "", "process job /bin/sleep 1000", "header X-Reloaded 1\n\tdjango_files")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool { return reloadedSite(s) }, "the reloaded config serving")
+	m = s.scrape()
+	for _, name := range []string{gunicornName, "job"} {
+		if got := m[fmt.Sprintf(`caddy_django_process_restarts_total{process=%q}`, name)]; got != 1 {
+			t.Errorf("%s after a config reload: restarts_total %v, want 1", name, got)
+		}
+	}
+
 	// a stopped worker: down, STOPPED
 	if code, out := s.post("/django/processes/job/stop"); code != http.StatusOK {
 		t.Fatalf("stop job: %d %s", code, out)
@@ -131,6 +144,17 @@ func TestProcessMetrics(t *testing.T) {
 		m[`caddy_django_process_state{process="job",state="RUNNING"}`] != 0 {
 		t.Errorf("stopped job: %v", m)
 	}
+}
+
+// reloadedSite reports whether the site answers with the reloaded
+// config's header.
+func reloadedSite(s *djangoSite) bool {
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(s.url("/hello/"))
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.Header.Get("X-Reloaded") == "1"
 }
 
 // TestRequestsWaitingMetric: requests held while Gunicorn starts are
