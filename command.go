@@ -29,6 +29,8 @@ Shows and controls the processes of the running Caddy's django app (Gunicorn,
 workers, other programs), like supervisorctl:
 
 	caddy django status [<name>]        status table (--json for the API's JSON)
+	caddy django status --check [<name>]  health check: exit 0 healthy, 1 not,
+	                                    2 when the admin API cannot be reached
 	caddy django restart <name>         restart (zero-downtime for gunicorn)
 	caddy django stop <name>            stop; it stays stopped until started
 	caddy django start <name>           start a stopped, exited or fatal process
@@ -58,7 +60,7 @@ it bound to localhost or a unix socket and never expose it publicly.
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:      "django",
-		Usage:     "<status|restart|stop|start|signal|reload> [<args>] [--address <interface>] [--config <path> [--adapter <name>]] [--json]",
+		Usage:     "<status|restart|stop|start|signal|reload> [<args>] [--address <interface>] [--config <path> [--adapter <name>]] [--json] [--check]",
 		Short:     djangoShort,
 		Long:      djangoLong,
 		CobraFunc: setupDjangoCommand,
@@ -228,16 +230,10 @@ func argsNamed(required int, names ...string) cobra.PositionalArgs {
 // returns, as a table or (--json) as they came. With a waitPath, it first
 // polls that path until the processes settle (see waitSettled).
 func runDjango(c *cobra.Command, method, path, waitPath string) error {
-	fl := c.Flags()
-	address, _ := fl.GetString("address")
-	config, _ := fl.GetString("config")
-	adapter, _ := fl.GetString("adapter")
-	raw, _ := fl.GetBool("json")
-	wait, _ := fl.GetDuration("wait")
-
-	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
+	wait, _ := c.Flags().GetDuration("wait")
+	addr, err := adminAddress(c)
 	if err != nil {
-		return fmt.Errorf("couldn't determine the admin API address: %v", err)
+		return err
 	}
 	body, sts, err := fetchStatuses(addr, method, path)
 	if err != nil {
@@ -247,16 +243,36 @@ func runDjango(c *cobra.Command, method, path, waitPath string) error {
 	if waitPath != "" && wait > 0 {
 		body, sts, waitErr = waitSettled(addr, waitPath, wait, body, sts)
 	}
-	out := c.OutOrStdout()
-	if raw {
-		_, err = out.Write(body)
-	} else {
-		err = formatStatusTable(out, sts)
-	}
+	err = printStatuses(c, body, sts)
 	if waitErr != nil {
 		return waitErr
 	}
 	return err
+}
+
+// adminAddress is the admin API's address per --address, --config and
+// --adapter.
+func adminAddress(c *cobra.Command) (string, error) {
+	fl := c.Flags()
+	address, _ := fl.GetString("address")
+	config, _ := fl.GetString("config")
+	adapter, _ := fl.GetString("adapter")
+	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
+	if err != nil {
+		return "", fmt.Errorf("couldn't determine the admin API address: %v", err)
+	}
+	return addr, nil
+}
+
+// printStatuses prints the statuses as a table, or (--json) the API's
+// answer as it came.
+func printStatuses(c *cobra.Command, body []byte, sts []ProcessStatus) error {
+	out := c.OutOrStdout()
+	if raw, _ := c.Flags().GetBool("json"); raw {
+		_, err := out.Write(body)
+		return err
+	}
+	return formatStatusTable(out, sts)
 }
 
 // waitSettled polls path until no process in it is on its way to RUNNING

@@ -2,7 +2,6 @@ package caddydjango
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -24,15 +23,9 @@ const (
 // (exit 1, naming each failing process and why) or when the admin API
 // cannot be reached (exit 2).
 func runCheck(c *cobra.Command, path string, args []string) error {
-	fl := c.Flags()
-	address, _ := fl.GetString("address")
-	config, _ := fl.GetString("config")
-	adapter, _ := fl.GetString("adapter")
-	raw, _ := fl.GetBool("json")
-
-	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
+	addr, err := adminAddress(c)
 	if err != nil {
-		return exitWith(c, checkUnreachable, fmt.Errorf("couldn't determine the admin API address: %v", err))
+		return exitWith(c, checkUnreachable, err)
 	}
 	body, sts, err := fetchStatuses(addr, http.MethodGet, path)
 	if errors.As(err, new(unreachableError)) {
@@ -41,13 +34,7 @@ func runCheck(c *cobra.Command, path string, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := c.OutOrStdout()
-	if raw {
-		_, err = out.Write(body)
-	} else {
-		err = formatStatusTable(out, sts)
-	}
-	if err != nil {
+	if err := printStatuses(c, body, sts); err != nil {
 		return err
 	}
 	name := ""
