@@ -1,6 +1,8 @@
 package caddydjango
 
 import (
+	"strings"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -43,6 +45,8 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //		trusted_proxies <ranges...> | private_ranges
 //		wait_timeout <duration>
 //		upstream_keepalive <duration>
+//		health <path>
+//		request_start off
 //	}
 //
 // `static` and `media` may also be given without arguments, to set only
@@ -94,8 +98,18 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = durationArg(d, &h.WaitTimeout, minPositive)
 		case "upstream_keepalive":
 			err = durationArg(d, &h.UpstreamKeepAlive, minPositive)
+		case "health":
+			if err = oneArg(d, &h.Health); err == nil && !strings.HasPrefix(h.Health, "/") {
+				err = d.Errf("health: %q is not a URL path (it must start with /)", h.Health)
+			}
+		case "request_start":
+			var v string
+			if err = oneArg(d, &v); err == nil && v != "off" {
+				err = d.Errf("request_start takes only `off`, got %q", v)
+			}
+			h.DisableRequestStart = true
 		default:
-			return d.Errf("unknown django_files option %q (expected static, media, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies, wait_timeout or upstream_keepalive)", opt)
+			return d.Errf("unknown django_files option %q (expected static, media, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies, wait_timeout, upstream_keepalive, health or request_start)", opt)
 		}
 		if err != nil {
 			return err

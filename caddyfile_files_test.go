@@ -85,9 +85,11 @@ func TestHandlerCaddyfileAdapts(t *testing.T) {
 		trusted_proxies 10.0.0.0/8 192.168.1.1
 		wait_timeout 1m
 		upstream_keepalive 1s
+		health /healthz
+		request_start off
 	}
 }`,
-			`{"buffer_dir":"/var/tmp","handler":"django_files","max_body":10000000,"media":{"max_age":3600000000000,"root":"uploads","url":"/uploads/"},"protected":{"accel_prefix":"/internal","root":"private"},"request_buffer":65536,"static":{"compress":["gzip"],"follow_symlinks":true,"immutable_max_age":2592000000000000,"max_age":300000000000,"url":"/assets/"},"trusted_proxies":["10.0.0.0/8","192.168.1.1"],"upstream":"unix//run/app.sock","upstream_keepalive":1000000000,"wait_timeout":60000000000}`,
+			`{"buffer_dir":"/var/tmp","disable_request_start":true,"handler":"django_files","health":"/healthz","max_body":10000000,"media":{"max_age":3600000000000,"root":"uploads","url":"/uploads/"},"protected":{"accel_prefix":"/internal","root":"private"},"request_buffer":65536,"static":{"compress":["gzip"],"follow_symlinks":true,"immutable_max_age":2592000000000000,"max_age":300000000000,"url":"/assets/"},"trusted_proxies":["10.0.0.0/8","192.168.1.1"],"upstream":"unix//run/app.sock","upstream_keepalive":1000000000,"wait_timeout":60000000000}`,
 		},
 		{"compress defaults to gzip and zstd", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcompress\n\t\t}\n\t}\n}", `{"handler":"django_files","static":{"compress":["gzip","zstd"]}}`},
 		{"off", ":80 {\n\tdjango_files {\n\t\tstatic off\n\t\tmedia off\n\t}\n}", `{"handler":"django_files","media":{"disabled":true},"static":{"disabled":true}}`},
@@ -147,6 +149,8 @@ func TestHandlerCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"follow_symlinks with a value", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tfollow_symlinks yes\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: follow_symlinks takes no arguments, got "yes"`},
 		{"bad keepalive", ":80 {\n\tdjango_files {\n\t\tupstream_keepalive forever\n\t}\n}", `Caddyfile:3 - Error during parsing: upstream_keepalive: "forever" is not a duration`},
 		{"bad accel prefix", ":80 {\n\tdjango_files {\n\t\tprotected /p {\n\t\t\taccel_prefix internal\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: accel_prefix: URL prefix "internal" must start with /`},
+		{"request_start on", ":80 {\n\tdjango_files {\n\t\trequest_start on\n\t}\n}", `Caddyfile:3 - Error during parsing: request_start takes only ` + "`off`" + `, got "on"`},
+		{"health not a path", ":80 {\n\tdjango_files {\n\t\thealth healthz\n\t}\n}", `Caddyfile:3 - Error during parsing: health: "healthz" is not a URL path`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := adaptFiles(t, tc.in)

@@ -29,6 +29,8 @@ Shows and controls the processes of the running Caddy's django app (Gunicorn,
 workers, other programs), like supervisorctl:
 
 	caddy django status [<name>]        status table (--json for the API's JSON)
+	caddy django status --check [<name>]  health check: exit 0 healthy, 1 not,
+	                                    2 when the admin API cannot be reached
 	caddy django restart <name>         restart (zero-downtime for gunicorn)
 	caddy django stop <name>            stop; it stays stopped until started
 	caddy django start <name>           start a stopped, exited or fatal process
@@ -58,7 +60,7 @@ it bound to localhost or a unix socket and never expose it publicly.
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:      "django",
-		Usage:     "<status|restart|stop|start|signal|reload> [<args>] [--address <interface>] [--config <path> [--adapter <name>]] [--json]",
+		Usage:     "<status|restart|stop|start|signal|reload> [<args>] [--address <interface>] [--config <path> [--adapter <name>]] [--json] [--check]",
 		Short:     djangoShort,
 		Long:      djangoLong,
 		CobraFunc: setupDjangoCommand,
@@ -89,7 +91,7 @@ func setupDjangoCommand(cmd *cobra.Command) {
 	}
 	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 
-	cmd.AddCommand(&cobra.Command{
+	status := &cobra.Command{
 		Use:   "status [<name>]",
 		Short: "Shows the status of every process, or of one process or group",
 		Long: `
@@ -100,6 +102,14 @@ EXITED, FATAL. For a process that could not start (FATAL), the error is the
 last meaningful line it printed: Python's exception line (e.g.
 "ModuleNotFoundError: No module named 'config'"), else its last error line.
 With --json, prints the admin API's JSON instead (last_exit, last_error).
+
+With --check, exits 0 when every app server (gunicorn) is RUNNING and no
+process is FATAL or BACKOFF (with <name>: when that process, or every
+replica of that group, is RUNNING), 1 otherwise, saying which process is
+wrong and why, and 2 when the admin API cannot be reached. For a container
+health check:
+
+	HEALTHCHECK CMD ["caddy", "django", "status", "--check"]
 `,
 		Args: argsNamed(0, "name"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -107,9 +117,14 @@ With --json, prints the admin API's JSON instead (last_exit, last_error).
 			if len(args) == 1 {
 				path += "/" + url.PathEscape(args[0])
 			}
+			if check, _ := c.Flags().GetBool("check"); check {
+				return runCheck(c, path, args)
+			}
 			return runDjango(c, http.MethodGet, path, "")
 		},
-	})
+	}
+	status.Flags().Bool("check", false, "Exit 0 if healthy, 1 if not (saying why), 2 if the admin API cannot be reached")
+	cmd.AddCommand(status)
 
 	for _, a := range []struct {
 		name, short, long string
@@ -215,16 +230,10 @@ func argsNamed(required int, names ...string) cobra.PositionalArgs {
 // returns, as a table or (--json) as they came. With a waitPath, it first
 // polls that path until the processes settle (see waitSettled).
 func runDjango(c *cobra.Command, method, path, waitPath string) error {
-	fl := c.Flags()
-	address, _ := fl.GetString("address")
-	config, _ := fl.GetString("config")
-	adapter, _ := fl.GetString("adapter")
-	raw, _ := fl.GetBool("json")
-	wait, _ := fl.GetDuration("wait")
-
-	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
+	wait, _ := c.Flags().GetDuration("wait")
+	addr, err := adminAddress(c)
 	if err != nil {
-		return fmt.Errorf("couldn't determine the admin API address: %v", err)
+		return err
 	}
 	body, sts, err := fetchStatuses(addr, method, path)
 	if err != nil {
@@ -234,16 +243,36 @@ func runDjango(c *cobra.Command, method, path, waitPath string) error {
 	if waitPath != "" && wait > 0 {
 		body, sts, waitErr = waitSettled(addr, waitPath, wait, body, sts)
 	}
-	out := c.OutOrStdout()
-	if raw {
-		_, err = out.Write(body)
-	} else {
-		err = formatStatusTable(out, sts)
-	}
+	err = printStatuses(c, body, sts)
 	if waitErr != nil {
 		return waitErr
 	}
 	return err
+}
+
+// adminAddress is the admin API's address per --address, --config and
+// --adapter.
+func adminAddress(c *cobra.Command) (string, error) {
+	fl := c.Flags()
+	address, _ := fl.GetString("address")
+	config, _ := fl.GetString("config")
+	adapter, _ := fl.GetString("adapter")
+	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
+	if err != nil {
+		return "", fmt.Errorf("couldn't determine the admin API address: %v", err)
+	}
+	return addr, nil
+}
+
+// printStatuses prints the statuses as a table, or (--json) the API's
+// answer as it came.
+func printStatuses(c *cobra.Command, body []byte, sts []ProcessStatus) error {
+	out := c.OutOrStdout()
+	if raw, _ := c.Flags().GetBool("json"); raw {
+		_, err := out.Write(body)
+		return err
+	}
+	return formatStatusTable(out, sts)
 }
 
 // waitSettled polls path until no process in it is on its way to RUNNING
@@ -324,6 +353,13 @@ func adminRequest(addr, method, path string) ([]byte, error) {
 	return body, nil
 }
 
+// unreachableError: no connection to the admin API.
+type unreachableError struct{ addr, detail string }
+
+func (e unreachableError) Error() string {
+	return fmt.Sprintf("cannot reach Caddy's admin API at %s: is Caddy running? (%s)", e.addr, e.detail)
+}
+
 // caddycmd.AdminAPIRequest formats its errors with %v, so they can only be
 // told apart by their text.
 var apiErrorRe = regexp.MustCompile(`(?s)^caddy responded with error: HTTP (\d+): (.*)$`)
@@ -334,7 +370,7 @@ var apiErrorRe = regexp.MustCompile(`(?s)^caddy responded with error: HTTP (\d+)
 func adminError(addr string, err error) error {
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "performing request: "); ok {
-		return fmt.Errorf("cannot reach Caddy's admin API at %s: is Caddy running? (%s)", addr, rest)
+		return unreachableError{addr, rest}
 	}
 	m := apiErrorRe.FindStringSubmatch(msg)
 	if m == nil {

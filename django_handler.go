@@ -96,7 +96,8 @@ type DjangoFiles struct {
 	// X-Forwarded-Ssl, X-Forwarded-Scheme, X-Url-Scheme, Front-End-Https,
 	// X-Client-IP, Client-IP, X-Cluster-Client-IP and True-Client-IP, so
 	// Django's SECURE_PROXY_SSL_HEADER, USE_X_FORWARDED_HOST and
-	// USE_X_FORWARDED_PORT cannot be spoofed. Default: none.
+	// USE_X_FORWARDED_PORT cannot be spoofed; an X-Request-Start of
+	// theirs is removed too. Default: none.
 	TrustedProxies []string `json:"trusted_proxies,omitempty"`
 
 	// How long a request waits for Gunicorn to become ready (with the
@@ -113,6 +114,18 @@ type DjangoFiles struct {
 	// for gthread or async workers, below Gunicorn's --keep-alive (2 s).
 	UpstreamKeepAlive caddy.Duration `json:"upstream_keepalive,omitempty"`
 
+	// A URL path (e.g. `/healthz`) that Caddy answers itself, for any
+	// Host and without calling Django: 200 with a JSON list of the django
+	// app's processes (name, state) when every app server is RUNNING and no
+	// process is FATAL or BACKOFF, else 503 naming what is wrong. Never
+	// cached, not in the access log. Needs the django app. Default: none.
+	Health string `json:"health,omitempty"`
+
+	// Do not set X-Request-Start (`t=<microseconds since the epoch>`, when
+	// Caddy received the request) on proxied requests. By default it is
+	// set, so APM tools show queue time; a trusted proxy's value is kept.
+	DisableRequestStart bool `json:"disable_request_start,omitempty"`
+
 	app       *App
 	root      string // relative directories start here
 	logger    *zap.Logger
@@ -124,6 +137,7 @@ type DjangoFiles struct {
 	fsmap     caddy.FileSystems
 	roots     []*rootFS
 	waitApp   bool
+	upstream  string // the upstream's address (metrics label)
 
 	trustedProxies []netip.Prefix
 }
@@ -163,6 +177,8 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		h.provisionMedia,
 		h.provisionProtected,
 		h.provisionProxy,
+		h.provisionHealth,
+		registerRequestMetrics,
 	} {
 		if err := step(ctx); err != nil {
 			return err
@@ -235,6 +251,9 @@ func (h *DjangoFiles) Cleanup() error {
 // everything else.
 func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	p := r.URL.Path
+	if h.Health != "" && p == h.Health {
+		return h.serveHealth(w, r)
+	}
 	if s := h.static; s != nil && strings.HasPrefix(p, s.prefix) {
 		return h.serveStatic(w, r, next, p[len(s.prefix)-1:])
 	}

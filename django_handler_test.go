@@ -23,6 +23,8 @@ func TestHandlerProvisionErrors(t *testing.T) {
 		{"bad trusted proxy", `{"handler":"django_files","upstream":"127.0.0.1:9","trusted_proxies":["10.0.0.0/33"]}`, `trusted_proxies: "10.0.0.0/33" is not an IP range`},
 		{"brotli in JSON", `{"handler":"django_files","upstream":"127.0.0.1:9","static":{"compress":["br"]}}`, "brotli cannot be created"},
 		{"protected without root", `{"handler":"django_files","upstream":"127.0.0.1:9","protected":{}}`, "protected: root is required"},
+		{"health without the django app", `{"handler":"django_files","upstream":"127.0.0.1:9","health":"/healthz"}`, "health /healthz needs the django app"},
+		{"health not a path", `{"handler":"django_files","upstream":"127.0.0.1:9","health":"healthz"}`, `health: "healthz" is not a URL path`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var cfg caddy.Config

@@ -61,6 +61,7 @@ func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 		return fmt.Errorf("no upstream: set `upstream` or configure gunicorn in the django app")
 	}
 	h.waitApp = h.app != nil && upstream == h.app.GunicornUpstream()
+	h.upstream = upstream
 
 	routes, err := h.protectedRoutes(ctx)
 	if err != nil {
@@ -99,6 +100,7 @@ func (h *DjangoFiles) upstreamTransport() json.RawMessage {
 // and, with the django app, Gunicorn serves.
 func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h.sanitizeForwarding(r)
+	h.setRequestStart(r)
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		body, err := h.bufferBody(w, r)
 		if err != nil {
@@ -114,7 +116,9 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 	if h.waitApp {
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.WaitTimeout))
+		waited := waitMetrics()
 		err := h.app.WaitGunicorn(ctx)
+		waited()
 		cancel()
 		if err != nil {
 			if r.Context().Err() != nil {
@@ -127,7 +131,9 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 		}
 	}
 
+	sent := inFlightMetrics(h.upstream)
 	err := h.proxy.ServeHTTP(w, r, next)
+	sent()
 	if err != nil {
 		if herr, ok := errors.AsType[caddyhttp.HandlerError](err); ok && herr.StatusCode == http.StatusBadGateway {
 			if _, ok := errors.AsType[reverseproxy.DialError](herr.Err); ok {

@@ -18,6 +18,7 @@ import (
 var forwardingHeaders = []string{
 	"Forwarded", "X-Forwarded-Port", "X-Forwarded-Ssl", "X-Forwarded-Scheme", "X-Url-Scheme",
 	"Front-End-Https", "X-Client-Ip", "Client-Ip", "X-Cluster-Client-Ip", "True-Client-Ip",
+	requestStartHeader,
 }
 
 // provisionTrustedProxies parses trusted_proxies.

@@ -101,7 +101,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("release[%d]: empty command", i)
 		}
 	}
-	return nil
+	return a.provisionMetrics(ctx)
 }
 
 // provisionRoot makes Root absolute (default: the working directory).

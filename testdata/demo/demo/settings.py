@@ -16,7 +16,7 @@ def _path(env, default):
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-insecure-key")
 DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
-ALLOWED_HOSTS = ["*"]
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",")
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",

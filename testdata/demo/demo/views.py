@@ -59,6 +59,7 @@ def headers(request):
         "x_forwarded_proto": meta.get("HTTP_X_FORWARDED_PROTO"),
         "x_forwarded_host": meta.get("HTTP_X_FORWARDED_HOST"),
         "x_real_ip": meta.get("HTTP_X_REAL_IP"),
+        "x_request_start": meta.get("HTTP_X_REQUEST_START"),
     })
 
 
