@@ -155,7 +155,7 @@ django42_check() {
 	while IFS= read -r -d '' link; do
 		target=$(readlink "$link")
 		if [ "${target#/}" = "$target" ]; then
-			target=$(realpath -m "/$(dirname "${link#"$root"/}")/$target")
+			target=$(realpath -ms "/$(dirname "${link#"$root"/}")/$target")
 			ln -sfn "$target" "$link"
 		fi
 		if [ ! -e "$link" ]; then
