@@ -117,13 +117,13 @@ django42_path() {
 # /etc/apt/sources.list.d/debian.sources).
 django42_fetch() {
 	local work=$1 sources=${DEBIAN_SOURCES:-/etc/apt/sources.list.d/debian.sources}
-	local mirror keyring
+	local mirror='' keyring=''
 	read -r mirror keyring < <(awk '
 		/^[ \t]*$/ { if (main && uri) { print uri, key; exit } main = 0; uri = ""; key = "" }
 		$1 == "URIs:" { uri = $2 }
 		$1 == "Signed-By:" { key = $2 }
 		$1 == "Suites:" { for (i = 2; i <= NF; i++) if ($i == "bookworm") main = 1 }
-		END { if (main && uri) print uri, key }' "$sources" 2>/dev/null)
+		END { if (main && uri) print uri, key }' "$sources" 2>/dev/null) || true
 	if [ -z "$mirror" ]; then
 		printf 'django42_fetch: no stanza with suite bookworm in %s\n' "$sources" >&2
 		return 1

@@ -178,6 +178,10 @@ EOF
 	check "django42_path fails naming an unmet requirement of Django" \
 		grep -qF 'Django 4.2.99 needs fakedep (>=1.10) (have 1.5)' <<<"$out"
 	check "... and does not succeed" bash -c '! grep -q succeeded <<<"$1"' _ "$out"
+	sed -i 's/Suites: bookworm bookworm-updates/Suites: trixie/' "$tmp/debian.sources"
+	out=$(dj42 good "$tmp/c4" && echo succeeded) || true
+	check "django42_path fails when the machine has no bookworm source" \
+		grep -q "no stanza with suite bookworm in $tmp/debian.sources" <<<"$out"
 fi
 
 # The real Django 4.2, when django42_path has cached it (scripts/test.sh
