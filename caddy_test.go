@@ -73,6 +73,7 @@ func buildCaddy() {
 // TestMain removes what the tests left in the system's temporary directory:
 // the Caddy build and the prepared copy of the demo project.
 func TestMain(m *testing.M) {
+	useTestDjango()
 	code := m.Run()
 	if caddyBuild.dir != "" {
 		os.RemoveAll(caddyBuild.dir)

@@ -48,14 +48,73 @@ var (
 	prepareError error
 )
 
+// The Django under test: Debian's (/usr/bin/python3's own), or another one
+// put first on every Python process's PYTHONPATH by
+// CADDY_DJANGO_TEST_PYTHONPATH (scripts/test.sh's second run: Django 4.2
+// from bookworm-backports, see django42_path in scripts/lib.sh), which
+// CADDY_DJANGO_TEST_DJANGO may require to be a given version ("4.2").
+const (
+	envTestPythonPath = "CADDY_DJANGO_TEST_PYTHONPATH"
+	envTestDjango     = "CADDY_DJANGO_TEST_DJANGO"
+)
+
+// useTestDjango puts CADDY_DJANGO_TEST_PYTHONPATH first on this process's
+// PYTHONPATH, which every process the tests start inherits (manage.py,
+// Gunicorn, Caddy and the programs it supervises), and prints once which
+// Django the tests run. TestMain calls it.
+func useTestDjango() {
+	if extra := os.Getenv(envTestPythonPath); extra != "" {
+		if old := os.Getenv("PYTHONPATH"); old != "" {
+			extra += string(os.PathListSeparator) + old
+		}
+		os.Setenv("PYTHONPATH", extra)
+	}
+	if dj := djangoUnderTest(); dj.err != nil {
+		fmt.Printf("Django under test: none (%v)\n", dj.err)
+	} else {
+		fmt.Printf("Django under test: %s from %s (PYTHONPATH=%s)\n", dj.version, dj.dir, os.Getenv("PYTHONPATH"))
+	}
+}
+
+// djangoInfo is the Django that /usr/bin/python3 imports in the tests'
+// environment.
+type djangoInfo struct {
+	version, dir string
+	err          error
+}
+
+// djangoUnderTest asks /usr/bin/python3 which Django it imports (once per
+// test binary), and checks it against what was asked for: imported from
+// CADDY_DJANGO_TEST_PYTHONPATH when that is set, of version
+// CADDY_DJANGO_TEST_DJANGO when that is set.
+var djangoUnderTest = sync.OnceValue(func() djangoInfo {
+	out, err := exec.Command(systemPython, "-c",
+		"import django, os; print(django.get_version()); print(os.path.dirname(os.path.dirname(django.__file__)))").Output()
+	if err != nil {
+		return djangoInfo{err: fmt.Errorf("%s cannot import django: %v", systemPython, err)}
+	}
+	version, dir, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	dj := djangoInfo{version: version, dir: dir}
+	if want := os.Getenv(envTestPythonPath); want != "" && filepath.Clean(want) != filepath.Clean(dir) {
+		dj.err = fmt.Errorf("%s=%s, but %s imports Django %s from %s: no Django there?", envTestPythonPath, want, systemPython, version, dir)
+	} else if want := os.Getenv(envTestDjango); want != "" && version != want && !strings.HasPrefix(version, want+".") {
+		dj.err = fmt.Errorf("%s=%s, but %s imports Django %s from %s", envTestDjango, want, systemPython, version, dir)
+	}
+	return dj
+})
+
 // requireDjango fails the test when the real Gunicorn or Django is missing,
-// naming the Debian packages and the command that installs them: these
-// tests run the real thing, and a missing package is no reason to pass
-// (.ci/run installs them).
+// naming the Debian packages and the command that installs them (these
+// tests run the real thing, and a missing package is no reason to pass;
+// .ci/run installs them), or when the Django asked for is not the one
+// Python imports.
 func requireDjango(t testing.TB) {
 	t.Helper()
 	if missing := missingDjangoPackages(); len(missing) > 0 {
 		t.Fatal(missingPackages(missing...))
+	}
+	if err := djangoUnderTest().err; err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -66,7 +125,7 @@ var missingDjangoPackages = sync.OnceValue(func() []string {
 	if _, err := os.Stat(systemGunicorn); err != nil {
 		missing = append(missing, "gunicorn")
 	}
-	if err := exec.Command(systemPython, "-c", "import django").Run(); err != nil {
+	if os.Getenv(envTestPythonPath) == "" && djangoUnderTest().version == "" { // not importable
 		missing = append(missing, "python3-django")
 	}
 	return missing

@@ -71,3 +71,151 @@ ensure_pkgs() {
 	mapfile -t missing < <(missing_pkgs "$@")
 	[ ${#missing[@]} -eq 0 ] || die "still missing after apt-get install: ${missing[*]}"
 }
+
+# django42_path prints a directory that, first on PYTHONPATH, makes
+# /usr/bin/python3 import Django 4.2 from Debian's bookworm-backports instead
+# of the machine's Django (3.2 on bookworm), which it leaves alone. The first
+# call downloads python3-django from bookworm-backports with apt-get, through
+# a private sources list and private state (the machine's apt lists and
+# caches are not touched, and no root is needed), unpacks it with `dpkg -x`
+# and checks it; later calls print the cached directory and use no network.
+# The cache is $CADDY_DJANGO_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/caddy-django).
+#
+# Debian's package links the admin's vendored JavaScript (jQuery) into
+# /usr/share/javascript with relative links, which dangle once unpacked
+# elsewhere: they are re-pointed to the same absolute paths, and every link
+# must then resolve (libjs-jquery, which Debian's python3-django recommends).
+# Django's own requirements (asgiref, sqlparse) must be met by the machine's
+# packages. Any failure says what is wrong and returns non-zero.
+django42_path() {
+	local cache=${CADDY_DJANGO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/caddy-django}
+	local dest=$cache/python3-django-bookworm-backports
+	local site=$dest/usr/lib/python3/dist-packages
+	if [ ! -f "$dest/.complete" ]; then
+		local work
+		mkdir -p "$cache" && work=$(mktemp -d "$cache/.fetch.XXXXXX") || return 1
+		if ! (django42_fetch "$work" && django42_check "$work/root" && django42_collect_admin "$work/root"); then
+			rm -rf "$work"
+			printf 'django42_path: could not set up Django 4.2 from bookworm-backports (above)\n' >&2
+			return 1
+		fi
+		touch "$work/root/.complete"
+		# another run may have won the race: its copy is as good as ours
+		mv -T "$work/root" "$dest" 2>/dev/null || [ -f "$dest/.complete" ] || {
+			rm -rf "$work"
+			printf 'django42_path: could not move the unpacked Django to %s\n' "$dest" >&2
+			return 1
+		}
+		rm -rf "$work"
+	fi
+	printf '%s\n' "$site"
+}
+
+# django42_fetch downloads python3-django from bookworm-backports into $1
+# and unpacks it into $1/root. The mirror and keyring are those of the
+# machine's bookworm entry in $DEBIAN_SOURCES (deb822 format, default
+# /etc/apt/sources.list.d/debian.sources).
+django42_fetch() {
+	local work=$1 sources=${DEBIAN_SOURCES:-/etc/apt/sources.list.d/debian.sources}
+	local mirror='' keyring=''
+	read -r mirror keyring < <(awk '
+		/^[ \t]*$/ { if (main && uri) { print uri, key; exit } main = 0; uri = ""; key = "" }
+		$1 == "URIs:" { uri = $2 }
+		$1 == "Signed-By:" { key = $2 }
+		$1 == "Suites:" { for (i = 2; i <= NF; i++) if ($i == "bookworm") main = 1 }
+		END { if (main && uri) print uri, key }' "$sources" 2>/dev/null) || true
+	if [ -z "$mirror" ]; then
+		printf 'django42_fetch: no stanza with suite bookworm in %s\n' "$sources" >&2
+		return 1
+	fi
+	printf 'deb [signed-by=%s] %s bookworm-backports main\n' \
+		"${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}" "$mirror" >"$work/sources.list"
+	mkdir -p "$work/lists/partial" "$work/archives/partial"
+	local apt=(apt-get -q -o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work")
+	# as root, apt drops to _apt for downloads, which cannot write here
+	[ "$(id -u)" -ne 0 ] || apt+=(-o APT::Sandbox::User=root)
+	say "downloading python3-django from bookworm-backports ($mirror)"
+	"${apt[@]}" update >&2 &&
+		(cd "$work" && "${apt[@]}" download python3-django/bookworm-backports >&2) || return 1
+	local debs=("$work"/python3-django_*.deb)
+	[ -f "${debs[0]}" ] || {
+		printf 'django42_fetch: apt-get download left no python3-django .deb\n' >&2
+		return 1
+	}
+	dpkg -x "${debs[0]}" "$work/root"
+}
+
+# django42_check re-points the dangling relative links of the Django
+# unpacked under $1 (as if installed at /) and checks that every link
+# resolves, that /usr/bin/python3 imports Django 4.2 from there, and that
+# Django's requirements are met.
+django42_check() {
+	local root=$1 link target bad=0
+	while IFS= read -r -d '' link; do
+		target=$(readlink "$link")
+		if [ "${target#/}" = "$target" ]; then
+			target=$(realpath -ms "/$(dirname "${link#"$root"/}")/$target")
+			ln -sfn "$target" "$link"
+		fi
+		if [ ! -e "$link" ]; then
+			printf 'django42_check: %s links to %s, which does not exist (a libjs-* package missing?)\n' \
+				"${link#"$root"/}" "$target" >&2
+			bad=1
+		fi
+	done < <(find "$root" -type l -print0)
+	[ "$bad" -eq 0 ] || return 1
+	PYTHONPATH=$root/usr/lib/python3/dist-packages /usr/bin/python3 - "$root" <<'PY' >&2
+import importlib.metadata as md, os, re, sys
+import django
+where = os.path.realpath(django.__file__)
+if not where.startswith(os.path.realpath(sys.argv[1]) + os.sep) or django.VERSION[:2] != (4, 2):
+    sys.exit("django42_check: imported Django %s from %s, not 4.2 from %s" % (django.get_version(), where, sys.argv[1]))
+def num(v):
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+ops = {">=": lambda a, b: a >= b, "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b}
+bad = []
+for req in md.distribution("Django").requires or []:
+    if ";" in req:
+        continue  # extras and other platforms
+    name = re.match(r"[A-Za-z0-9_.-]+", req).group(0)
+    try:
+        have = md.version(name)
+    except md.PackageNotFoundError:
+        bad.append("%s (not installed)" % req)
+        continue
+    for op, ver in re.findall(r"(>=|<=|<|>)\s*([\w.]+)", req):
+        if not ops[op](num(have), num(ver)):
+            bad.append("%s (have %s)" % (req, have))
+if bad:
+    sys.exit("django42_check: Django %s needs %s" % (django.get_version(), ", ".join(bad)))
+print("Django %s unpacked, requirements met" % django.get_version())
+PY
+}
+
+# django42_collect_admin runs collectstatic with ManifestStaticFilesStorage
+# for Django's admin from the Django unpacked under $1, into a scratch
+# directory: the vendored JavaScript it links to must be there and hashable.
+django42_collect_admin() {
+	local root=$1 out
+	out=$(mktemp -d) || return 1
+	PYTHONPATH=$root/usr/lib/python3/dist-packages /usr/bin/python3 - "$out" <<'PY' >&2
+import sys
+import django
+from django.conf import settings
+from django.core.management import call_command
+settings.configure(
+    INSTALLED_APPS=["django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
+                    "django.contrib.messages", "django.contrib.staticfiles"],
+    STATIC_URL="/static/", STATIC_ROOT=sys.argv[1],
+    STORAGES={"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}},
+)
+django.setup()
+call_command("collectstatic", "--noinput", verbosity=0)
+print("Django %s: the admin's static files collect" % django.get_version())
+PY
+	local rc=$?
+	rm -rf "$out"
+	[ "$rc" -eq 0 ] || printf 'django42_collect_admin: collectstatic of the admin failed (above)\n' >&2
+	return "$rc"
+}

@@ -2,13 +2,16 @@
 # Runs every test: the script tests, vet, gofmt, go.mod tidiness, cross-builds
 # for macOS and Windows, the bench module's build, an xcaddy build of this
 # working tree that must list the plugin's modules, and the whole Go suite
-# (real Caddy, real Gunicorn, real Django) against that build.
+# (real Caddy, real Gunicorn, real Django) against that build, twice: on
+# Debian's Django (3.2 on bookworm), then the root package again on Django
+# 4.2 from bookworm-backports, unpacked in a cache beside it (django42_path
+# in scripts/lib.sh; the machine's Django is not changed).
 #
 # It first installs the Debian packages the tests need (test_packages in
 # scripts/lib.sh) with apt-get, as root or through sudo, and stops naming the
 # ones it cannot install. It ends with a line "N passed, N failed, N skipped"
-# counting every Go test and subtest (scripts/testcount.go), and exits with
-# go test's exit code.
+# counting every Go test and subtest of both runs (scripts/testcount.go), and
+# fails when either run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -17,6 +20,10 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 
 echo "== Debian packages: ${test_packages[*]}"
 ensure_pkgs "${test_packages[@]}"
+
+echo "== Django 4.2 from bookworm-backports, for the second run"
+django42=$(django42_path) || die "could not set up Django 4.2 (above)"
+echo "$django42"
 
 echo "== script tests"
 bash scripts/lib_test.sh
@@ -43,9 +50,21 @@ go tool xcaddy build v2.11.9 --with github.com/caddy-django/caddy-django@v0.0.0=
 
 echo "== go test (against the xcaddy-built binary)"
 go build -o "$tmp/testcount" scripts/testcount.go
+export CADDY_DJANGO_TEST_CADDY="$tmp/caddy"
 set +e
-CADDY_DJANGO_TEST_CADDY="$tmp/caddy" go test -json -count=1 -timeout 20m ./... 2>&1 | "$tmp/testcount"
-rcs=("${PIPESTATUS[@]}")
+{
+	echo "== go test ./... on Debian's Django"
+	go test -json -count=1 -timeout 20m ./... 2>&1
+	echo $? >"$tmp/rc-debian"
+	echo "== go test . on Django 4.2 ($django42)"
+	CADDY_DJANGO_TEST_PYTHONPATH="$django42" CADDY_DJANGO_TEST_DJANGO=4.2 \
+		go test -json -count=1 -timeout 20m . 2>&1
+	echo $? >"$tmp/rc-django42"
+} | "$tmp/testcount"
+rc=$?
 set -e
-[ "${rcs[1]}" -eq 0 ] || die "could not count the tests (testcount exited ${rcs[1]})"
-exit "${rcs[0]}"
+[ "$rc" -eq 0 ] || die "could not count the tests (testcount exited $rc)"
+# the count stays the last line: go test's failures are above it
+rc=$(cat "$tmp/rc-debian")
+[ "$rc" -ne 0 ] || rc=$(cat "$tmp/rc-django42")
+exit "$rc"

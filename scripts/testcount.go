@@ -6,8 +6,9 @@
 //
 //	N passed, N failed, N skipped
 //
-// Every test and subtest counts once; a package that fails outside its tests
-// (a build error, a panic or log.Fatal in TestMain) counts as one failed.
+// Every test and subtest counts once per run (the input may hold several
+// runs, one after the other); a package run that fails outside its tests (a
+// build error, a panic or log.Fatal in TestMain) counts as one failed.
 // Lines that are not JSON (go's own errors) are printed as they are.
 // scripts/test.sh builds it with `go build scripts/testcount.go`.
 package main
@@ -53,7 +54,10 @@ func main() {
 				buffered[key] = append(buffered[key], ev.Output)
 			}
 		case ev.Test == "":
-			if ev.Action == "fail" && !testFailed[ev.Package] {
+			switch {
+			case ev.Action == "start": // a package's run (scripts/test.sh runs some twice)
+				delete(testFailed, ev.Package)
+			case ev.Action == "fail" && !testFailed[ev.Package]:
 				failed++
 			}
 		case ev.Action == "pass" || ev.Action == "fail" || ev.Action == "skip":

@@ -6,6 +6,8 @@ project at temporary directories.
 import os
 from pathlib import Path
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -70,7 +72,21 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 STATIC_ROOT = _path("DJANGO_STATIC_ROOT", BASE_DIR / "static_root")
 STATICFILES_DIRS = [BASE_DIR / "assets"]
-STATICFILES_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+
+
+def static_storage(backend):
+    """The settings that make backend the staticfiles storage: STORAGES on
+    Django 4.2+ (where STATICFILES_STORAGE is deprecated, and setting both
+    is an error), STATICFILES_STORAGE before (3.2 knows nothing else)."""
+    if django.VERSION >= (4, 2):
+        return {"STORAGES": {
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": backend},
+        }}
+    return {"STATICFILES_STORAGE": backend}
+
+
+globals().update(static_storage("django.contrib.staticfiles.storage.ManifestStaticFilesStorage"))
 
 # Public user uploads, served by the web server under /media/.
 MEDIA_URL = "/media/"
