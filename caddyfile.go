@@ -51,7 +51,8 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 // Process options: autorestart always|unexpected|never, exitcodes <codes...>,
 // startsecs <duration>, startretries <n>, backoff <duration>, backoff_max
 // <duration>, stop_signal <signal>, stop_timeout <duration>, priority <n>,
-// replicas <n>, env <key> <value>, dir <dir>, user <user>, essential.
+// replicas <n>, env <key> <value>, dir <dir>, user <user>, enabled <bool>,
+// essential.
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
 	if d.NextArg() {
@@ -272,6 +273,12 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		return oneArg(d, &o.Dir)
 	case "user":
 		return oneArg(d, &o.User)
+	case "enabled":
+		var on bool
+		if err := boolArg(d, &on); err != nil {
+			return err
+		}
+		o.Enabled = &on
 	case "essential":
 		if d.NextArg() {
 			switch d.Val() {
@@ -292,7 +299,7 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		if gunicorn {
 			what, extra = "gunicorn", "command, bind, workers, args, ready_path, ready_timeout, "
 		}
-		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user or essential)", what, opt, extra)
+		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user, enabled or essential)", what, opt, extra)
 	}
 	return nil
 }

@@ -281,7 +281,7 @@ func waitSettled(addr, path string, timeout time.Duration, body []byte, sts []Pr
 func settleState(sts []ProcessStatus) (pending, fatal *ProcessStatus) {
 	for i := range sts {
 		switch sts[i].State {
-		case StateRunning, StateExited:
+		case StateRunning, StateExited, StateDisabled:
 		case StateFatal:
 			if fatal == nil {
 				fatal = &sts[i]

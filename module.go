@@ -179,7 +179,7 @@ func (a *App) Start() error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	freshGunicorn := slices.ContainsFunc(fresh, func(e *entry) bool { return e.proc().spec.gunicorn() })
+	freshGunicorn := slices.ContainsFunc(fresh, func(e *entry) bool { s := e.proc().spec; return s.gunicorn() && !s.Disabled })
 	if freshGunicorn && servingGunicorn(prev) {
 		// A reload that replaces a serving Gunicorn: the new one must serve
 		// before Caddy stops the old config (and its Gunicorn).
@@ -199,7 +199,7 @@ func (a *App) Start() error {
 // runs (stop releases it).
 func (a *App) holdSocket() error {
 	g := a.gunicornSpec()
-	if g == nil {
+	if g == nil || g.Disabled {
 		return nil
 	}
 	if _, err := acquireSocket(g.Bind); err != nil {

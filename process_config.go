@@ -77,6 +77,12 @@ type ProcessOptions struct {
 	// root). Its primary group is used.
 	User string `json:"user,omitempty"`
 
+	// Enabled, when false, keeps the entry from starting: it is listed as
+	// DISABLED in status and is not an error. With Caddy's `{$VAR:default}`
+	// substitution in the Caddyfile it selects process sets from the
+	// environment. Default: true.
+	Enabled *bool `json:"enabled,omitempty"`
+
 	// Essential makes Caddy exit with a non-zero status when this process
 	// goes FATAL, so that a container orchestrator restarts the container.
 	Essential bool `json:"essential,omitempty"`
@@ -169,6 +175,7 @@ type spec struct {
 	StopTimeout time.Duration `json:"stop_timeout"`
 	Priority    int           `json:"priority"`
 	Essential   bool          `json:"essential"`
+	Disabled    bool          `json:"disabled,omitempty"`
 
 	// Gunicorn only: the listening socket Caddy holds, and readiness.
 	Bind         bindAddr      `json:"bind,omitzero"`
@@ -233,6 +240,7 @@ func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, repl
 		Priority:    defaultPriority,
 		Essential:   o.Essential,
 		User:        o.User,
+		Disabled:    o.Enabled != nil && !*o.Enabled,
 	}
 	if s.Autorestart == "" {
 		s.Autorestart = "always"

@@ -41,6 +41,8 @@ func (p *process) readiness() (string, <-chan struct{}, error) {
 			return state, changed, fmt.Errorf("%s is %s: %s", p.spec.Name, state, reason)
 		}
 		return state, changed, fmt.Errorf("%s is %s (%s)", p.spec.Name, state, p.status().LastExit)
+	case StateDisabled:
+		return state, changed, fmt.Errorf("%s is disabled (enabled false)", p.spec.Name)
 	case StateStopped:
 		if p.started.Load() && p.stopping() {
 			return state, changed, fmt.Errorf("%s is stopped", p.spec.Name)

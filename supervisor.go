@@ -18,6 +18,8 @@ const (
 	StateStopping = "STOPPING"
 	StateExited   = "EXITED"
 	StateFatal    = "FATAL"
+	// StateDisabled: the entry has `enabled false`; it never starts.
+	StateDisabled = "DISABLED"
 )
 
 // ProcessStatus is what `GET /django/processes` (and `caddy django status`)
@@ -33,7 +35,8 @@ type ProcessStatus struct {
 	Group string `json:"group"`
 
 	// State is the supervision state, as supervisord names it: STOPPED,
-	// STARTING, RUNNING, BACKOFF, STOPPING, EXITED or FATAL.
+	// STARTING, RUNNING, BACKOFF, STOPPING, EXITED or FATAL; DISABLED for an
+	// entry with `enabled false`.
 	State string `json:"state"`
 
 	// PID is the program's process id (the leader of its process group)
@@ -111,6 +114,9 @@ func newProcess(s *spec, logger *zap.Logger) *process {
 		done:     make(chan struct{}),
 		launched: make(chan struct{}),
 	}
+	if s.Disabled {
+		p.state = StateDisabled
+	}
 	p.logger.Store(logger)
 	return p
 }
@@ -146,7 +152,7 @@ func (p *process) snapshot() (string, <-chan struct{}) {
 func (p *process) start() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.started.Load() || p.stopping() {
+	if p.started.Load() || p.stopping() || p.spec.Disabled {
 		return
 	}
 	p.started.Store(true)
