@@ -95,7 +95,7 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 		}
 		if err != nil {
 			status := http.StatusInternalServerError
-			if errors.As(err, new(notRunningError)) {
+			if errors.As(err, new(notRunningError)) || errors.As(err, new(conflictError)) {
 				status = http.StatusConflict
 			}
 			return caddy.APIError{HTTPStatus: status, Err: err}

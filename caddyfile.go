@@ -46,6 +46,9 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //		process <name> <command> [<args...>] {
 //			<process options>
 //		}
+//		schedule <name> <cron spec> <command> [<args...>] {
+//			timeout, env, dir, user, enabled, stop_signal, stop_timeout
+//		}
 //	}
 //
 // Process options: autorestart always|unexpected|never, exitcodes <codes...>,
@@ -105,8 +108,18 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			names[p.Name] = true
 			a.Processes = append(a.Processes, p)
+		case "schedule":
+			c := new(ScheduleConfig)
+			if err := c.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
+				return err
+			}
+			if c.Name == "release" || c.Name == gunicornName || names[c.Name] {
+				return d.Errf("schedule name %q is already used or reserved; names must be unique", c.Name)
+			}
+			names[c.Name] = true
+			a.Schedules = append(a.Schedules, c)
 		default:
-			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn or process)", opt)
+			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn, process or schedule)", opt)
 		}
 	}
 	return nil

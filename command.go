@@ -281,7 +281,7 @@ func waitSettled(addr, path string, timeout time.Duration, body []byte, sts []Pr
 func settleState(sts []ProcessStatus) (pending, fatal *ProcessStatus) {
 	for i := range sts {
 		switch sts[i].State {
-		case StateRunning, StateExited, StateDisabled:
+		case StateRunning, StateExited, StateDisabled, StateScheduled:
 		case StateFatal:
 			if fatal == nil {
 				fatal = &sts[i]
@@ -411,6 +411,9 @@ func formatUptime(d time.Duration) string {
 }
 
 func lastCell(s ProcessStatus) string {
+	if s.Schedule != "" {
+		return scheduleCell(s)
+	}
 	var parts []string
 	if s.LastExit != "" {
 		parts = append(parts, s.LastExit)

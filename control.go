@@ -115,6 +115,9 @@ func (a *App) StartProcess(name string) error {
 		if old.spec.Disabled {
 			return errDisabled(old)
 		}
+		if old.spec.Schedule != "" {
+			return a.startSchedule(context.Background(), e)
+		}
 		st, _ := old.snapshot()
 		if !old.started.Load() {
 			old.start()
@@ -152,7 +155,7 @@ func (a *App) Deploy(ctx context.Context) error {
 		}
 	}
 	for _, e := range a.entries() {
-		if s := e.proc().spec; !s.gunicorn() && !s.Disabled {
+		if s := e.proc().spec; !s.gunicorn() && !s.Disabled && s.Schedule == "" {
 			if err := a.restartEntry(ctx, e); err != nil {
 				return err
 			}

@@ -61,6 +61,9 @@ type App struct {
 	// Processes are the other supervised programs, e.g. a task worker.
 	Processes []*ProcessConfig `json:"processes,omitempty"`
 
+	// Schedules are commands run on a cron schedule (schedule.go).
+	Schedules []*ScheduleConfig `json:"schedules,omitempty"`
+
 	specs    []*spec // resolved definitions, gunicorn first
 	env      []string
 	logger   *zap.Logger

@@ -177,6 +177,10 @@ type spec struct {
 	Essential   bool          `json:"essential"`
 	Disabled    bool          `json:"disabled,omitempty"`
 
+	// Schedules only: the cron spec and the limit of one run.
+	Schedule string        `json:"schedule,omitempty"`
+	Timeout  time.Duration `json:"timeout,omitempty"`
+
 	// Gunicorn only: the listening socket Caddy holds, and readiness.
 	Bind         bindAddr      `json:"bind,omitzero"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
@@ -416,5 +420,5 @@ func (a *App) provisionSpecs() error {
 		}
 		a.specs = append(a.specs, specs...)
 	}
-	return nil
+	return a.provisionSchedules(seen)
 }

@@ -74,6 +74,24 @@ type ProcessStatus struct {
 
 	// Essential is true when Caddy exits if this process goes FATAL.
 	Essential bool `json:"essential,omitempty"`
+
+	// Schedule is a schedule's cron spec (only for schedules, which are
+	// SCHEDULED between runs and RUNNING, with PID, during one).
+	Schedule string `json:"schedule,omitempty"`
+
+	// NextRun is when a schedule runs next (not while it is stopped).
+	NextRun time.Time `json:"next_run,omitzero"`
+
+	// LastRun is when a schedule's last run started.
+	LastRun time.Time `json:"last_run,omitzero"`
+
+	// LastDuration is how long a schedule's last finished run took, e.g.
+	// "1.204s"; its LastExit says how it ended.
+	LastDuration string `json:"last_duration,omitempty"`
+
+	// Skipped counts a schedule's runs skipped because the previous run was
+	// still going (runs never overlap).
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // notRunningError: the action needs a running process (HTTP 409).
@@ -103,6 +121,9 @@ type process struct {
 	done     chan struct{}
 	started  atomic.Bool
 	onFatal  func(*process)
+
+	sched   scheduleState   // a schedule's runs (schedule.go)
+	trigger chan chan error // a schedule's "run now" requests
 }
 
 func newProcess(s *spec, logger *zap.Logger) *process {
@@ -113,6 +134,7 @@ func newProcess(s *spec, logger *zap.Logger) *process {
 		stopReq:  make(chan struct{}),
 		done:     make(chan struct{}),
 		launched: make(chan struct{}),
+		trigger:  make(chan chan error),
 	}
 	if s.Disabled {
 		p.state = StateDisabled
@@ -156,6 +178,10 @@ func (p *process) start() {
 		return
 	}
 	p.started.Store(true)
+	if p.spec.Schedule != "" {
+		go p.runSchedule()
+		return
+	}
 	go p.run()
 }
 
@@ -213,6 +239,7 @@ func (p *process) status() ProcessStatus {
 		st.Uptime = up.String()
 		st.UptimeSecs = time.Since(p.startedAt).Seconds()
 	}
+	p.scheduleStatus(&st)
 	return st
 }
 
