@@ -44,6 +44,8 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //			<process options>
 //		}
 //		process <name> <command> [<args...>] {
+//			before_release
+//			ready tcp <host:port>|unix <path>|http <url>
 //			<process options>
 //		}
 //		schedule <name> <cron spec> <command> [<args...>] {
@@ -171,6 +173,8 @@ func (g *GunicornConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := durationArg(d, &g.ReadyTimeout, 0); err != nil {
 				return err
 			}
+		case "before_release", "ready":
+			return d.Errf("%s is for processes, not gunicorn (release commands run before Gunicorn starts; it is ready once it answers HTTP)", opt)
 		default:
 			if err := g.ProcessOptions.unmarshalOption(d, true); err != nil {
 				return err
@@ -196,6 +200,12 @@ func (p *ProcessConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Errf("process %s needs a command, e.g. process %s ./manage.py db_worker", p.Name, p.Name)
 	}
 	for d.NextBlock(0) {
+		if err := p.unmarshalReadiness(d); err != errNotReadiness {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err := p.ProcessOptions.unmarshalOption(d, false); err != nil {
 			return err
 		}
@@ -308,7 +318,7 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		o.Essential = true
 	default:
 		what := "process"
-		extra := ""
+		extra := "before_release, ready, "
 		if gunicorn {
 			what, extra = "gunicorn", "command, bind, workers, args, ready_path, ready_timeout, "
 		}

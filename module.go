@@ -230,10 +230,14 @@ func servingGunicorn(a *App) bool {
 // serving one: release commands, then the processes, then it waits until
 // the new Gunicorn serves.
 func (a *App) replace(fresh []*entry) error {
+	rest, err := a.startBeforeRelease(context.Background(), fresh, len(a.Release) > 0)
+	if err != nil {
+		return err
+	}
 	if err := a.runReleases(context.Background()); err != nil {
 		return err
 	}
-	startInOrder(fresh)
+	startInOrder(rest)
 	for _, e := range fresh {
 		if p := e.proc(); p.spec.gunicorn() {
 			if err := waitReplacement(context.Background(), p); err != nil {
@@ -245,22 +249,19 @@ func (a *App) replace(fresh []*entry) error {
 }
 
 // boot starts fresh entries in the background of a Start that does not
-// wait: release commands first when asked (a failure makes every fresh
-// process FATAL), then the processes in priority order.
+// wait: before_release processes, then (when asked, once those are ready)
+// release commands, then the other processes in priority order. A failure
+// makes the processes not started yet FATAL.
 func (a *App) boot(fresh []*entry, releases bool) {
-	if releases {
-		if err := a.runReleases(context.Background()); err != nil {
-			for _, e := range fresh {
-				p := e.proc()
-				p.setState(StateFatal, func() { p.lastErr = err.Error() })
-				if p.onFatal != nil {
-					p.onFatal(p)
-				}
-			}
-			return
-		}
+	rest, err := a.startBeforeRelease(context.Background(), fresh, releases)
+	if err == nil && releases {
+		err = a.runReleases(context.Background())
 	}
-	startInOrder(fresh)
+	if err != nil {
+		failAll(rest, err)
+		return
+	}
+	startInOrder(rest)
 }
 
 // startInOrder starts entries (sorted by priority): each is launched before

@@ -98,6 +98,18 @@ type ProcessConfig struct {
 	// is looked up in PATH.
 	Command []string `json:"command"`
 
+	// BeforeRelease starts this process before the release commands, which
+	// wait until it is RUNNING (past startsecs and its Ready check),
+	// at most release_timeout: e.g. a database run in the container. If it
+	// does not get ready, the boot fails as with a failing release command.
+	BeforeRelease bool `json:"before_release,omitempty"`
+
+	// Ready is a check that must pass, after startsecs, before the process
+	// counts as RUNNING: `tcp HOST:PORT` or `unix PATH` (a connection is
+	// accepted) or `http URL` (an answer below 500). It is retried for up
+	// to 60s; then the start counts as failed.
+	Ready string `json:"ready,omitempty"`
+
 	ProcessOptions
 }
 
@@ -176,6 +188,10 @@ type spec struct {
 	Priority    int           `json:"priority"`
 	Essential   bool          `json:"essential"`
 	Disabled    bool          `json:"disabled,omitempty"`
+
+	// before_release and `ready` ("tcp 127.0.0.1:5432"), processes only.
+	BeforeRelease bool   `json:"before_release,omitempty"`
+	Ready         string `json:"ready,omitempty"`
 
 	// Schedules only: the cron spec and the limit of one run.
 	Schedule string        `json:"schedule,omitempty"`
@@ -323,6 +339,14 @@ func (p *ProcessConfig) specs(a *App) ([]*spec, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.Ready != "" {
+			kind, target, _ := strings.Cut(p.Ready, " ")
+			if err := parseReady(kind, target); err != nil {
+				return nil, err
+			}
+			s.Ready, s.ReadyTimeout = p.Ready, defaultReadyWait
+		}
+		s.BeforeRelease = p.BeforeRelease
 		s.computeKey()
 		out = append(out, s)
 	}
