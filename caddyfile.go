@@ -32,7 +32,12 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //		root <dir>
 //		env <key> <value>
 //		env_file <path>
-//		release <command> [<args...>]
+//		release <command> [<args...>] [{
+//			user <user>
+//			env <key> <value>
+//			dir <dir>
+//			timeout <duration>
+//		}]
 //		release_timeout <duration>
 //		gunicorn <wsgi_app> {
 //			command <launcher...>
@@ -79,11 +84,11 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 		case "release":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.Err("release needs a command, e.g. release ./manage.py migrate --noinput")
+			rc, err := unmarshalRelease(d)
+			if err != nil {
+				return err
 			}
-			a.Release = append(a.Release, args)
+			a.Release = append(a.Release, rc)
 		case "release_timeout":
 			if err := durationArg(d, &a.ReleaseTimeout, 0); err != nil {
 				return err

@@ -46,11 +46,12 @@ type App struct {
 	// loaded; relative to Root. Its values override Env.
 	EnvFile string `json:"env_file,omitempty"`
 
-	// Release lists commands (each an argument vector) that run in order,
-	// in Root, before Gunicorn starts: at boot, on a reload that changes the
-	// gunicorn entry, and on a deploy (`POST /django/reload`). A failing
-	// command stops the deploy; the running Gunicorn keeps serving.
-	Release [][]string `json:"release,omitempty"`
+	// Release lists commands that run in order, in Root, before Gunicorn
+	// starts: at boot, on a reload that changes the gunicorn entry, and on a
+	// deploy (`POST /django/reload`). A failing command stops the deploy;
+	// the running Gunicorn keeps serving. Each is an argument vector or an
+	// object with options (user, env, dir, timeout): see ReleaseCommand.
+	Release []ReleaseCommand `json:"release,omitempty"`
 
 	// ReleaseTimeout bounds each release command. Default: 10m.
 	ReleaseTimeout caddy.Duration `json:"release_timeout,omitempty"`
@@ -65,6 +66,7 @@ type App struct {
 	Schedules []*ScheduleConfig `json:"schedules,omitempty"`
 
 	specs    []*spec // resolved definitions, gunicorn first
+	releases []*spec // resolved release commands
 	env      []string
 	logger   *zap.Logger
 	ctx      caddy.Context
@@ -99,12 +101,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionSpecs(); err != nil {
 		return err
 	}
-	for i, r := range a.Release {
-		if len(r) == 0 {
-			return fmt.Errorf("release[%d]: empty command", i)
-		}
-	}
-	return nil
+	return a.provisionReleases()
 }
 
 // provisionRoot makes Root absolute (default: the working directory).
