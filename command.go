@@ -37,6 +37,8 @@ workers, other programs), like supervisorctl:
 	                                    QUIT, KILL to its process group
 	caddy django reload                 deploy: release commands, new Gunicorn,
 	                                    then restart the other processes
+	caddy django exec [--] <command>    run a command with the app's root, env
+	                                    and user (e.g. manage.py createsuperuser)
 
 <name> is a process name, or a group name for every replica of a process.
 Every command prints the resulting status table and exits non-zero, with the
@@ -58,7 +60,7 @@ it bound to localhost or a unix socket and never expose it publicly.
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:      "django",
-		Usage:     "<status|restart|stop|start|signal|reload> [<args>] [--address <interface>] [--config <path> [--adapter <name>]] [--json]",
+		Usage:     "<status|restart|stop|start|signal|reload|exec> [<args>] [--address <interface>] [--config <path> [--adapter <name>]] [--json]",
 		Short:     djangoShort,
 		Long:      djangoLong,
 		CobraFunc: setupDjangoCommand,
@@ -171,6 +173,8 @@ Prints the status as it is right after the signal was sent.
 			return runDjango(c, http.MethodPost, "/django/processes/"+url.PathEscape(args[0])+"/signal/"+url.PathEscape(args[1]), "")
 		},
 	})
+
+	cmd.AddCommand(execCommand())
 
 	cmd.AddCommand(&cobra.Command{
 		Use:   "reload",
