@@ -220,15 +220,11 @@ func argsNamed(required int, names ...string) cobra.PositionalArgs {
 // polls that path until the processes settle (see waitSettled).
 func runDjango(c *cobra.Command, method, path, waitPath string) error {
 	fl := c.Flags()
-	address, _ := fl.GetString("address")
-	config, _ := fl.GetString("config")
-	adapter, _ := fl.GetString("adapter")
 	raw, _ := fl.GetBool("json")
 	wait, _ := fl.GetDuration("wait")
-
-	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
+	addr, err := adminAddress(c)
 	if err != nil {
-		return fmt.Errorf("couldn't determine the admin API address: %v", err)
+		return err
 	}
 	body, sts, err := fetchStatuses(addr, method, path)
 	if err != nil {
@@ -248,6 +244,20 @@ func runDjango(c *cobra.Command, method, path, waitPath string) error {
 		return waitErr
 	}
 	return err
+}
+
+// adminAddress is the admin API's address per the --address, --config and
+// --adapter flags (as `caddy reload` finds it).
+func adminAddress(c *cobra.Command) (string, error) {
+	fl := c.Flags()
+	address, _ := fl.GetString("address")
+	config, _ := fl.GetString("config")
+	adapter, _ := fl.GetString("adapter")
+	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
+	if err != nil {
+		return "", fmt.Errorf("couldn't determine the admin API address: %v", err)
+	}
+	return addr, nil
 }
 
 // waitSettled polls path until no process in it is on its way to RUNNING

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 
-	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 )
 
@@ -70,13 +69,9 @@ Caddy this fails and says so.
 }
 
 func runExec(c *cobra.Command, args []string) error {
-	fl := c.Flags()
-	address, _ := fl.GetString("address")
-	config, _ := fl.GetString("config")
-	adapter, _ := fl.GetString("adapter")
-	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
+	addr, err := adminAddress(c)
 	if err != nil {
-		return fmt.Errorf("couldn't determine the admin API address: %v", err)
+		return err
 	}
 	body, err := adminRequest(addr, http.MethodGet, "/django/exec-env")
 	if err != nil {

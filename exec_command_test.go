@@ -1,11 +1,7 @@
 package caddydjango
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,22 +14,7 @@ import (
 // runExecCLI runs `caddy django exec args...` with stdin.
 func runExecCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	bin := caddyBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"django", "exec"}, args...)...)
-	var out, errOut bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &out, &errOut
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exitErr):
-		code = exitErr.ExitCode()
-	default:
-		t.Fatalf("caddy django exec %q: %v", args, err)
-	}
-	return out.String(), errOut.String(), code
+	return runCLIInput(t, stdin, append([]string{"exec"}, args...)...)
 }
 
 func TestExecRunsWithTheAppsEnvironment(t *testing.T) {
