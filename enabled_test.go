@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// `enabled`: entries switched off in the Caddyfile, directly or from the
+// `enabled`: entries (processes, schedules, gunicorn) switched off in the Caddyfile, directly or from the
 // environment with `{$VAR:default}`, are listed as DISABLED and never run;
 // a disabled gunicorn leaves django_files answering 503.
 
@@ -35,13 +35,16 @@ func TestEnabledSelectsProcessesFromTheEnvironment(t *testing.T) {
 		}
 		process unset ` + touch("unset") + ` {
 			enabled {$CDT_SURELY_UNSET_VARIABLE:off}
+		}
+		schedule cron "@every 1s" /bin/sh -c "touch ` + filepath.Join(marks, "cron") + `" {
+			enabled {$CDT_CELERY_ENABLED:true}
 		}`
 	s := launchDjangoSite(t, d, func(s *djangoSite, admin string) string {
 		return s.config(admin, 1, "enabled false", extra, "")
 	})
 	s.waitState("beat", StateRunning, 30*time.Second)
 	sts := s.statuses()
-	for _, name := range []string{gunicornName, "celery", "off", "unset"} {
+	for _, name := range []string{gunicornName, "celery", "off", "unset", "cron"} {
 		if st := sts[name]; st.State != StateDisabled || st.PID != 0 {
 			t.Errorf("%s: %+v, want DISABLED without a pid", name, st)
 		}
@@ -59,10 +62,11 @@ func TestEnabledSelectsProcessesFromTheEnvironment(t *testing.T) {
 	if code, body := s.post("/django/processes/celery/start"); code != http.StatusConflict {
 		t.Errorf("start of a disabled process: %d %s, want 409", code, body)
 	}
-	if _, err := os.Stat(filepath.Join(marks, "beat")); err != nil {
-		t.Errorf("beat (enabled from the environment) did not run: %v", err)
-	}
-	for _, name := range []string{"celery", "off", "unset"} {
+	waitFor(t, 20*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(marks, "beat"))
+		return err == nil
+	}, "beat (enabled from the environment) to run")
+	for _, name := range []string{"celery", "off", "unset", "cron"} {
 		if _, err := os.Stat(filepath.Join(marks, name)); err == nil {
 			t.Errorf("%s is disabled but ran", name)
 		}
