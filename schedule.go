@@ -72,6 +72,9 @@ func parseSchedule(spec string) (cron.Schedule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %v", spec, err)
 	}
+	if s.Next(time.Now()).IsZero() { // e.g. "0 0 30 2 *": robfig/cron looks 5 years ahead
+		return nil, fmt.Errorf("schedule %q never runs", spec)
+	}
 	return s, nil
 }
 
@@ -140,10 +143,12 @@ func (p *process) runSchedule() {
 	<-timer.C
 	plan := func() {
 		next := sched.Next(time.Now())
-		timer.Reset(time.Until(next))
 		p.mu.Lock()
 		p.sched.next = next
 		p.mu.Unlock()
+		if !next.IsZero() { // zero: none within 5 years; wait for run-now or stop
+			timer.Reset(time.Until(next))
+		}
 	}
 	plan()
 	p.setState(StateScheduled, nil)

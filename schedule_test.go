@@ -47,7 +47,7 @@ func TestParseScheduleNextRuns(t *testing.T) {
 }
 
 func TestParseScheduleRefusesBadSpecs(t *testing.T) {
-	for _, spec := range []string{"", "0 3 * *", "0 3 * * * *", "61 * * * *", "@fortnightly", "@every soon", "TZ=Mars/Olympus 0 3 * * *", "0 25 * * *"} {
+	for _, spec := range []string{"", "0 3 * *", "0 3 * * * *", "61 * * * *", "@fortnightly", "@every soon", "TZ=Mars/Olympus 0 3 * * *", "0 25 * * *", "0 0 30 2 *"} {
 		if _, err := parseSchedule(spec); err == nil {
 			t.Errorf("%q was accepted", spec)
 		}
