@@ -2,6 +2,7 @@ package caddydjango
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -94,5 +95,28 @@ func TestCaddyfileScheduleErrorsNameTheLine(t *testing.T) {
 			_, err := adaptDjango(t, tc.in)
 			wantAdaptError(t, err, tc.want)
 		})
+	}
+}
+
+func TestStatusTableShowsScheduleRuns(t *testing.T) {
+	next := time.Date(2026, 12, 2, 3, 0, 0, 0, time.Local)
+	last := time.Date(2026, 12, 1, 3, 0, 0, 0, time.Local)
+	var b strings.Builder
+	err := formatStatusTable(&b, []ProcessStatus{
+		{Name: "clearsessions", State: StateScheduled, Schedule: "0 3 * * *", NextRun: next, LastRun: last, LastDuration: "1.204s", LastExit: "exit status 0"},
+		{Name: "never-ran", State: StateScheduled, Schedule: "@daily", NextRun: next},
+		{Name: "celery", State: StateDisabled},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"clearsessions  SCHEDULED  -    -       0         next 2026-12-02 03:00:00; last 2026-12-01 03:00:00 (1.204s) exit status 0",
+		"never-ran      SCHEDULED  -    -       0         next 2026-12-02 03:00:00\n",
+		"celery         DISABLED   -    -       0         -",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table\n%s\nlacks %q", b.String(), want)
+		}
 	}
 }
