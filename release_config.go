@@ -52,7 +52,9 @@ func (rc *ReleaseCommand) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, &rc.Command)
 	}
 	type object ReleaseCommand
-	return json.Unmarshal(b, (*object)(rc))
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // as Caddy decodes the rest of the config
+	return dec.Decode((*object)(rc))
 }
 
 // releaseSpec resolves the command's environment, directory and user the

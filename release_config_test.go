@@ -28,6 +28,9 @@ func TestReleaseJSONAcceptsBothForms(t *testing.T) {
 	if r := a.Release[1]; r.User != "app" || r.Env["A"] != "b" || r.Dir != "src" || time.Duration(r.Timeout) != 5*time.Minute {
 		t.Errorf("object form: %+v", r)
 	}
+	if err := json.Unmarshal([]byte(`{"release":[{"command":["x"],"usr":"app"}]}`), new(App)); err == nil || !strings.Contains(err.Error(), `unknown field "usr"`) {
+		t.Errorf("a misspelt option: %v, want unknown field", err)
+	}
 	out, _ := json.Marshal(a.Release)
 	want := `[["python","manage.py","migrate"],{"command":["python","manage.py","check"],"user":"app","env":{"A":"b"},"dir":"src","timeout":300000000000}]`
 	if string(out) != want {
