@@ -2,6 +2,7 @@ package caddydjango
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,5 +48,28 @@ func TestExecWithoutCaddy(t *testing.T) {
 	out, errOut, code := runExecCLI(t, "", "--address", addr, "true")
 	if code == 0 || out != "" || !strings.Contains(errOut, "cannot reach Caddy's admin API at "+addr+": is Caddy running?") {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+}
+
+func TestExecRunsAsTheAppServersUser(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch users")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // nobody must enter root
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := startWithDjango(t, dir, `
+		root `+dir+`
+		gunicorn demo.wsgi:application {
+			user nobody
+			enabled false
+		}`)
+	out, errOut, code := runExecCLI(t, "", "--address", c.admin, "id", "-u")
+	if out != "65534\n" || code != 0 {
+		t.Errorf("id -u: %q (stderr %q), exit %d; want 65534 (nobody)", out, errOut, code)
 	}
 }
