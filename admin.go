@@ -26,6 +26,8 @@ func init() {
 //	                                            USR1, USR2, WINCH to the process itself, others
 //	                                            (TERM, INT, QUIT, KILL...) to its process group
 //	POST /django/reload                         deploy: release commands, new Gunicorn, restart workers
+//	GET  /django/exec-env                       root, environment (values included) and user for
+//	                                            `caddy django exec`
 type adminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -55,6 +57,11 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 			return methodNotAllowed(http.MethodGet)
 		}
 		return writeJSON(w, app.Statuses())
+	case len(parts) == 1 && parts[0] == "exec-env":
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(http.MethodGet)
+		}
+		return writeJSON(w, app.execEnv())
 	case len(parts) == 1 && parts[0] == "reload":
 		if r.Method != http.MethodPost {
 			return methodNotAllowed(http.MethodPost)
@@ -95,7 +102,7 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 		}
 		if err != nil {
 			status := http.StatusInternalServerError
-			if errors.As(err, new(notRunningError)) {
+			if errors.As(err, new(notRunningError)) || errors.As(err, new(conflictError)) {
 				status = http.StatusConflict
 			}
 			return caddy.APIError{HTTPStatus: status, Err: err}

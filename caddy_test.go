@@ -257,7 +257,7 @@ func (c *caddyProc) waitEntries(n int, timeout time.Duration, what string, match
 
 func (c *caddyProc) statuses() map[string]ProcessStatus {
 	c.t.Helper()
-	resp, err := http.Get("http://" + c.admin + "/django/processes")
+	resp, err := adminClient.Get("http://" + c.admin + "/django/processes")
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -32,7 +32,12 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //		root <dir>
 //		env <key> <value>
 //		env_file <path>
-//		release <command> [<args...>]
+//		release <command> [<args...>] [{
+//			user <user>
+//			env <key> <value>
+//			dir <dir>
+//			timeout <duration>
+//		}]
 //		release_timeout <duration>
 //		gunicorn <wsgi_app> {
 //			command <launcher...>
@@ -44,14 +49,20 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //			<process options>
 //		}
 //		process <name> <command> [<args...>] {
+//			before_release
+//			ready tcp <host:port>|unix <path>|http <url>
 //			<process options>
+//		}
+//		schedule <name> <cron spec> <command> [<args...>] {
+//			timeout, env, dir, user, enabled, stop_signal, stop_timeout
 //		}
 //	}
 //
 // Process options: autorestart always|unexpected|never, exitcodes <codes...>,
 // startsecs <duration>, startretries <n>, backoff <duration>, backoff_max
 // <duration>, stop_signal <signal>, stop_timeout <duration>, priority <n>,
-// replicas <n>, env <key> <value>, dir <dir>, user <user>, essential.
+// replicas <n>, env <key> <value>, dir <dir>, user <user>, enabled <bool>,
+// essential.
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
 	if d.NextArg() {
@@ -73,11 +84,11 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 		case "release":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.Err("release needs a command, e.g. release ./manage.py migrate --noinput")
+			rc, err := unmarshalRelease(d)
+			if err != nil {
+				return err
 			}
-			a.Release = append(a.Release, args)
+			a.Release = append(a.Release, rc)
 		case "release_timeout":
 			if err := durationArg(d, &a.ReleaseTimeout, 0); err != nil {
 				return err
@@ -104,8 +115,18 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			names[p.Name] = true
 			a.Processes = append(a.Processes, p)
+		case "schedule":
+			c := new(ScheduleConfig)
+			if err := c.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
+				return err
+			}
+			if c.Name == "release" || c.Name == gunicornName || names[c.Name] {
+				return d.Errf("schedule name %q is already used or reserved; names must be unique", c.Name)
+			}
+			names[c.Name] = true
+			a.Schedules = append(a.Schedules, c)
 		default:
-			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn or process)", opt)
+			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn, process or schedule)", opt)
 		}
 	}
 	return nil
@@ -157,6 +178,8 @@ func (g *GunicornConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := durationArg(d, &g.ReadyTimeout, 0); err != nil {
 				return err
 			}
+		case "before_release", "ready":
+			return d.Errf("%s is for processes, not gunicorn (release commands run before Gunicorn starts; it is ready once it answers HTTP)", opt)
 		default:
 			if err := g.ProcessOptions.unmarshalOption(d, true); err != nil {
 				return err
@@ -182,6 +205,12 @@ func (p *ProcessConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Errf("process %s needs a command, e.g. process %s ./manage.py db_worker", p.Name, p.Name)
 	}
 	for d.NextBlock(0) {
+		if err := p.unmarshalReadiness(d); err != errNotReadiness {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err := p.ProcessOptions.unmarshalOption(d, false); err != nil {
 			return err
 		}
@@ -272,6 +301,12 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		return oneArg(d, &o.Dir)
 	case "user":
 		return oneArg(d, &o.User)
+	case "enabled":
+		var on bool
+		if err := boolArg(d, &on); err != nil {
+			return err
+		}
+		o.Enabled = &on
 	case "essential":
 		if d.NextArg() {
 			switch d.Val() {
@@ -288,11 +323,11 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		o.Essential = true
 	default:
 		what := "process"
-		extra := ""
+		extra := "before_release, ready, "
 		if gunicorn {
 			what, extra = "gunicorn", "command, bind, workers, args, ready_path, ready_timeout, "
 		}
-		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user or essential)", what, opt, extra)
+		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user, enabled or essential)", what, opt, extra)
 	}
 	return nil
 }

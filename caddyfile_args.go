@@ -64,6 +64,24 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration, minimum time.Durat
 	return nil
 }
 
+// boolArg reads true/false (also on/off, yes/no, 1/0), e.g. the value of
+// `enabled {$CELERY_ENABLED:true}` after Caddy's env substitution.
+func boolArg(d *caddyfile.Dispenser, dst *bool) error {
+	opt, s, err := optionArg(d)
+	if err != nil {
+		return err
+	}
+	switch strings.ToLower(s) {
+	case "true", "on", "yes", "1":
+		*dst = true
+	case "false", "off", "no", "0":
+		*dst = false
+	default:
+		return d.Errf("%s: %q is not a boolean (want true or false)", opt, s)
+	}
+	return nil
+}
+
 // intArg reads a whole number of at least minimum.
 func intArg(d *caddyfile.Dispenser, dst *int, minimum int) error {
 	opt, s, err := optionArg(d)

@@ -39,6 +39,8 @@ workers, other programs), like supervisorctl:
 	                                    QUIT, KILL to its process group
 	caddy django reload                 deploy: release commands, new Gunicorn,
 	                                    then restart the other processes
+	caddy django exec [--] <command>    run a command with the app's root, env
+	                                    and user (e.g. manage.py createsuperuser)
 
 <name> is a process name, or a group name for every replica of a process.
 Every command prints the resulting status table and exits non-zero, with the
@@ -60,7 +62,7 @@ it bound to localhost or a unix socket and never expose it publicly.
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:      "django",
-		Usage:     "<status|restart|stop|start|signal|reload> [<args>] [--address <interface>] [--config <path> [--adapter <name>]] [--json] [--check]",
+		Usage:     "<status|restart|stop|start|signal|reload|exec> [<args>] [--address <interface>] [--config <path> [--adapter <name>]] [--json] [--check]",
 		Short:     djangoShort,
 		Long:      djangoLong,
 		CobraFunc: setupDjangoCommand,
@@ -187,6 +189,8 @@ Prints the status as it is right after the signal was sent.
 		},
 	})
 
+	cmd.AddCommand(execCommand())
+
 	cmd.AddCommand(&cobra.Command{
 		Use:   "reload",
 		Short: "Deploys: release commands, new Gunicorn, restarted workers",
@@ -250,8 +254,8 @@ func runDjango(c *cobra.Command, method, path, waitPath string) error {
 	return err
 }
 
-// adminAddress is the admin API's address per --address, --config and
-// --adapter.
+// adminAddress is the admin API's address per the --address, --config and
+// --adapter flags (as `caddy reload` finds it).
 func adminAddress(c *cobra.Command) (string, error) {
 	fl := c.Flags()
 	address, _ := fl.GetString("address")
@@ -310,7 +314,7 @@ func waitSettled(addr, path string, timeout time.Duration, body []byte, sts []Pr
 func settleState(sts []ProcessStatus) (pending, fatal *ProcessStatus) {
 	for i := range sts {
 		switch sts[i].State {
-		case StateRunning, StateExited:
+		case StateRunning, StateExited, StateDisabled, StateScheduled:
 		case StateFatal:
 			if fatal == nil {
 				fatal = &sts[i]
@@ -447,6 +451,9 @@ func formatUptime(d time.Duration) string {
 }
 
 func lastCell(s ProcessStatus) string {
+	if s.Schedule != "" {
+		return scheduleCell(s)
+	}
 	var parts []string
 	if s.LastExit != "" {
 		parts = append(parts, s.LastExit)

@@ -65,6 +65,9 @@ func (a *App) restartEntry(ctx context.Context, e *entry) error {
 	e.ops.Lock()
 	defer e.ops.Unlock()
 	old := e.proc()
+	if old.spec.Disabled {
+		return errDisabled(old)
+	}
 	next := a.successor(old, 1)
 	if !old.spec.gunicorn() {
 		old.stop()
@@ -109,6 +112,12 @@ func (a *App) StartProcess(name string) error {
 		e.ops.Lock()
 		defer e.ops.Unlock()
 		old := e.proc()
+		if old.spec.Disabled {
+			return errDisabled(old)
+		}
+		if old.spec.Schedule != "" {
+			return a.startSchedule(context.Background(), e)
+		}
 		st, _ := old.snapshot()
 		if !old.started.Load() {
 			old.start()
@@ -122,6 +131,9 @@ func (a *App) StartProcess(name string) error {
 		return nil
 	})
 }
+
+// errDisabled: p has `enabled false`; it cannot be started (HTTP 409).
+func errDisabled(p *process) error { return notRunningError{p.spec.Name, StateDisabled} }
 
 // Signal sends sig to the named process (every replica of a group): a
 // control signal (HUP, TTIN, TTOU, USR1, USR2, WINCH) to the program itself,
@@ -137,13 +149,13 @@ func (a *App) Deploy(ctx context.Context) error {
 	if err := a.runReleases(ctx); err != nil {
 		return err
 	}
-	if e := a.entry(gunicornName); e != nil {
+	if e := a.entry(gunicornName); e != nil && !e.proc().spec.Disabled {
 		if err := a.restartEntry(ctx, e); err != nil {
 			return err
 		}
 	}
 	for _, e := range a.entries() {
-		if !e.proc().spec.gunicorn() {
+		if s := e.proc().spec; !s.gunicorn() && !s.Disabled && s.Schedule == "" {
 			if err := a.restartEntry(ctx, e); err != nil {
 				return err
 			}

@@ -13,17 +13,25 @@ import "fmt"
 // failure: it was stopped through the API, or it is a one-shot program).
 // With a name (a process or a group): each of its processes must be
 // RUNNING; no process by that name is a failure too (reported as a
-// status with an empty State).
+// status with an empty State). An entry disabled by `enabled false` is
+// never a failure (a worker-only container disables Gunicorn), and a
+// schedule is healthy while it waits for its next run (SCHEDULED).
 func unhealthy(statuses []ProcessStatus, name string) []ProcessStatus {
 	var bad []ProcessStatus
 	found := false
 	for _, s := range statuses {
+		if s.State == StateDisabled {
+			if s.Name == name || s.Group == name {
+				found = true
+			}
+			continue
+		}
 		if name != "" {
 			if s.Name != name && s.Group != name {
 				continue
 			}
 			found = true
-			if s.State != StateRunning {
+			if s.State != StateRunning && s.State != StateScheduled {
 				bad = append(bad, s)
 			}
 			continue

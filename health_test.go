@@ -30,6 +30,10 @@ func TestHealthOf(t *testing.T) {
 		{"named group", []ProcessStatus{st("w-0", "w", StateRunning), st("w-1", "w", StateExited)}, "w", []string{"w-1 is EXITED, not RUNNING"}},
 		{"named replica", []ProcessStatus{st("w-0", "w", StateRunning), st("w-1", "w", StateExited)}, "w-0", nil},
 		{"named missing", []ProcessStatus{gun(StateRunning)}, "nope", []string{`no process named "nope"`}},
+		{"disabled gunicorn (worker-only container)", []ProcessStatus{gun(StateDisabled), st("worker", "worker", StateRunning)}, "", nil},
+		{"named disabled", []ProcessStatus{gun(StateRunning), st("celery", "celery", StateDisabled)}, "celery", nil},
+		{"schedule waiting for its next run", []ProcessStatus{gun(StateRunning), st("report", "report", StateScheduled)}, "report", nil},
+		{"failing schedule", []ProcessStatus{gun(StateRunning), st("report", "report", StateFatal)}, "", []string{"report is FATAL"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ok, problems := healthOf(tc.statuses, tc.only)

@@ -33,7 +33,7 @@ func (a *App) provisionMetrics(ctx caddy.Context) error {
 }
 
 // allStates are the supervision states, in the order metrics list them.
-var allStates = []string{StateStopped, StateStarting, StateRunning, StateBackoff, StateStopping, StateExited, StateFatal}
+var allStates = []string{StateStopped, StateStarting, StateRunning, StateBackoff, StateStopping, StateExited, StateFatal, StateScheduled, StateDisabled}
 
 // processCollector reports the app's processes as they are at scrape time.
 type processCollector struct {

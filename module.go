@@ -46,11 +46,12 @@ type App struct {
 	// loaded; relative to Root. Its values override Env.
 	EnvFile string `json:"env_file,omitempty"`
 
-	// Release lists commands (each an argument vector) that run in order,
-	// in Root, before Gunicorn starts: at boot, on a reload that changes the
-	// gunicorn entry, and on a deploy (`POST /django/reload`). A failing
-	// command stops the deploy; the running Gunicorn keeps serving.
-	Release [][]string `json:"release,omitempty"`
+	// Release lists commands that run in order, in Root, before Gunicorn
+	// starts: at boot, on a reload that changes the gunicorn entry, and on a
+	// deploy (`POST /django/reload`). A failing command stops the deploy;
+	// the running Gunicorn keeps serving. Each is an argument vector or an
+	// object with options (user, env, dir, timeout): see ReleaseCommand.
+	Release []ReleaseCommand `json:"release,omitempty"`
 
 	// ReleaseTimeout bounds each release command. Default: 10m.
 	ReleaseTimeout caddy.Duration `json:"release_timeout,omitempty"`
@@ -61,7 +62,11 @@ type App struct {
 	// Processes are the other supervised programs, e.g. a task worker.
 	Processes []*ProcessConfig `json:"processes,omitempty"`
 
+	// Schedules are commands run on a cron schedule (schedule.go).
+	Schedules []*ScheduleConfig `json:"schedules,omitempty"`
+
 	specs    []*spec // resolved definitions, gunicorn first
+	releases []*spec // resolved release commands
 	env      []string
 	logger   *zap.Logger
 	ctx      caddy.Context
@@ -96,10 +101,8 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionSpecs(); err != nil {
 		return err
 	}
-	for i, r := range a.Release {
-		if len(r) == 0 {
-			return fmt.Errorf("release[%d]: empty command", i)
-		}
+	if err := a.provisionReleases(); err != nil {
+		return err
 	}
 	return a.provisionMetrics(ctx)
 }
@@ -179,7 +182,7 @@ func (a *App) Start() error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	freshGunicorn := slices.ContainsFunc(fresh, func(e *entry) bool { return e.proc().spec.gunicorn() })
+	freshGunicorn := slices.ContainsFunc(fresh, func(e *entry) bool { s := e.proc().spec; return s.gunicorn() && !s.Disabled })
 	if freshGunicorn && servingGunicorn(prev) {
 		// A reload that replaces a serving Gunicorn: the new one must serve
 		// before Caddy stops the old config (and its Gunicorn).
@@ -199,7 +202,7 @@ func (a *App) Start() error {
 // runs (stop releases it).
 func (a *App) holdSocket() error {
 	g := a.gunicornSpec()
-	if g == nil {
+	if g == nil || g.Disabled {
 		return nil
 	}
 	if _, err := acquireSocket(g.Bind); err != nil {
@@ -227,10 +230,14 @@ func servingGunicorn(a *App) bool {
 // serving one: release commands, then the processes, then it waits until
 // the new Gunicorn serves.
 func (a *App) replace(fresh []*entry) error {
+	rest, err := a.startBeforeRelease(context.Background(), fresh, len(a.Release) > 0)
+	if err != nil {
+		return err
+	}
 	if err := a.runReleases(context.Background()); err != nil {
 		return err
 	}
-	startInOrder(fresh)
+	startInOrder(rest)
 	for _, e := range fresh {
 		if p := e.proc(); p.spec.gunicorn() {
 			if err := waitReplacement(context.Background(), p); err != nil {
@@ -242,22 +249,19 @@ func (a *App) replace(fresh []*entry) error {
 }
 
 // boot starts fresh entries in the background of a Start that does not
-// wait: release commands first when asked (a failure makes every fresh
-// process FATAL), then the processes in priority order.
+// wait: before_release processes, then (when asked, once those are ready)
+// release commands, then the other processes in priority order. A failure
+// makes the processes not started yet FATAL.
 func (a *App) boot(fresh []*entry, releases bool) {
-	if releases {
-		if err := a.runReleases(context.Background()); err != nil {
-			for _, e := range fresh {
-				p := e.proc()
-				p.setState(StateFatal, func() { p.lastErr = err.Error() })
-				if p.onFatal != nil {
-					p.onFatal(p)
-				}
-			}
-			return
-		}
+	rest, err := a.startBeforeRelease(context.Background(), fresh, releases)
+	if err == nil && releases {
+		err = a.runReleases(context.Background())
 	}
-	startInOrder(fresh)
+	if err != nil {
+		failAll(rest, err)
+		return
+	}
+	startInOrder(rest)
 }
 
 // startInOrder starts entries (sorted by priority): each is launched before

@@ -77,6 +77,12 @@ type ProcessOptions struct {
 	// root). Its primary group is used.
 	User string `json:"user,omitempty"`
 
+	// Enabled, when false, keeps the entry from starting: it is listed as
+	// DISABLED in status and is not an error. With Caddy's `{$VAR:default}`
+	// substitution in the Caddyfile it selects process sets from the
+	// environment. Default: true.
+	Enabled *bool `json:"enabled,omitempty"`
+
 	// Essential makes Caddy exit with a non-zero status when this process
 	// goes FATAL, so that a container orchestrator restarts the container.
 	Essential bool `json:"essential,omitempty"`
@@ -91,6 +97,18 @@ type ProcessConfig struct {
 	// Command is the program and its arguments. A program without a slash
 	// is looked up in PATH.
 	Command []string `json:"command"`
+
+	// BeforeRelease starts this process before the release commands, which
+	// wait until it is RUNNING (past startsecs and its Ready check),
+	// at most release_timeout: e.g. a database run in the container. If it
+	// does not get ready, the boot fails as with a failing release command.
+	BeforeRelease bool `json:"before_release,omitempty"`
+
+	// Ready is a check that must pass, after startsecs, before the process
+	// counts as RUNNING: `tcp HOST:PORT` or `unix PATH` (a connection is
+	// accepted) or `http URL` (an answer below 500). It is retried for up
+	// to 60s; then the start counts as failed.
+	Ready string `json:"ready,omitempty"`
 
 	ProcessOptions
 }
@@ -169,6 +187,15 @@ type spec struct {
 	StopTimeout time.Duration `json:"stop_timeout"`
 	Priority    int           `json:"priority"`
 	Essential   bool          `json:"essential"`
+	Disabled    bool          `json:"disabled,omitempty"`
+
+	// before_release and `ready` ("tcp 127.0.0.1:5432"), processes only.
+	BeforeRelease bool   `json:"before_release,omitempty"`
+	Ready         string `json:"ready,omitempty"`
+
+	// Schedules only: the cron spec and the limit of one run.
+	Schedule string        `json:"schedule,omitempty"`
+	Timeout  time.Duration `json:"timeout,omitempty"`
 
 	// Gunicorn only: the listening socket Caddy holds, and readiness.
 	Bind         bindAddr      `json:"bind,omitzero"`
@@ -233,6 +260,7 @@ func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, repl
 		Priority:    defaultPriority,
 		Essential:   o.Essential,
 		User:        o.User,
+		Disabled:    o.Enabled != nil && !*o.Enabled,
 	}
 	if s.Autorestart == "" {
 		s.Autorestart = "always"
@@ -311,6 +339,14 @@ func (p *ProcessConfig) specs(a *App) ([]*spec, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.Ready != "" {
+			kind, target, _ := strings.Cut(p.Ready, " ")
+			if err := parseReady(kind, target); err != nil {
+				return nil, err
+			}
+			s.Ready, s.ReadyTimeout = p.Ready, defaultReadyWait
+		}
+		s.BeforeRelease = p.BeforeRelease
 		s.computeKey()
 		out = append(out, s)
 	}
@@ -408,5 +444,5 @@ func (a *App) provisionSpecs() error {
 		}
 		a.specs = append(a.specs, specs...)
 	}
-	return nil
+	return a.provisionSchedules(seen)
 }

@@ -41,6 +41,8 @@ func (p *process) readiness() (string, <-chan struct{}, error) {
 			return state, changed, fmt.Errorf("%s is %s: %s", p.spec.Name, state, reason)
 		}
 		return state, changed, fmt.Errorf("%s is %s (%s)", p.spec.Name, state, p.status().LastExit)
+	case StateDisabled:
+		return state, changed, fmt.Errorf("%s is disabled (enabled false)", p.spec.Name)
 	case StateStopped:
 		if p.started.Load() && p.stopping() {
 			return state, changed, fmt.Errorf("%s is stopped", p.spec.Name)
@@ -49,11 +51,13 @@ func (p *process) readiness() (string, <-chan struct{}, error) {
 	return state, changed, nil
 }
 
-// awaitStarted waits until inst counts as started: StartSecs passed and, for
-// Gunicorn, it answered HTTP on its private probe socket. stopped reports a
+// awaitStarted waits until inst counts as started: StartSecs passed and its
+// ready check passed (Gunicorn: an HTTP answer on its private probe
+// socket; a process: its `ready` check). stopped reports a
 // stop request (the program was stopped and the loop must end).
 func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
-	if p.spec.StartSecs == 0 && inst.probeAddr == "" {
+	check := p.readyProbe(inst)
+	if p.spec.StartSecs == 0 && check == nil {
 		return true, false // supervisord: startsecs 0 means RUNNING at once
 	}
 	ready := make(chan error, 1)
@@ -71,10 +75,10 @@ func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
 		ready <- nil
 	}()
 	var probe <-chan error
-	if inst.probeAddr != "" {
+	if check != nil {
 		ch := make(chan error, 1)
 		probe = ch
-		go func() { ch <- probeHTTP(ctx, inst.probeAddr, p.spec.ReadyPath, p.spec.ReadyTimeout) }()
+		go func() { ch <- check(ctx) }()
 	}
 	timerDone := false
 	for {
@@ -104,7 +108,7 @@ func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
 			probe = nil
 			if err != nil {
 				p.setState(StateStarting, func() { p.lastErr = err.Error() })
-				p.log().Error("gunicorn did not answer in time; stopping it", zap.Error(err))
+				p.log().Error("process did not get ready in time; stopping it", zap.Error(err))
 				p.terminate(inst)
 				return false, p.stopping()
 			}
@@ -122,9 +126,7 @@ func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
 // Without a path it sends a request line Gunicorn answers itself (400 Bad
 // Request) once a worker has loaded the app and accepts: Django sees nothing.
 func probeHTTP(ctx context.Context, addr, path string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	try := func() error { return probeRawOnce(ctx, addr) }
+	try := func(ctx context.Context) error { return probeRawOnce(ctx, addr) }
 	if path != "" {
 		client := &http.Client{
 			Transport: &http.Transport{DisableKeepAlives: true},
@@ -133,21 +135,12 @@ func probeHTTP(ctx context.Context, addr, path string, timeout time.Duration) er
 				return http.ErrUseLastResponse
 			},
 		}
-		try = func() error { return probeGetOnce(ctx, client, addr, path) }
+		try = func(ctx context.Context) error { return probeGetOnce(ctx, client, addr, path) }
 	}
-	delay := 20 * time.Millisecond
-	for {
-		err := try()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("no HTTP answer within %s: %v", timeout, err)
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 250*time.Millisecond)
+	if err := retryProbe(ctx, timeout, try); err != nil {
+		return fmt.Errorf("no HTTP answer: %v", err)
 	}
+	return nil
 }
 
 // probeGetOnce sends GET path (Host: localhost) and reads the answer.

@@ -21,24 +21,28 @@ import (
 // runReleases runs the release commands in order; the first failure stops
 // them and its output is part of the error.
 func (a *App) runReleases(ctx context.Context) error {
-	for _, argv := range a.Release {
-		if err := a.runRelease(ctx, argv); err != nil {
+	for _, s := range a.releases {
+		if err := a.runRelease(ctx, s); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (a *App) runRelease(ctx context.Context, argv []string) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(a.ReleaseTimeout))
+func (a *App) runRelease(ctx context.Context, s *spec) error {
+	argv, timeout := s.Argv, s.Timeout
+	if timeout == 0 {
+		timeout = time.Duration(a.ReleaseTimeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	log := a.logger.Named("release")
 	log.Info("running release command", zap.Strings("command", argv))
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = a.env
-	cmd.Dir = a.Root
-	if err := configureCmd(cmd, ""); err != nil {
-		return err
+	cmd.Env = s.Env
+	cmd.Dir = s.Dir
+	if err := configureCmd(cmd, s.User); err != nil {
+		return fmt.Errorf("release command %q cannot start: %v", strings.Join(argv, " "), err)
 	}
 	// A pipe of our own rather than exec's copying goroutines: with the PID 1
 	// reaper on, the exit status comes from waitCmd, not cmd.Wait.
@@ -69,7 +73,7 @@ func (a *App) runRelease(ctx context.Context, argv []string) error {
 	case <-ctx.Done():
 		_ = killGroup(cmd.Process.Pid)
 		<-exited
-		st = exitInfo{code: -1, err: fmt.Errorf("timed out after %s", time.Duration(a.ReleaseTimeout))}
+		st = exitInfo{code: -1, err: fmt.Errorf("timed out after %s", timeout)}
 	}
 	_ = killGroup(cmd.Process.Pid) // nothing of it may outlive it
 	select {

@@ -54,13 +54,19 @@ func TestTailWriter(t *testing.T) {
 func releaseApp(t *testing.T, release ...[]string) (*App, *observer.ObservedLogs) {
 	t.Helper()
 	log, logs := observedLogger()
-	return &App{
-		Release:        release,
+	a := &App{
 		ReleaseTimeout: caddy.Duration(time.Minute),
 		Root:           t.TempDir(),
 		env:            os.Environ(),
 		logger:         log,
-	}, logs
+	}
+	for _, argv := range release {
+		a.Release = append(a.Release, ReleaseCommand{Command: argv})
+	}
+	if err := a.provisionReleases(); err != nil {
+		t.Fatal(err)
+	}
+	return a, logs
 }
 
 // TestRunReleases: commands run in order in the root; the first failure

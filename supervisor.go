@@ -18,6 +18,8 @@ const (
 	StateStopping = "STOPPING"
 	StateExited   = "EXITED"
 	StateFatal    = "FATAL"
+	// StateDisabled: the entry has `enabled false`; it never starts.
+	StateDisabled = "DISABLED"
 )
 
 // ProcessStatus is what `GET /django/processes` (and `caddy django status`)
@@ -33,7 +35,8 @@ type ProcessStatus struct {
 	Group string `json:"group"`
 
 	// State is the supervision state, as supervisord names it: STOPPED,
-	// STARTING, RUNNING, BACKOFF, STOPPING, EXITED or FATAL.
+	// STARTING, RUNNING, BACKOFF, STOPPING, EXITED or FATAL; DISABLED for an
+	// entry with `enabled false`.
 	State string `json:"state"`
 
 	// PID is the program's process id (the leader of its process group)
@@ -71,6 +74,24 @@ type ProcessStatus struct {
 
 	// Essential is true when Caddy exits if this process goes FATAL.
 	Essential bool `json:"essential,omitempty"`
+
+	// Schedule is a schedule's cron spec (only for schedules, which are
+	// SCHEDULED between runs and RUNNING, with PID, during one).
+	Schedule string `json:"schedule,omitempty"`
+
+	// NextRun is when a schedule runs next (not while it is stopped).
+	NextRun time.Time `json:"next_run,omitzero"`
+
+	// LastRun is when a schedule's last run started.
+	LastRun time.Time `json:"last_run,omitzero"`
+
+	// LastDuration is how long a schedule's last finished run took, e.g.
+	// "1.204s"; its LastExit says how it ended.
+	LastDuration string `json:"last_duration,omitempty"`
+
+	// Skipped counts a schedule's runs skipped because the previous run was
+	// still going (runs never overlap).
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // notRunningError: the action needs a running process (HTTP 409).
@@ -100,6 +121,9 @@ type process struct {
 	done     chan struct{}
 	started  atomic.Bool
 	onFatal  func(*process)
+
+	sched   scheduleState   // a schedule's runs (schedule.go)
+	trigger chan chan error // a schedule's "run now" requests
 }
 
 func newProcess(s *spec, logger *zap.Logger) *process {
@@ -110,6 +134,10 @@ func newProcess(s *spec, logger *zap.Logger) *process {
 		stopReq:  make(chan struct{}),
 		done:     make(chan struct{}),
 		launched: make(chan struct{}),
+		trigger:  make(chan chan error),
+	}
+	if s.Disabled {
+		p.state = StateDisabled
 	}
 	p.logger.Store(logger)
 	return p
@@ -146,10 +174,14 @@ func (p *process) snapshot() (string, <-chan struct{}) {
 func (p *process) start() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.started.Load() || p.stopping() {
+	if p.started.Load() || p.stopping() || p.spec.Disabled {
 		return
 	}
 	p.started.Store(true)
+	if p.spec.Schedule != "" {
+		go p.runSchedule()
+		return
+	}
 	go p.run()
 }
 
@@ -207,6 +239,7 @@ func (p *process) status() ProcessStatus {
 		st.Uptime = up.String()
 		st.UptimeSecs = time.Since(p.startedAt).Seconds()
 	}
+	p.scheduleStatus(&st)
 	return st
 }
 
