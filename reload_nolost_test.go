@@ -1,0 +1,157 @@
+package caddydjango
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
+)
+
+// End-to-end tests of config reloads that clients never notice: sites whose
+// listener has the django_handoff wrapper lose no connection and no request
+// across `POST /load`, while a plain Caddy site in the same Caddy, under the
+// same load, shows what Caddy alone loses (logged, not asserted).
+
+// handoffLine is the one documented line (docs/caddyfile.md) that turns the
+// handoff on, for the listener at port only.
+func handoffLine(port int) string {
+	return fmt.Sprintf("\tservers :%d {\n\t\tlistener_wrappers {\n\t\t\tdjango_handoff\n\t\t\ttls\n\t\t}\n\t}\n", port)
+}
+
+// withGlobal inserts options into a Caddyfile's global block (after
+// persist_config, which globalBlock writes).
+func withGlobal(caddyfile, options string) string {
+	const at = "\tpersist_config off\n"
+	if !strings.Contains(caddyfile, at) {
+		panic("no global block to extend")
+	}
+	return strings.Replace(caddyfile, at, at+options, 1)
+}
+
+// tally counts the requests of one site and its failures.
+type tally struct {
+	total, failed atomic.Int64
+	mu            sync.Mutex
+	errors        map[string]int
+}
+
+func (t *tally) each(status int, err error, _ time.Duration) {
+	t.total.Add(1)
+	if err == nil && status == http.StatusOK {
+		return
+	}
+	t.failed.Add(1)
+	what := fmt.Sprintf("status %d", status)
+	if err != nil {
+		what = err.Error()
+		if i := strings.LastIndex(what, ": "); i >= 0 {
+			what = what[i+2:]
+		}
+	}
+	t.mu.Lock()
+	if t.errors == nil {
+		t.errors = map[string]int{}
+	}
+	t.errors[what]++
+	t.mu.Unlock()
+}
+
+func (t *tally) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return fmt.Sprintf("%d of %d requests failed %v", t.failed.Load(), t.total.Load(), t.errors)
+}
+
+// reloadsUnderLoad runs clients against ours and plain, and loads config(i)
+// for i = 1..reloads, each once both sites answered 20 more requests and
+// after the previous one is served (its X-Rev header seen on ours).
+func reloadsUnderLoad(t *testing.T, c *caddyProc, clients testkit.Clients, ours, plain string,
+	reloads int, config func(rev int) string, probe func(rev int) bool) (o, p *tally) {
+	t.Helper()
+	o, p = &tally{}, &tally{}
+	stopO := clients.Run(ours, 8, o.each)
+	stopP := clients.Run(plain, 8, p.each)
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			stopO()
+			stopP()
+		}
+	}
+	defer stop()
+	for rev := 1; rev <= reloads; rev++ {
+		no, np := o.total.Load()+20, p.total.Load()+20
+		waitFor(t, 60*time.Second, func() bool { return o.total.Load() >= no && p.total.Load() >= np }, "requests before a reload")
+		if err := c.reload(config(rev)); err != nil {
+			t.Fatalf("reload %d: %v", rev, err)
+		}
+		waitFor(t, 30*time.Second, func() bool { return probe(rev) }, fmt.Sprintf("config %d served", rev))
+	}
+	no, np := o.total.Load()+50, p.total.Load()+50
+	waitFor(t, 60*time.Second, func() bool { return o.total.Load() >= no && p.total.Load() >= np }, "requests after the reloads")
+	stop()
+	return o, p
+}
+
+// revSeen reports whether a GET of url (new connection) answers with
+// X-Rev: rev.
+func revSeen(client *http.Client, url string, rev int) bool {
+	resp, err := client.Get(url)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.Header.Get("X-Rev") == fmt.Sprint(rev)
+}
+
+// TestReloadLosesNothing: 10 reloads under 8 clients with a new connection
+// per request, then 10 with kept-alive connections (POST, which Go's client
+// never retries on a reused connection): not one failed request through a
+// django_files site with the handoff.
+func TestReloadLosesNothing(t *testing.T) {
+	t.Parallel()
+	pport := freePort(t)
+	var s *djangoSite
+	config := func(rev int) string {
+		site := fmt.Sprintf("header X-Rev %d\n\tdjango_files", rev)
+		cf := s.config(s.admin, 2, "", "", site) +
+			fmt.Sprintf("\n:%d {\n\theader X-Rev %d\n\trespond \"plain\"\n}\n", pport, rev)
+		return withGlobal(cf, handoffLine(s.hport))
+	}
+	s = launchDjangoSite(t, newDjangoProject(t), func(site *djangoSite, admin string) string {
+		s = site
+		return config(0)
+	})
+	s.waitState(gunicornName, StateRunning, 60*time.Second)
+	probe := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	plain := fmt.Sprintf("http://127.0.0.1:%d/", pport)
+
+	rev := 0
+	for _, tc := range []struct {
+		name    string
+		clients testkit.Clients
+		path    string
+	}{
+		{"new connection per request", testkit.Clients{}, "/hello/"},
+		{"kept-alive connections", testkit.Clients{KeepAlive: true, Method: http.MethodPost, Body: []byte("x=1")}, "/echo-size/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := rev
+			o, p := reloadsUnderLoad(t, s.caddyProc, tc.clients, s.url(tc.path), plain, 10,
+				func(r int) string { rev = base + r; return config(rev) },
+				func(r int) bool { return revSeen(probe, s.url("/hello/"), base+r) })
+			if o.failed.Load() != 0 {
+				t.Errorf("django_files with django_handoff: %v", o)
+			} else {
+				t.Logf("django_files with django_handoff: %v", o)
+			}
+			t.Logf("plain Caddy site, same reloads: %v", p)
+		})
+	}
+}
