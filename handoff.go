@@ -111,6 +111,7 @@ type handoffSocket struct {
 	logger *zap.Logger
 
 	mu      sync.Mutex
+	changed sync.Cond // on mu: a pending count went down
 	configs []*handoffListener
 }
 
@@ -119,7 +120,25 @@ var (
 	handoffSockets = map[string]*handoffSocket{}
 )
 
+// joinHandoff registers ln's config as the newest on ln's address; when
+// older configs are still serving it, it waits for their pending TLS
+// requests (see waitOlder).
 func joinHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger) *handoffListener {
+	hl, older := registerHandoff(ln, wait, logger)
+	if older {
+		start := time.Now()
+		if n := hl.sock.waitOlder(hl, pendingBound); n > 0 {
+			hl.sock.logger.Warn("django_handoff: older servers still have TLS requests to answer; starting anyway",
+				zap.String("address", hl.sock.key), zap.Int("requests", n), zap.Duration("waited", time.Since(start)))
+		} else {
+			hl.sock.logger.Debug("django_handoff: older servers answered their TLS requests",
+				zap.String("address", hl.sock.key), zap.Duration("waited", time.Since(start)))
+		}
+	}
+	return hl
+}
+
+func registerHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger) (*handoffListener, bool) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
@@ -130,6 +149,7 @@ func joinHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger) *hando
 	s := handoffSockets[key]
 	if s == nil {
 		s = &handoffSocket{key: key, logger: logger}
+		s.changed.L = &s.mu
 		steered, err := listenSteered(ln.Addr())
 		if err != nil {
 			logger.Warn("django_handoff: cannot steer new connections to sockets kept across configs; a reload may reset connections queued in the socket it closes",
@@ -151,9 +171,16 @@ func joinHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger) *hando
 	hl.sock = s
 	s.mu.Lock()
 	s.configs = append(s.configs, hl)
+	older := len(s.configs) > 1
 	s.mu.Unlock()
-	return hl
+	return hl, older
 }
+
+// pendingBound bounds how long a new config's start waits for the TLS
+// requests older servers have not answered yet (a client that completed a
+// handshake and sends nothing, such as a browser's preconnection, would
+// hold it that long).
+const pendingBound = 2 * time.Second
 
 // newest returns the most recently started live listener, or nil.
 func (s *handoffSocket) newest() *handoffListener {
@@ -210,9 +237,10 @@ func (s *handoffSocket) acceptLoop(ln net.Listener) {
 // dispatch hands c to the newest live listener; prefix is what an older
 // server read from c without answering it.
 func (s *handoffSocket) dispatch(c net.Conn, prefix []byte) {
+	tlsHello := false
 	if len(prefix) == 0 {
 		if hl := s.newest(); hl != nil {
-			waitReadable(c, hl.wait)
+			tlsHello = waitReadable(c, hl.wait) == tlsHandshakeRecord
 		}
 	}
 	for {
@@ -223,11 +251,64 @@ func (s *handoffSocket) dispatch(c net.Conn, prefix []byte) {
 		}
 		hc := &handoffConn{Conn: c, ln: hl, prefix: prefix}
 		hc.cond.L = &hc.mu
+		if tlsHello {
+			hc.pending = true
+			s.addPending(hl, 1)
+		}
 		select {
 		case hl.ch <- hc:
 			return
 		case <-hl.done:
+			if tlsHello {
+				s.addPending(hl, -1)
+			}
 		}
+	}
+}
+
+// tlsHandshakeRecord is the first byte of a TLS ClientHello.
+const tlsHandshakeRecord = 0x16
+
+// addPending counts the TLS connections handed to hl whose first request
+// has not been answered yet.
+func (s *handoffSocket) addPending(hl *handoffListener, delta int) {
+	s.mu.Lock()
+	hl.pending += delta
+	s.mu.Unlock()
+	if delta < 0 {
+		s.changed.Broadcast()
+	}
+}
+
+// waitOlder waits, at most bound, until no listener older than hl has a TLS
+// connection whose first request is not answered. Once a TLS handshake has
+// been answered, the connection cannot move to another server; an old
+// server closes unanswered a request it reads after its shutdown began, and
+// Caddy stops the old config as soon as the new one has started: holding
+// the new config's start until these requests are answered keeps them.
+// It returns how many are still pending.
+func (s *handoffSocket) waitOlder(hl *handoffListener, bound time.Duration) int {
+	timer := time.AfterFunc(bound, func() {
+		s.mu.Lock()
+		hl.waitOver = true
+		s.mu.Unlock()
+		s.changed.Broadcast()
+	})
+	defer timer.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		n := 0
+		for _, c := range s.configs {
+			if c == hl {
+				break
+			}
+			n += c.pending
+		}
+		if n == 0 || hl.waitOver {
+			return n
+		}
+		s.changed.Wait()
 	}
 }
 
@@ -240,6 +321,9 @@ type handoffListener struct {
 	ch   chan net.Conn
 	done chan struct{}
 	once sync.Once
+
+	pending  int  // on sock.mu: see addPending
+	waitOver bool // on sock.mu: see waitOlder
 }
 
 // Accept returns the next connection handed to this config.

@@ -33,6 +33,11 @@ type handoffConn struct {
 	written   bool // the server wrote something
 	readSince bool // the server read since its last write: the next write starts a response
 	noReuse   bool // upgraded, hijacked, or answered with Connection: close
+
+	// A TLS connection is pending (see handoffSocket.waitOlder) until its
+	// server writes after reading what followed its handshake flight.
+	pending bool
+	phase   int // 0: handshake flight not written; 1: written; 2: read after it
 }
 
 const (
@@ -90,6 +95,9 @@ func (c *handoffConn) record(b []byte) {
 		c.kind = classify(b)
 	}
 	c.readSince = true
+	if c.phase == 1 {
+		c.phase = 2
+	}
 	if c.overrun {
 		return
 	}
@@ -150,7 +158,21 @@ func (c *handoffConn) beginWrite(p []byte) bool {
 	}
 	c.written, c.readSince = true, false
 	c.replay, c.overrun = c.replay[:0], false
+	switch c.phase {
+	case 0:
+		c.phase = 1
+	case 2:
+		c.answered()
+	}
 	return true
+}
+
+// answered ends the connection's pending state; c.mu is held.
+func (c *handoffConn) answered() {
+	if c.pending {
+		c.pending = false
+		c.ln.sock.addPending(c.ln, -1)
+	}
 }
 
 func containsFold(b []byte, lower string) bool {
@@ -201,6 +223,7 @@ func (c *handoffConn) Close() error {
 		c.mu.Unlock()
 		return nil
 	}
+	c.answered()
 	if !c.canHandOver() {
 		c.state = connClosed
 		c.mu.Unlock()

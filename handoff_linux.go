@@ -82,20 +82,25 @@ func possibleCPUs() []int {
 }
 
 // waitReadable waits, at most wait, until c has bytes to read (or the peer
-// closed), without consuming them.
-func waitReadable(c net.Conn, wait time.Duration) {
+// closed), without consuming them, and returns the first byte (-1 if none).
+func waitReadable(c net.Conn, wait time.Duration) int {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return
+		return -1
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil || c.SetReadDeadline(time.Now().Add(wait)) != nil {
-		return
+		return -1
 	}
 	var b [1]byte
+	first := -1
 	_ = rc.Read(func(fd uintptr) bool {
-		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		if n == 1 {
+			first = int(b[0])
+		}
 		return err != unix.EAGAIN && err != unix.EINTR
 	})
 	_ = c.SetReadDeadline(time.Time{})
+	return first
 }

@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"strings"
@@ -152,6 +153,58 @@ func TestReloadLosesNothing(t *testing.T) {
 				t.Logf("django_files with django_handoff: %v", o)
 			}
 			t.Logf("plain Caddy site, same reloads: %v", p)
+		})
+	}
+}
+
+// TestReloadLosesNothingTLS: the same over TLS with certificates from Caddy's
+// internal issuer, HTTP/1.1 and HTTP/2, on `respond` sites: the handoff
+// happens before the TLS handshake, so a new connection's ClientHello is
+// read by the newest server.
+func TestReloadLosesNothingTLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ours, plain, httpPort := freePort(t), freePort(t), freePort(t)
+	var admin string
+	config := func(rev int) string {
+		global := fmt.Sprintf("{\n\tadmin %s\n\tpersist_config off\n\thttp_port %d\n\tauto_https disable_redirects\n\tskip_install_trust\n}\n", admin, httpPort)
+		site := func(port int, body string) string {
+			return fmt.Sprintf("https://localhost:%d {\n\ttls internal\n\theader X-Rev %d\n\trespond %q\n}\n", port, rev, body)
+		}
+		return withGlobal(global, handoffLine(ours)) + site(ours, "ours") + site(plain, "plain")
+	}
+	c := startCaddy(t, dir, func(a string) string { admin = a; return config(0) }, "HOME="+dir, "XDG_DATA_HOME="+dir)
+	probe := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	oursURL, plainURL := fmt.Sprintf("https://localhost:%d/", ours), fmt.Sprintf("https://localhost:%d/", plain)
+	waitFor(t, 30*time.Second, func() bool { return revSeen(probe, oursURL, 0) && revSeen(probe, plainURL, 0) }, "both TLS sites")
+
+	post := []byte("x=1")
+	rev := 0
+	for _, tc := range []struct {
+		name    string
+		clients testkit.Clients
+	}{
+		{"HTTP/1.1 new connection per request", testkit.Clients{}},
+		{"HTTP/2 new connection per request", testkit.Clients{HTTP2: true}},
+		{"HTTP/2 kept-alive connections", testkit.Clients{HTTP2: true, KeepAlive: true, Method: http.MethodPost, Body: post}},
+		// Measured, not asserted: an old server closes its idle TLS
+		// connections when it shuts down (the TLS session cannot move to
+		// another server), and a POST sent on one as it closes fails (Go's
+		// client and browsers retry a GET, so GETs see no failure).
+		{"HTTP/1.1 kept-alive connections (measured)", testkit.Clients{KeepAlive: true, Method: http.MethodPost, Body: post}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := rev
+			o, p := reloadsUnderLoad(t, c, tc.clients, oursURL, plainURL, 10,
+				func(r int) string { rev = base + r; return config(rev) },
+				func(r int) bool { return revSeen(probe, oursURL, base+r) })
+			if o.failed.Load() != 0 && !strings.HasSuffix(tc.name, "(measured)") {
+				t.Errorf("TLS site with django_handoff: %v", o)
+			} else {
+				t.Logf("TLS site with django_handoff: %v", o)
+			}
+			t.Logf("plain Caddy TLS site, same reloads: %v", p)
 		})
 	}
 }
