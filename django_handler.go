@@ -437,6 +437,8 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		TransportRaw:   json.RawMessage(transport),
 		Upstreams:      reverseproxy.UpstreamPool{{Dial: upstream}},
 		TrustedProxies: h.TrustedProxies,
+		// upgraded streams survive reloads (reload_streams.go)
+		StreamCloseDelay: streamsOutliveReloads,
 		LoadBalancing: &reverseproxy.LoadBalancing{
 			TryDuration: h.WaitTimeout,
 			TryInterval: caddy.Duration(250 * time.Millisecond),
