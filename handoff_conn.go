@@ -148,7 +148,7 @@ func (c *handoffConn) beginWrite(p []byte) bool {
 			head = head[:i+2]
 		}
 		if bytes.HasPrefix(head, []byte("HTTP/1.1 101")) || bytes.HasPrefix(head, []byte("HTTP/1.0 101")) ||
-			containsFold(head, "\r\nconnection: close\r\n") {
+			bytes.Contains(head, []byte("\r\nConnection: close\r\n")) {
 			c.noReuse = true
 		}
 	}
@@ -173,10 +173,6 @@ func (c *handoffConn) answered() {
 		c.pending = false
 		c.ln.sock.addPending(c.ln, -1)
 	}
-}
-
-func containsFold(b []byte, lower string) bool {
-	return bytes.Contains(bytes.ToLower(b), []byte(lower))
 }
 
 // SetDeadline: net/http calls it (with a zero time) only when it gives the
