@@ -3,6 +3,7 @@ package caddydjango
 import (
 	"errors"
 	"net"
+	"reflect"
 	"sync"
 	"time"
 
@@ -100,6 +101,13 @@ func (h *Handoff) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // returns a listener that receives the connections of the address's shared
 // socket.
 func (h *Handoff) WrapListener(ln net.Listener) net.Listener {
+	if t := reflect.TypeOf(ln); t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "crypto/tls" {
+		// After `tls` a connection's TLS session is in its server: it
+		// cannot be handed over, and wrapping it would hide it from net/http.
+		h.logger.Error("django_handoff must come before tls in listener_wrappers; it is off for this listener",
+			zap.String("address", ln.Addr().String()))
+		return ln
+	}
 	return joinHandoff(ln, time.Duration(h.FirstByteWait), h.logger)
 }
 
