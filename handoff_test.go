@@ -15,7 +15,7 @@ import (
 func TestHandoffCaddyfile(t *testing.T) {
 	for _, tc := range []struct {
 		in, err string
-		wait   time.Duration
+		wait    time.Duration
 	}{
 		{in: "django_handoff"},
 		{in: "django_handoff {\n\tfirst_byte_wait 3s\n}", wait: 3 * time.Second},
