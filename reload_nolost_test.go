@@ -3,10 +3,12 @@ package caddydjango
 import (
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -206,5 +208,46 @@ func TestReloadLosesNothingTLS(t *testing.T) {
 			}
 			t.Logf("plain Caddy TLS site, same reloads: %v", p)
 		})
+	}
+}
+
+// TestHandoffSIGTERMIsGraceful: with the handoff, after reloads, SIGTERM
+// still lets requests in flight finish, Caddy exits cleanly, and the address
+// is closed (no socket kept listening).
+func TestHandoffSIGTERMIsGraceful(t *testing.T) {
+	t.Parallel()
+	var s *djangoSite
+	config := func(rev int) string {
+		return withGlobal(s.config(s.admin, 3, "", "", fmt.Sprintf("header X-Rev %d\n\tdjango_files", rev)), handoffLine(s.hport))
+	}
+	s = launchDjangoSite(t, newDjangoProject(t), func(site *djangoSite, admin string) string {
+		s = site
+		return config(0)
+	})
+	s.waitState(gunicornName, StateRunning, 60*time.Second)
+	for rev := 1; rev <= 2; rev++ {
+		if err := s.reload(config(rev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results := make(chan string, 3)
+	for range 3 {
+		go func() {
+			code, body := httpGet(s.url("/slow/?seconds=2"))
+			results <- fmt.Sprint(code, " ", body)
+		}()
+	}
+	waitFor(t, 10*time.Second, func() bool { return countSlowInFlight(s) >= 3 }, "three slow requests in flight")
+	if state := s.signalAndWait(syscall.SIGTERM, 60*time.Second); !state.Success() {
+		t.Errorf("caddy exit %v", state)
+	}
+	for range 3 {
+		if r := <-results; r != "200 slept 2" {
+			t.Errorf("in-flight request lost on SIGTERM: %s", r)
+		}
+	}
+	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.hport), 5*time.Second); err == nil {
+		c.Close()
+		t.Error("the site's address still accepts connections after Caddy exited")
 	}
 }
