@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/caddy-django/caddy-django/internal/testkit"
+	"github.com/quic-go/quic-go/http3"
 )
 
 // End-to-end tests of config reloads that clients never notice: sites whose
@@ -208,6 +209,19 @@ func TestReloadLosesNothingTLS(t *testing.T) {
 			}
 			t.Logf("plain Caddy TLS site, same reloads: %v", p)
 		})
+	}
+
+	// HTTP/3 (UDP, which the wrapper does not touch) still answers, from
+	// the last config.
+	h3 := &http3.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	defer h3.Close()
+	resp, err := (&http.Client{Timeout: 10 * time.Second, Transport: h3}).Get(oursURL)
+	if err != nil {
+		t.Fatalf("HTTP/3 after the reloads: %v", err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 3 || resp.StatusCode != http.StatusOK || resp.Header.Get("X-Rev") != fmt.Sprint(rev) {
+		t.Errorf("HTTP/3 after the reloads: %s %d X-Rev %q, want HTTP/3 200 X-Rev %d", resp.Proto, resp.StatusCode, resp.Header.Get("X-Rev"), rev)
 	}
 }
 
