@@ -205,10 +205,10 @@ func (c *handoffConn) SetReadDeadline(t time.Time) error {
 // where another server can take it: nothing answered yet, or a plain HTTP/1.1
 // connection between requests. c.mu is held.
 func (c *handoffConn) canHandOver() bool {
-	if !c.ln.closed() || c.overrun {
+	if !c.ln.closed() || c.overrun || c.noReuse {
 		return false
 	}
-	return !c.written || c.kind == kindHTTP1 && !c.noReuse
+	return !c.written || c.kind == kindHTTP1
 }
 
 // Close closes the connection, or hands it to the newest server when its
@@ -243,5 +243,17 @@ func (c *handoffConn) Close() error {
 	}
 	_ = c.Conn.SetDeadline(time.Time{})
 	go c.ln.sock.dispatch(c.Conn, prefix)
+	return nil
+}
+
+// CloseWrite half-closes the socket (net/http does before closing after an
+// oversized request body); such a connection is never handed over.
+func (c *handoffConn) CloseWrite() error {
+	c.mu.Lock()
+	c.noReuse = true
+	c.mu.Unlock()
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
 	return nil
 }
