@@ -146,6 +146,8 @@ func joinHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger) *hando
 	return hl
 }
 
+// registerHandoff adds a listener for ln's config to ln's address (binding
+// the kept sockets the first time) and reports whether older configs use it.
 func registerHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger) (*handoffListener, bool) {
 	if logger == nil {
 		logger = zap.NewNop()
