@@ -74,6 +74,8 @@ func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 		TransportRaw:   h.upstreamTransport(),
 		Upstreams:      reverseproxy.UpstreamPool{{Dial: upstream}},
 		TrustedProxies: h.TrustedProxies,
+		// upgraded streams survive reloads (reload_streams.go)
+		StreamCloseDelay: streamsOutliveReloads,
 		LoadBalancing: &reverseproxy.LoadBalancing{
 			TryDuration: h.WaitTimeout,
 			TryInterval: caddy.Duration(250 * time.Millisecond),

@@ -74,7 +74,7 @@ func (b *bench) dfSite(port, gport int, extra string) string {
 func (b *bench) oursCaddyfile(workers, rev int) string {
 	p := b.ports
 	var sb strings.Builder
-	sb.WriteString(globalOptions(p.oursAdmin, b.djangoBlock(p.gunicorn, workers, true)))
+	sb.WriteString(globalOptions(p.oursAdmin, handoffOption(p.df)+b.djangoBlock(p.gunicorn, workers, true)))
 	sb.WriteString(b.articleSite(p.fs, p.gunicorn, ""))
 	fmt.Fprintf(&sb, ":%d {\n\tbind 127.0.0.1\n\theader X-Bench-Config %d\n\treverse_proxy 127.0.0.1:%d {\n\t\trequest_buffers 1MB\n\t}\n}\n", p.rb, rev, p.gunicorn)
 	fmt.Fprintf(&sb, ":%d {\n\tbind 127.0.0.1\n\treverse_proxy 127.0.0.1:%d {\n\t\ttransport http {\n\t\t\tkeepalive off\n\t\t}\n\t}\n}\n", p.rk, p.gunicorn)

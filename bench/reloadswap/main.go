@@ -1,9 +1,10 @@
-// Command reloadswap measures what a config reload of a plain Caddy costs
-// clients that open a new connection per request: Caddy 2.11 binds new
-// SO_REUSEPORT listeners on every reload and closes the old ones. It counts
-// the requests that got no HTTP answer, by kind, with Linux's
-// net.ipv4.tcp_migrate_req off and on (when this process may set it; the
-// setting is restored).
+// Command reloadswap measures what config reloads cost clients that open a
+// new connection per request: Caddy 2.11 binds new SO_REUSEPORT listeners on
+// every reload and closes the old ones. Two `respond` sites of one Caddy are
+// hammered at the same time, one plain and one with the plugin's
+// django_handoff listener wrapper. It counts the requests that got no HTTP
+// answer, by kind, with Linux's net.ipv4.tcp_migrate_req off and on (when
+// this process may set it; the setting is restored).
 //
 //	go build -o /tmp/caddy ./cmd/caddy && go -C bench run ./reloadswap -caddy /tmp/caddy
 package main
@@ -48,8 +49,60 @@ func main() {
 	}
 }
 
+// sites are the measured sites: plain Caddy, and with django_handoff.
+var sites = []struct{ name, url string }{
+	{"plain Caddy", "http://127.0.0.1:18080/"},
+	{"django_handoff", "http://127.0.0.1:18081/"},
+}
+
 func config(rev int) string {
-	return fmt.Sprintf("{\n\tadmin 127.0.0.1:2399\n\tpersist_config off\n}\nhttp://:18080 {\n\theader X-Rev %d\n\trespond \"ok\"\n}\n", rev)
+	return fmt.Sprintf(`{
+	admin 127.0.0.1:2399
+	persist_config off
+	servers :18081 {
+		listener_wrappers {
+			django_handoff
+			tls
+		}
+	}
+}
+http://:18080, http://:18081 {
+	header X-Rev %d
+	respond "ok"
+}
+`, rev)
+}
+
+// tally counts one site's requests and those without an answer, by kind.
+type tally struct {
+	mu    sync.Mutex
+	total int
+	kinds map[string]int
+}
+
+func (t *tally) each(status int, err error, _ time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.total++
+	if status == 0 && err != nil {
+		k := err.Error()
+		if i := strings.LastIndex(k, ": "); i >= 0 {
+			k = k[i+2:]
+		}
+		t.kinds[k]++
+	}
+}
+
+func (t *tally) report(site, setting string, reloads int) {
+	var parts []string
+	n := 0
+	for k, v := range t.kinds {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
+		n += v
+	}
+	sort.Strings(parts)
+	fmt.Printf("tcp_migrate_req=%s, %s: %d of %d requests without an answer in %d reloads (%s)\n",
+		setting, site, n, t.total, reloads, strings.Join(parts, ", "))
 }
 
 func measure(caddyBin string, reloads int, setting string) {
@@ -83,20 +136,13 @@ func measure(caddyBin string, reloads int, setting string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	var mu sync.Mutex
-	total, kinds := 0, map[string]int{}
-	halt := testkit.Hammer("http://127.0.0.1:18080/", 4, func(status int, err error, _ time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		total++
-		if status == 0 && err != nil {
-			k := err.Error()
-			if i := strings.LastIndex(k, ": "); i >= 0 {
-				k = k[i+2:]
-			}
-			kinds[k]++
-		}
-	})
+	var tallies []*tally
+	var halts []func()
+	for _, site := range sites {
+		t := &tally{kinds: map[string]int{}}
+		tallies = append(tallies, t)
+		halts = append(halts, testkit.Hammer(site.url, 4, t.each))
+	}
 	for i := 1; i <= reloads; i++ {
 		resp, err := client.Post("http://127.0.0.1:2399/load", "text/caddyfile", strings.NewReader(config(i)))
 		if err != nil {
@@ -105,15 +151,10 @@ func measure(caddyBin string, reloads int, setting string) {
 		resp.Body.Close()
 		time.Sleep(50 * time.Millisecond)
 	}
-	halt()
-
-	var parts []string
-	n := 0
-	for k, v := range kinds {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
-		n += v
+	for _, halt := range halts {
+		halt()
 	}
-	sort.Strings(parts)
-	fmt.Printf("tcp_migrate_req=%s: %d of %d requests without an answer in %d reloads (%s)\n",
-		setting, n, total, reloads, strings.Join(parts, ", "))
+	for i, site := range sites {
+		tallies[i].report(site.name, setting, reloads)
+	}
 }

@@ -7,9 +7,7 @@ package testkit
 
 import (
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -119,35 +117,7 @@ func CopyTree(src, dst string, skip func(name string) bool) error {
 // and the time taken; each may be called concurrently. The returned stop
 // ends the clients and returns when they have all ended.
 func Hammer(url string, threads int, each func(status int, err error, took time.Duration)) (stop func()) {
-	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for range threads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				start := time.Now()
-				resp, err := client.Get(url)
-				status := 0
-				if err == nil {
-					status = resp.StatusCode
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				each(status, err, time.Since(start))
-			}
-		}()
-	}
-	return func() {
-		close(done)
-		wg.Wait()
-	}
+	return Clients{}.Run(url, threads, each)
 }
 
 // Ports come from below Linux's ephemeral range (32768-60999), which the

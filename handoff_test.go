@@ -1,0 +1,73 @@
+package caddydjango
+
+import (
+	"crypto/tls"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
+)
+
+func TestHandoffCaddyfile(t *testing.T) {
+	for _, tc := range []struct {
+		in, err string
+		wait    time.Duration
+	}{
+		{in: "django_handoff"},
+		{in: "django_handoff {\n\tfirst_byte_wait 3s\n}", wait: 3 * time.Second},
+		{in: "django_handoff tls", err: "wrong argument count"},
+		{in: "django_handoff {\n\tfirst_byte_wait 0s\n}", err: "positive duration"},
+		{in: "django_handoff {\n\tfirst_byte_wait\n}", err: "wrong argument count"},
+		{in: "django_handoff {\n\tfirst_byte_wait 1s 2s\n}", err: "wrong argument count"},
+		{in: "django_handoff {\n\tdelay 1s\n}", err: `unknown option "delay"`},
+	} {
+		var h Handoff
+		err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.in))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || time.Duration(h.FirstByteWait) != tc.wait {
+			t.Errorf("%q: %v, first_byte_wait %v", tc.in, err, time.Duration(h.FirstByteWait))
+		}
+	}
+}
+
+// After `tls` the wrapper would hide *tls.Conn from net/http: it passes the
+// listener through unchanged instead.
+func TestHandoffAfterTLSIsOff(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	tln := tls.NewListener(ln, &tls.Config{})
+	h := &Handoff{FirstByteWait: caddy.Duration(time.Second), logger: zap.NewNop()}
+	if got := h.WrapListener(tln); got != tln {
+		t.Fatalf("wrapped a TLS listener: %T", got)
+	}
+	if got := h.WrapListener(ln); got == ln {
+		t.Fatal("did not wrap a TCP listener")
+	} else {
+		_ = got.Close()
+	}
+}
+
+func TestHandoffClassify(t *testing.T) {
+	for in, want := range map[string]int{
+		"GET / HTTP/1.1\r\n": kindHTTP1,
+		"POST /x":            kindHTTP1,
+		"PRI * HTTP/2.0\r\n": kindOther,
+		"\x16\x03\x01":       kindOther,
+	} {
+		if got := classify([]byte(in)); got != want {
+			t.Errorf("classify(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
