@@ -286,8 +286,29 @@ func (c *caddyProc) waitState(name, state string, timeout time.Duration) Process
 
 // adminClient opens a new connection per request: Caddy replaces its admin
 // server on every config load, and a kept-alive connection to the old one
-// can be reset under the next request.
-var adminClient = &http.Client{Timeout: 120 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+// can be reset under the next request. Even a new connection can meet the
+// old admin listener as it closes (reset, or closed unanswered): a GET that
+// got no answer is sent again.
+var adminClient = &http.Client{Timeout: 120 * time.Second, Transport: retryUnanswered{&http.Transport{DisableKeepAlives: true}}}
+
+// retryUnanswered sends a GET again (up to 3 times) when it got no answer
+// because the connection was reset or closed before a response.
+type retryUnanswered struct{ http.RoundTripper }
+
+func (rt retryUnanswered) RoundTrip(req *http.Request) (*http.Response, error) {
+	for attempt := 1; ; attempt++ {
+		resp, err := rt.RoundTripper.RoundTrip(req)
+		if err == nil || req.Method != http.MethodGet || attempt == 3 || !unanswered(err) {
+			return resp, err
+		}
+	}
+}
+
+// unanswered reports whether err means the server closed or reset the
+// connection without answering.
+func unanswered(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
 
 // reload loads a new Caddyfile through the admin API. Caddy also replaces
 // its admin listener (a new SO_REUSEPORT socket) on every load, so a request
@@ -302,7 +323,7 @@ func (c *caddyProc) reload(caddyfile string) error {
 		// Caddy replaces its admin server on every load: a request can meet
 		// the old one closing (reset, or EOF on a kept-alive connection).
 		// Loading the same config again is a no-op, so it is safe to retry.
-		if resp, err = adminClient.Do(req); err == nil || !(errors.Is(err, io.EOF) || strings.Contains(err.Error(), "connection reset")) {
+		if resp, err = adminClient.Do(req); err == nil || !unanswered(err) {
 			break
 		}
 	}
