@@ -1,0 +1,147 @@
+package caddydjango
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// App servers: the Python HTTP servers Caddy supervises with a held
+// listening socket (socket.go), readiness (readiness.go) and zero-downtime
+// replacement. Each kind says how its command line is built: how it is
+// given the inherited socket (fd 3), whether it can serve a second private
+// socket (fd 4) for a readiness probe only this generation answers, its
+// workers flag and its stop behaviour.
+
+// serverKind is what differs between app servers.
+type serverKind struct {
+	// word is the Caddyfile word, the JSON `server` value and the default
+	// name of the entry.
+	word string
+	// command is the default launcher.
+	command []string
+	// sockets are the arguments that hand the server the held socket (fd 3)
+	// and, when probeFD, the private readiness socket (fd 4).
+	sockets func(bind bindAddr) []string
+	// probeFD: the server also serves fd 4, the private probe socket.
+	probeFD bool
+	// readyLine, for a server that serves one socket only, is the output
+	// line (a substring) that says this generation has loaded the app.
+	readyLine string
+	// workers is the flag that sets the number of worker processes.
+	workers string
+	// stopSignal is the signal the server treats as a graceful stop.
+	stopSignal string
+	// stopTimeout is longer than the server's own graceful timeout.
+	stopTimeout time.Duration
+	// bindFlags are arguments that choose a socket: not allowed in args.
+	bindFlags []string
+	// extra are arguments always added (e.g. uWSGI's --die-on-term).
+	extra []string
+}
+
+// serverKinds are the supported app servers, by word.
+var serverKinds = map[string]*serverKind{
+	"gunicorn": {
+		word:    "gunicorn",
+		command: []string{"gunicorn"},
+		sockets: func(bindAddr) []string { return []string{"--bind", "fd://3", "--bind", "fd://4"} },
+		probeFD: true,
+		workers: "--workers",
+		// TERM: graceful, Gunicorn's graceful_timeout is 30s
+		stopSignal:  "TERM",
+		stopTimeout: gunicornStopWait,
+		bindFlags:   []string{"-b", "--bind"},
+	},
+	"uvicorn": {
+		word: "uvicorn",
+		// Debian ships no uvicorn script
+		command: []string{"/usr/bin/python3", "-m", "uvicorn"},
+		sockets: func(bindAddr) []string { return []string{"--fd", "3"} },
+		// uvicorn takes one socket: readiness is its own startup line
+		readyLine: "Application startup complete.",
+		workers:   "--workers",
+		// TERM and INT: graceful (stop accepting, finish requests); uvicorn
+		// 0.17 has no graceful timeout of its own
+		stopSignal:  "TERM",
+		stopTimeout: 30 * time.Second,
+		bindFlags:   []string{"--fd", "--host", "--port", "--uds"},
+	},
+	"hypercorn": {
+		word:    "hypercorn",
+		command: []string{"hypercorn"},
+		sockets: func(bindAddr) []string { return []string{"--bind", "fd://3", "--bind", "fd://4"} },
+		probeFD: true,
+		workers: "--workers",
+		// TERM and INT: graceful, graceful_timeout 3s
+		stopSignal:  "TERM",
+		stopTimeout: 10 * time.Second,
+		bindFlags:   []string{"-b", "--bind", "--insecure-bind", "--quic-bind"},
+	},
+}
+
+// serverWords lists the supported app servers for error messages.
+func serverWords() string {
+	var words []string
+	for w := range serverKinds {
+		words = append(words, w)
+	}
+	slices.Sort(words)
+	return strings.Join(words, ", ")
+}
+
+// kindOf returns the kind for word (default gunicorn).
+func kindOf(word string) (*serverKind, error) {
+	if word == "" {
+		word = gunicornName
+	}
+	k, ok := serverKinds[word]
+	if !ok {
+		return nil, fmt.Errorf("server %q: want one of %s", word, serverWords())
+	}
+	return k, nil
+}
+
+// argv builds the command line: launcher, sockets, workers, args, app.
+func (k *serverKind) argv(c *AppServerConfig, bind bindAddr) ([]string, error) {
+	for _, arg := range c.Args {
+		if k.bindsSocket(arg) {
+			return nil, fmt.Errorf("args must not contain %s: set `bind` instead (Caddy holds the socket)", arg)
+		}
+	}
+	command := c.Command
+	if len(command) == 0 {
+		command = k.command
+	}
+	argv := slices.Clone(command)
+	argv = append(argv, k.sockets(bind)...)
+	if c.Workers > 0 {
+		argv = append(argv, k.workers, strconv.Itoa(c.Workers))
+	}
+	argv = append(argv, k.extra...)
+	argv = append(argv, c.Args...)
+	return append(argv, c.App), nil
+}
+
+// bindsSocket reports whether arg chooses a socket (`--bind x`,
+// `--bind=x`, `-bx`).
+func (k *serverKind) bindsSocket(arg string) bool {
+	for _, f := range k.bindFlags {
+		if arg == f || strings.HasPrefix(arg, f+"=") || (len(f) == 2 && strings.HasPrefix(arg, f)) {
+			return true
+		}
+	}
+	return false
+}
+
+// probeRequest is the readiness probe's request for s: an upgrade to an
+// unknown protocol for uvicorn's HTTP implementation (Gunicorn's
+// UvicornWorker), an invalid request line otherwise (see readiness.go).
+func (s *spec) probeRequest() []byte {
+	if slices.ContainsFunc(s.Argv, func(arg string) bool { return strings.Contains(arg, "uvicorn.workers.") }) {
+		return unknownUpgrade
+	}
+	return badRequestLine
+}

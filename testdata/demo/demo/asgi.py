@@ -1,0 +1,8 @@
+"""ASGI entry point: python3 -m uvicorn demo.asgi:application (or daphne, hypercorn)"""
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
+
+application = get_asgi_application()
