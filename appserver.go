@@ -30,7 +30,11 @@ type serverKind struct {
 	// readyLine, for a server that serves one socket only, is the output
 	// line (a substring) that says this generation has loaded the app.
 	readyLine string
-	// workers is the flag that sets the number of worker processes.
+	// probe is the readiness probe's request on fd 4, when not the default
+	// (see probeRequest).
+	probe []byte
+	// workers is the flag that sets the number of worker processes; empty
+	// for a single-process server.
 	workers string
 	// stopSignal is the signal the server treats as a graceful stop.
 	stopSignal string
@@ -80,6 +84,23 @@ var serverKinds = map[string]*serverKind{
 		stopTimeout: 10 * time.Second,
 		bindFlags:   []string{"-b", "--bind", "--insecure-bind", "--quic-bind"},
 	},
+	"daphne": {
+		word:    "daphne",
+		command: []string{"daphne"},
+		// twisted endpoints: fd 3 through --fd, the probe socket as an
+		// endpoint of its own
+		sockets: func(bindAddr) []string { return []string{"--fd", "3", "-e", "fd:fileno=4"} },
+		probeFD: true,
+		// twisted passes any three-word request line to Django; a one-word
+		// line it answers 400 itself
+		probe: singleWordLine,
+		// one process: no workers flag
+		// TERM: twisted stops listening, daphne waits for its application
+		// instances (application_close_timeout 10s)
+		stopSignal:  "TERM",
+		stopTimeout: 15 * time.Second,
+		bindFlags:   []string{"-b", "--bind", "-p", "--port", "-u", "--unix-socket", "--fd", "-e", "--endpoint"},
+	},
 }
 
 // serverWords lists the supported app servers for error messages.
@@ -117,6 +138,9 @@ func (k *serverKind) argv(c *AppServerConfig, bind bindAddr) ([]string, error) {
 	}
 	argv := slices.Clone(command)
 	argv = append(argv, k.sockets(bind)...)
+	if c.Workers > 0 && k.workers == "" {
+		return nil, fmt.Errorf("workers is not supported for %s (one process); run several app servers", k.word)
+	}
 	if c.Workers > 0 {
 		argv = append(argv, k.workers, strconv.Itoa(c.Workers))
 	}
@@ -140,6 +164,9 @@ func (k *serverKind) bindsSocket(arg string) bool {
 // unknown protocol for uvicorn's HTTP implementation (Gunicorn's
 // UvicornWorker), an invalid request line otherwise (see readiness.go).
 func (s *spec) probeRequest() []byte {
+	if k := serverKinds[s.Server]; k != nil && k.probe != nil {
+		return k.probe
+	}
 	if slices.ContainsFunc(s.Argv, func(arg string) bool { return strings.Contains(arg, "uvicorn.workers.") }) {
 		return unknownUpgrade
 	}

@@ -21,6 +21,7 @@ import (
 var appServerCases = []struct{ name, entry string }{
 	{"uvicorn", "uvicorn demo.asgi:application"},
 	{"hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn\n\t\t}"},
+	{"daphne", "daphne demo.asgi:application {\n\t\t\tcommand /usr/bin/daphne\n\t\t}"},
 	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class gthread --threads 4\n\t\t}"},
 	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class gevent\n\t\t}"},
 	{"gunicorn", "gunicorn demo.asgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class uvicorn.workers.UvicornWorker\n\t\t}"},
@@ -31,7 +32,11 @@ var appServerCases = []struct{ name, entry string }{
 func appServerSite(t *testing.T, name, entry string) *djangoSite {
 	t.Helper()
 	s := launchDjangoSite(t, newDjangoProject(t), func(s *djangoSite, admin string) string {
-		bind := fmt.Sprintf("\n\t\t\tbind 127.0.0.1:%d\n\t\t\tworkers 2\n\t\t}", s.gport)
+		workers := "\n\t\t\tworkers 2"
+		if name == "daphne" { // one process
+			workers = ""
+		}
+		bind := fmt.Sprintf("\n\t\t\tbind 127.0.0.1:%d%s\n\t\t}", s.gport, workers)
 		if strings.HasSuffix(entry, "}") {
 			entry = strings.TrimSuffix(entry, "\n\t\t}") + bind
 		} else {
@@ -64,6 +69,12 @@ func TestAppServers(t *testing.T) {
 			if bad := s.entries(isErr); len(bad) > 0 {
 				t.Errorf("error lines while it got ready: %v", bad)
 			}
+			// the readiness probe is answered by the server, never by Django
+			if seen := s.entries(func(e logEntry) bool {
+				return e.str("logger") == "django."+tc.name && strings.Contains(e.str("msg"), "readiness")
+			}); len(seen) > 0 {
+				t.Errorf("the readiness probe reached the app or its log: %v", seen)
+			}
 
 			before := pid()
 			l := startSteadyLoad(t, hello)
@@ -90,7 +101,7 @@ func TestAppServers(t *testing.T) {
 			}
 
 			members := groupMembers(pid())
-			if len(members) < 2 {
+			if len(members) < 2 && tc.name != "daphne" {
 				t.Fatalf("want a master and workers, got %v", members)
 			}
 			s.signalAndWait(syscall.SIGTERM, 60*time.Second)

@@ -16,8 +16,12 @@ func TestAppServerArgv(t *testing.T) {
 		{"gunicorn", []string{"gunicorn", "--bind", "fd://3", "--bind", "fd://4", "--workers", "3", "--timeout", "9", "config.app:application"}},
 		{"uvicorn", []string{"/usr/bin/python3", "-m", "uvicorn", "--fd", "3", "--workers", "3", "--timeout", "9", "config.app:application"}},
 		{"hypercorn", []string{"hypercorn", "--bind", "fd://3", "--bind", "fd://4", "--workers", "3", "--timeout", "9", "config.app:application"}},
+		{"daphne", []string{"daphne", "--fd", "3", "-e", "fd:fileno=4", "--timeout", "9", "config.app:application"}},
 	} {
 		c := &AppServerConfig{Server: tc.server, App: "config.app:application", Workers: 3, Args: []string{"--timeout", "9"}}
+		if tc.server == "daphne" {
+			c.Workers = 0
+		}
 		s, err := c.spec(&App{Root: "/srv"})
 		if err != nil {
 			t.Fatalf("%q: %v", tc.server, err)
@@ -39,6 +43,7 @@ func TestAppServerDefaults(t *testing.T) {
 		{"gunicorn", "gunicorn", "TERM", 35, true, ""},
 		{"uvicorn", "uvicorn", "TERM", 30, false, "Application startup complete."},
 		{"hypercorn", "hypercorn", "TERM", 10, true, ""},
+		{"daphne", "daphne", "TERM", 15, true, ""},
 	} {
 		s, err := (&AppServerConfig{Server: tc.server, App: "a:b"}).spec(&App{Root: "/srv"})
 		if err != nil {
@@ -56,14 +61,18 @@ func TestAppServerArgsRejectSockets(t *testing.T) {
 		{"gunicorn", "--bind=0.0.0.0:80"}, {"gunicorn", "-b"}, {"gunicorn", "-b0.0.0.0:80"},
 		{"uvicorn", "--port"}, {"uvicorn", "--uds=/tmp/s"}, {"uvicorn", "--fd"}, {"uvicorn", "--host"},
 		{"hypercorn", "--bind"}, {"hypercorn", "--insecure-bind"},
+		{"daphne", "-p"}, {"daphne", "--endpoint=tcp:80"}, {"daphne", "-u"},
 	} {
 		_, err := (&AppServerConfig{Server: tc.server, App: "a:b", Args: []string{tc.arg}}).spec(&App{Root: "/srv"})
 		if err == nil || !strings.Contains(err.Error(), "set `bind` instead") {
 			t.Errorf("%s args %s: %v", tc.server, tc.arg, err)
 		}
 	}
-	if _, err := (&AppServerConfig{Server: "granian", App: "a:b"}).spec(&App{Root: "/srv"}); err == nil || !strings.Contains(err.Error(), "want one of gunicorn, hypercorn, uvicorn") {
+	if _, err := (&AppServerConfig{Server: "granian", App: "a:b"}).spec(&App{Root: "/srv"}); err == nil || !strings.Contains(err.Error(), "want one of daphne, gunicorn, hypercorn, uvicorn") {
 		t.Errorf("unknown server: %v", err)
+	}
+	if _, err := (&AppServerConfig{Server: "daphne", App: "a:b", Workers: 2}).spec(&App{Root: "/srv"}); err == nil || !strings.Contains(err.Error(), "workers is not supported for daphne") {
+		t.Errorf("daphne workers: %v", err)
 	}
 }
 

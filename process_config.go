@@ -118,8 +118,8 @@ type ProcessConfig struct {
 // Gunicorn's `--bind fd://3`), so it survives restarts; it is RUNNING once
 // it serves (see appserver.go for how each server is started).
 type AppServerConfig struct {
-	// Server is the kind of app server: gunicorn (default), uvicorn or
-	// hypercorn.
+	// Server is the kind of app server: gunicorn (default), uvicorn,
+	// hypercorn or daphne.
 	Server string `json:"server,omitempty"`
 
 	// Name identifies the app server in status, the admin API and

@@ -129,6 +129,7 @@ func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
 // upgrade to an unknown protocol with a one-line warning.
 var (
 	badRequestLine = []byte("caddy-django readiness probe\r\n\r\n")
+	singleWordLine = []byte("caddy-django-readiness-probe\r\n\r\n")
 	unknownUpgrade = []byte("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: caddy-django-probe\r\n\r\n")
 )
 
