@@ -42,8 +42,11 @@ type serverKind struct {
 	stopTimeout time.Duration
 	// bindFlags are arguments that choose a socket: not allowed in args.
 	bindFlags []string
-	// extra are arguments always added (e.g. uWSGI's --die-on-term).
+	// extra are arguments always added (e.g. uWSGI's --master).
 	extra []string
+	// appFlag, when set, is the flag that names the application (uWSGI's
+	// --module); otherwise it is the last argument.
+	appFlag string
 }
 
 // serverKinds are the supported app servers, by word.
@@ -83,6 +86,25 @@ var serverKinds = map[string]*serverKind{
 		stopSignal:  "TERM",
 		stopTimeout: 10 * time.Second,
 		bindFlags:   []string{"-b", "--bind", "--insecure-bind", "--quic-bind"},
+	},
+	"uwsgi": {
+		word: "uwsgi",
+		// Debian's uwsgi loads the Python plugin on request
+		command: []string{"uwsgi", "--plugin", "python3"},
+		// uWSGI speaking HTTP on the inherited socket
+		sockets: func(bindAddr) []string { return []string{"--http-socket", "fd://3"} },
+		// a one-word or invalid request line reaches Django through
+		// uWSGI: readiness is its worker spawn line (the app is loaded in
+		// the master before it forks, and --need-app exits if it fails)
+		readyLine: "spawned uWSGI worker 1 ",
+		workers:   "--workers",
+		// TERM is a brutal reload in uWSGI 2.0: the hook makes it a
+		// graceful shutdown (workers finish their requests, mercy 60s)
+		stopSignal:  "TERM",
+		stopTimeout: 65 * time.Second,
+		bindFlags:   []string{"--http-socket", "--socket", "-s", "--http", "--uwsgi-socket", "--shared-socket", "--http11-socket"},
+		extra:       []string{"--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all"},
+		appFlag:     "--module",
 	},
 	"daphne": {
 		word:    "daphne",
@@ -146,6 +168,9 @@ func (k *serverKind) argv(c *AppServerConfig, bind bindAddr) ([]string, error) {
 	}
 	argv = append(argv, k.extra...)
 	argv = append(argv, c.Args...)
+	if k.appFlag != "" {
+		return append(argv, k.appFlag, c.App), nil
+	}
 	return append(argv, c.App), nil
 }
 

@@ -22,6 +22,7 @@ var appServerCases = []struct{ name, entry string }{
 	{"uvicorn", "uvicorn demo.asgi:application"},
 	{"hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn\n\t\t}"},
 	{"daphne", "daphne demo.asgi:application {\n\t\t\tcommand /usr/bin/daphne\n\t\t}"},
+	{"uwsgi", "uwsgi demo.wsgi:application {\n\t\t\tcommand /usr/bin/uwsgi --plugin python3\n\t\t}"},
 	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class gthread --threads 4\n\t\t}"},
 	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class gevent\n\t\t}"},
 	{"gunicorn", "gunicorn demo.asgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class uvicorn.workers.UvicornWorker\n\t\t}"},

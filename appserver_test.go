@@ -17,6 +17,7 @@ func TestAppServerArgv(t *testing.T) {
 		{"uvicorn", []string{"/usr/bin/python3", "-m", "uvicorn", "--fd", "3", "--workers", "3", "--timeout", "9", "config.app:application"}},
 		{"hypercorn", []string{"hypercorn", "--bind", "fd://3", "--bind", "fd://4", "--workers", "3", "--timeout", "9", "config.app:application"}},
 		{"daphne", []string{"daphne", "--fd", "3", "-e", "fd:fileno=4", "--timeout", "9", "config.app:application"}},
+		{"uwsgi", []string{"uwsgi", "--plugin", "python3", "--http-socket", "fd://3", "--workers", "3", "--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all", "--timeout", "9", "--module", "config.app:application"}},
 	} {
 		c := &AppServerConfig{Server: tc.server, App: "config.app:application", Workers: 3, Args: []string{"--timeout", "9"}}
 		if tc.server == "daphne" {
@@ -44,6 +45,7 @@ func TestAppServerDefaults(t *testing.T) {
 		{"uvicorn", "uvicorn", "TERM", 30, false, "Application startup complete."},
 		{"hypercorn", "hypercorn", "TERM", 10, true, ""},
 		{"daphne", "daphne", "TERM", 15, true, ""},
+		{"uwsgi", "uwsgi", "TERM", 65, false, "spawned uWSGI worker 1 "},
 	} {
 		s, err := (&AppServerConfig{Server: tc.server, App: "a:b"}).spec(&App{Root: "/srv"})
 		if err != nil {
@@ -61,6 +63,7 @@ func TestAppServerArgsRejectSockets(t *testing.T) {
 		{"gunicorn", "--bind=0.0.0.0:80"}, {"gunicorn", "-b"}, {"gunicorn", "-b0.0.0.0:80"},
 		{"uvicorn", "--port"}, {"uvicorn", "--uds=/tmp/s"}, {"uvicorn", "--fd"}, {"uvicorn", "--host"},
 		{"hypercorn", "--bind"}, {"hypercorn", "--insecure-bind"},
+		{"uwsgi", "--http-socket"}, {"uwsgi", "--socket=:3031"}, {"uwsgi", "--http"},
 		{"daphne", "-p"}, {"daphne", "--endpoint=tcp:80"}, {"daphne", "-u"},
 	} {
 		_, err := (&AppServerConfig{Server: tc.server, App: "a:b", Args: []string{tc.arg}}).spec(&App{Root: "/srv"})
@@ -68,7 +71,7 @@ func TestAppServerArgsRejectSockets(t *testing.T) {
 			t.Errorf("%s args %s: %v", tc.server, tc.arg, err)
 		}
 	}
-	if _, err := (&AppServerConfig{Server: "granian", App: "a:b"}).spec(&App{Root: "/srv"}); err == nil || !strings.Contains(err.Error(), "want one of daphne, gunicorn, hypercorn, uvicorn") {
+	if _, err := (&AppServerConfig{Server: "granian", App: "a:b"}).spec(&App{Root: "/srv"}); err == nil || !strings.Contains(err.Error(), "want one of daphne, gunicorn, hypercorn, uvicorn, uwsgi") {
 		t.Errorf("unknown server: %v", err)
 	}
 	if _, err := (&AppServerConfig{Server: "daphne", App: "a:b", Workers: 2}).spec(&App{Root: "/srv"}); err == nil || !strings.Contains(err.Error(), "workers is not supported for daphne") {

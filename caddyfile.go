@@ -39,7 +39,7 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //			timeout <duration>
 //		}]
 //		release_timeout <duration>
-//		gunicorn|uvicorn|hypercorn|daphne <app> {
+//		gunicorn|uvicorn|hypercorn|daphne|uwsgi <app> {
 //			name <name>
 //			command <launcher...>
 //			bind <host:port|unix:path>
@@ -95,7 +95,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := durationArg(d, &a.ReleaseTimeout, 0); err != nil {
 				return err
 			}
-		case "gunicorn", "uvicorn", "hypercorn", "daphne":
+		case "gunicorn", "uvicorn", "hypercorn", "daphne", "uwsgi":
 			if err := a.unmarshalAppServer(d, opt, names, binds); err != nil {
 				return err
 			}
@@ -123,7 +123,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			names[c.Name] = true
 			a.Schedules = append(a.Schedules, c)
 		default:
-			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn, uvicorn, hypercorn, daphne, process or schedule)", opt)
+			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn, uvicorn, hypercorn, daphne, uwsgi, process or schedule)", opt)
 		}
 	}
 	return nil

@@ -119,7 +119,7 @@ type ProcessConfig struct {
 // it serves (see appserver.go for how each server is started).
 type AppServerConfig struct {
 	// Server is the kind of app server: gunicorn (default), uvicorn,
-	// hypercorn or daphne.
+	// hypercorn, daphne or uwsgi.
 	Server string `json:"server,omitempty"`
 
 	// Name identifies the app server in status, the admin API and
