@@ -76,7 +76,7 @@ func TestBindInSpecKey(t *testing.T) {
 	if strings.Contains(string(w), `"bind"`) {
 		t.Errorf("worker spec JSON %s has a bind", w)
 	}
-	if (&spec{Name: "worker"}).gunicorn() || !(&spec{Bind: b}).gunicorn() {
+	if (&spec{Name: "worker"}).appServer() || !(&spec{Bind: b}).appServer() {
 		t.Error("gunicorn() must tell a spec with a bind")
 	}
 }

@@ -39,11 +39,12 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //			timeout <duration>
 //		}]
 //		release_timeout <duration>
-//		gunicorn <wsgi_app> {
+//		gunicorn|uvicorn|hypercorn|daphne|uwsgi <app> {
+//			name <name>
 //			command <launcher...>
 //			bind <host:port|unix:path>
 //			workers <n>
-//			args <gunicorn args...>
+//			args <server args...>
 //			ready_path <path>
 //			ready_timeout <duration>
 //			<process options>
@@ -69,6 +70,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Errf("django takes no arguments on its first line, got %q; put options in a { } block", d.Val())
 	}
 	names := map[string]bool{}
+	binds := map[bindAddr]string{}
 	for d.NextBlock(0) {
 		switch opt := d.Val(); opt {
 		case "root":
@@ -93,15 +95,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := durationArg(d, &a.ReleaseTimeout, 0); err != nil {
 				return err
 			}
-		case "gunicorn":
-			if a.Gunicorn != nil {
-				return d.Err("gunicorn may appear only once")
-			}
-			g := new(GunicornConfig)
-			if err := g.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
+		case "gunicorn", "uvicorn", "hypercorn", "daphne", "uwsgi":
+			if err := a.unmarshalAppServer(d, opt, names, binds); err != nil {
 				return err
 			}
-			a.Gunicorn = g
 		case "process":
 			p := new(ProcessConfig)
 			if err := p.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
@@ -126,25 +123,64 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			names[c.Name] = true
 			a.Schedules = append(a.Schedules, c)
 		default:
-			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn, process or schedule)", opt)
+			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn, uvicorn, hypercorn, daphne, uwsgi, process or schedule)", opt)
 		}
 	}
 	return nil
 }
 
-// UnmarshalCaddyfile sets up Gunicorn from the `gunicorn` segment of the
+// unmarshalAppServer parses an app server segment (word: gunicorn,
+// uvicorn, …): the first unnamed gunicorn is the `gunicorn` field (as
+// before app servers had names), the others are app_servers.
+func (a *App) unmarshalAppServer(d *caddyfile.Dispenser, word string, names map[string]bool, binds map[bindAddr]string) error {
+	g := new(AppServerConfig)
+	if err := g.UnmarshalCaddyfile(d.NewFromNextSegment()); err != nil {
+		return err
+	}
+	g.Server = word
+	name := g.serverName()
+	if names[name] {
+		return d.Errf("%s: name %q is already used; names must be unique (set `name`)", word, name)
+	}
+	bind, _ := parseBind(g.Bind) // checked by bind's parser
+	if other, ok := binds[bind]; ok {
+		return d.Errf("%s %q: bind %s is already used by %q; binds must be unique (set `bind`)", word, name, bind.upstream(), other)
+	}
+	names[name], binds[bind] = true, name
+	if word == gunicornName && name == gunicornName && a.Gunicorn == nil && len(a.AppServers) == 0 {
+		g.Server, g.Name = "", ""
+		a.Gunicorn = g
+		return nil
+	}
+	a.AppServers = append(a.AppServers, g)
+	return nil
+}
+
+// UnmarshalCaddyfile sets up an app server from its segment (`gunicorn`,
+// `uvicorn`, … <app> { … }) of the
 // django option (syntax above).
 func (g *GunicornConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume "gunicorn"
+	d.Next() // consume "gunicorn", "uvicorn", …
+	word := d.Val()
 	if !d.NextArg() {
-		return d.Err("gunicorn needs the WSGI application, e.g. gunicorn config.wsgi:application")
+		if word == gunicornName {
+			return d.Err("gunicorn needs the WSGI application, e.g. gunicorn config.wsgi:application")
+		}
+		return d.Errf("%s needs the application, e.g. %s config.asgi:application", word, word)
 	}
 	g.App = d.Val()
 	if d.NextArg() {
-		return d.Errf("gunicorn takes one WSGI application, got extra %q; put Gunicorn arguments in `args`", d.Val())
+		return d.Errf("%s takes one application, got extra %q; put %s arguments in `args`", word, d.Val(), word)
 	}
 	for d.NextBlock(0) {
 		switch opt := d.Val(); opt {
+		case "name":
+			if err := oneArg(d, &g.Name); err != nil {
+				return err
+			}
+			if !processNameRE.MatchString(g.Name) || g.Name == "release" {
+				return d.Errf("%s name %q: use letters, digits, '-' and '_'", word, g.Name)
+			}
 		case "command":
 			g.Command = d.RemainingArgs()
 			if len(g.Command) == 0 {
@@ -325,7 +361,7 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		what := "process"
 		extra := "before_release, ready, "
 		if gunicorn {
-			what, extra = "gunicorn", "command, bind, workers, args, ready_path, ready_timeout, "
+			what, extra = "gunicorn", "name, command, bind, workers, args, ready_path, ready_timeout, "
 		}
 		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user, enabled or essential)", what, opt, extra)
 	}

@@ -39,6 +39,7 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //			accel_prefix <url_prefix>
 //		}
 //		upstream <address>
+//		app <app server name>
 //		max_body <size>
 //		request_buffer <size>
 //		buffer_dir <dir>
@@ -76,6 +77,8 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.Protected.UnmarshalCaddyfile(d.NewFromNextSegment())
 		case "upstream":
 			err = oneArg(d, &h.Upstream)
+		case "app":
+			err = oneArg(d, &h.App)
 		case "max_body":
 			err = sizeArg(d, &h.MaxBody)
 		case "request_buffer":

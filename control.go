@@ -69,7 +69,7 @@ func (a *App) restartEntry(ctx context.Context, e *entry) error {
 		return errDisabled(old)
 	}
 	next := a.successor(old, 1)
-	if !old.spec.gunicorn() {
+	if !old.spec.appServer() {
 		old.stop()
 		e.swap(next)
 		next.start()
@@ -149,13 +149,15 @@ func (a *App) Deploy(ctx context.Context) error {
 	if err := a.runReleases(ctx); err != nil {
 		return err
 	}
-	if e := a.entry(gunicornName); e != nil && !e.proc().spec.Disabled {
-		if err := a.restartEntry(ctx, e); err != nil {
-			return err
+	for _, e := range a.entries() {
+		if s := e.proc().spec; s.appServer() && !s.Disabled {
+			if err := a.restartEntry(ctx, e); err != nil {
+				return err
+			}
 		}
 	}
 	for _, e := range a.entries() {
-		if s := e.proc().spec; !s.gunicorn() && !s.Disabled && s.Schedule == "" {
+		if s := e.proc().spec; !s.appServer() && !s.Disabled && s.Schedule == "" {
 			if err := a.restartEntry(ctx, e); err != nil {
 				return err
 			}

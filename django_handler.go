@@ -68,9 +68,14 @@ type DjangoFiles struct {
 	// never passed on).
 	Protected *ProtectedFiles `json:"protected,omitempty"`
 
-	// The address of Gunicorn: `host:port` or `unix//path/to/socket`.
-	// Default: the `gunicorn` bind of the `django` app.
+	// The address of the app server: `host:port` or
+	// `unix//path/to/socket`. Default: the bind of the `django` app's app
+	// server named App.
 	Upstream string `json:"upstream,omitempty"`
+
+	// App names the `django` app's app server requests go to (and wait
+	// for). Default: the first one declared.
+	App string `json:"app,omitempty"`
 
 	// Largest request body accepted, in bytes. Larger requests get 413
 	// and never reach Gunicorn. Default: 100 MiB.

@@ -30,14 +30,14 @@ type ExecEnv struct {
 	// `env`, then `env_file` (as loaded with the current config).
 	Env []string `json:"env"`
 
-	// User is the app server's user (the gunicorn entry's `user`), if set.
+	// User is the app server's user (the first app server's `user`), if set.
 	User string `json:"user,omitempty"`
 }
 
 // execEnv returns what `caddy django exec` runs a command with.
 func (a *App) execEnv() ExecEnv {
 	e := ExecEnv{Root: a.Root, Env: a.env}
-	if g := a.gunicornSpec(); g != nil {
+	if g := a.appServerSpec(""); g != nil {
 		e.User = g.User
 	}
 	return e

@@ -54,13 +54,19 @@ func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
+	if h.App != "" && upstream != "" {
+		return fmt.Errorf("app %q and upstream %q: set one of them", h.App, upstream)
+	}
 	if upstream == "" && h.app != nil {
-		upstream = h.app.GunicornUpstream()
+		upstream = h.app.AppServerUpstream(h.App)
+	}
+	if upstream == "" && h.App != "" {
+		return fmt.Errorf("app %q: the django app has no app server by that name", h.App)
 	}
 	if upstream == "" {
 		return fmt.Errorf("no upstream: set `upstream` or configure gunicorn in the django app")
 	}
-	h.waitApp = h.app != nil && upstream == h.app.GunicornUpstream()
+	h.waitApp = h.app != nil && upstream == h.app.AppServerUpstream(h.App)
 	h.upstream = upstream
 
 	routes, err := h.protectedRoutes(ctx)
@@ -119,7 +125,7 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.WaitTimeout))
 		waited := waitMetrics()
-		err := h.app.WaitGunicorn(ctx)
+		err := h.app.WaitAppServer(ctx, h.App)
 		waited()
 		cancel()
 		if err != nil {

@@ -8,7 +8,7 @@ import "fmt"
 // failing.
 
 // unhealthy returns the processes that break the health rule, in order.
-// Without a name: every app server (Gunicorn) must be RUNNING, and no
+// Without a name: every app server must be RUNNING, and no
 // process may be FATAL or BACKOFF (a stopped or exited worker is not a
 // failure: it was stopped through the API, or it is a one-shot program).
 // With a name (a process or a group): each of its processes must be
@@ -71,5 +71,5 @@ func problemOf(s ProcessStatus) string {
 }
 
 // isAppServer reports whether s is an app server that serves the site's
-// requests (today only Gunicorn).
-func isAppServer(s ProcessStatus) bool { return s.Name == gunicornName }
+// requests.
+func isAppServer(s ProcessStatus) bool { return s.Server != "" || s.Name == gunicornName }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,10 +27,13 @@ type instance struct {
 	exited chan struct{} // closed once the process is reaped
 	begun  chan struct{} // closed once pid is set (or the start failed)
 	status exitInfo
-	// probeAddr is Gunicorn's private readiness socket.
+	// probeAddr is an app server's private readiness socket.
 	probeAddr string
-	logs      sync.WaitGroup // output readers
-	out       outputSummary  // its meaningful error lines, for last_error
+	// loaded is closed when the program prints its spec's ReadyLine.
+	loaded     chan struct{}
+	loadedOnce sync.Once
+	logs       sync.WaitGroup // output readers
+	out        outputSummary  // its meaningful error lines, for last_error
 }
 
 // drainOutput waits (at most d) until the program's output was logged
@@ -60,10 +64,25 @@ func (e exitInfo) String() string {
 	}
 }
 
+// probeSocket is a private loopback socket an app server serves as fd 4:
+// only the generation it is given to answers there.
+func probeSocket() (*os.File, string, error) {
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("readiness socket: %v", err)
+	}
+	defer probe.Close()
+	pf, err := probe.(*net.TCPListener).File()
+	if err != nil {
+		return nil, "", err
+	}
+	return pf, probe.Addr().String(), nil
+}
+
 // launch starts the program from an OS thread that stays locked for the
 // program's lifetime (Linux's parent-death signal is tied to that thread).
 func (p *process) launch() (*instance, error) {
-	inst := &instance{exited: make(chan struct{}), begun: make(chan struct{})}
+	inst := &instance{exited: make(chan struct{}), begun: make(chan struct{}), loaded: make(chan struct{})}
 	cmd := exec.Command(p.spec.Argv[0], p.spec.Argv[1:]...)
 	cmd.Env = p.spec.Env
 	cmd.Dir = p.spec.Dir
@@ -77,7 +96,7 @@ func (p *process) launch() (*instance, error) {
 			c.Close()
 		}
 	}()
-	if p.spec.gunicorn() {
+	if p.spec.appServer() {
 		sock, err := acquireSocket(p.spec.Bind)
 		if err != nil {
 			return nil, err
@@ -88,18 +107,16 @@ func (p *process) launch() (*instance, error) {
 			return nil, err
 		}
 		closeAfterStart = append(closeAfterStart, f)
-		probe, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("readiness socket: %v", err)
+		cmd.ExtraFiles = []*os.File{f}
+		if p.spec.ProbeFD {
+			pf, addr, err := probeSocket()
+			if err != nil {
+				return nil, err
+			}
+			closeAfterStart = append(closeAfterStart, pf)
+			inst.probeAddr = addr
+			cmd.ExtraFiles = append(cmd.ExtraFiles, pf)
 		}
-		closeAfterStart = append(closeAfterStart, probe)
-		pf, err := probe.(*net.TCPListener).File()
-		if err != nil {
-			return nil, err
-		}
-		closeAfterStart = append(closeAfterStart, pf)
-		inst.probeAddr = probe.Addr().String()
-		cmd.ExtraFiles = []*os.File{f, pf}
 	}
 
 	for _, stream := range []string{"stdout", "stderr"} {
@@ -165,6 +182,9 @@ func (p *process) pump(r io.Reader, stream string, inst *instance) {
 			fields = append(fields, zap.Bool("partial", true))
 		}
 		text := string(line)
+		if r := p.spec.ReadyLine; r != "" && strings.Contains(text, r) {
+			inst.loadedOnce.Do(func() { close(inst.loaded) })
+		}
 		kind := lines.classify(text)
 		inst.out.note(text, kind, stream == "stderr")
 		if kind == lineInfo {

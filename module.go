@@ -6,7 +6,6 @@ package caddydjango
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,7 +56,13 @@ type App struct {
 	ReleaseTimeout caddy.Duration `json:"release_timeout,omitempty"`
 
 	// Gunicorn is the WSGI server. Its listening socket is held by Caddy.
+	// It is the first app server, named gunicorn.
 	Gunicorn *GunicornConfig `json:"gunicorn,omitempty"`
+
+	// AppServers are app servers (Gunicorn, uvicorn, hypercorn), after
+	// Gunicorn. Each has its own listening socket, held by Caddy; names and
+	// binds must be unique.
+	AppServers []*AppServerConfig `json:"app_servers,omitempty"`
 
 	// Processes are the other supervised programs, e.g. a task worker.
 	Processes []*ProcessConfig `json:"processes,omitempty"`
@@ -65,15 +70,15 @@ type App struct {
 	// Schedules are commands run on a cron schedule (schedule.go).
 	Schedules []*ScheduleConfig `json:"schedules,omitempty"`
 
-	specs    []*spec // resolved definitions, gunicorn first
-	releases []*spec // resolved release commands
-	env      []string
-	logger   *zap.Logger
-	ctx      caddy.Context
-	started  []*entry // registry entries this config holds, in start order
-	heldBind bindAddr // Gunicorn socket this config holds
-	mu       sync.Mutex
-	stopOnce sync.Once
+	specs     []*spec // resolved definitions, gunicorn first
+	releases  []*spec // resolved release commands
+	env       []string
+	logger    *zap.Logger
+	ctx       caddy.Context
+	started   []*entry   // registry entries this config holds, in start order
+	heldBinds []bindAddr // app server sockets this config holds
+	mu        sync.Mutex
+	stopOnce  sync.Once
 }
 
 // CaddyModule returns the Caddy module information.
@@ -182,10 +187,10 @@ func (a *App) Start() error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	freshGunicorn := slices.ContainsFunc(fresh, func(e *entry) bool { s := e.proc().spec; return s.gunicorn() && !s.Disabled })
-	if freshGunicorn && servingGunicorn(prev) {
-		// A reload that replaces a serving Gunicorn: the new one must serve
-		// before Caddy stops the old config (and its Gunicorn).
+	freshServer := slices.ContainsFunc(fresh, func(e *entry) bool { s := e.proc().spec; return s.appServer() && !s.Disabled })
+	if slices.ContainsFunc(fresh, func(e *entry) bool { return servingAppServer(prev, e.proc().spec) }) {
+		// A reload that replaces a serving app server: the new one must
+		// serve before Caddy stops the old config (and its app server).
 		if err := a.replace(fresh); err != nil {
 			a.abort()
 			return err
@@ -194,32 +199,34 @@ func (a *App) Start() error {
 	}
 	// Boot (or nothing to replace): do not hold up Caddy. Releases run at
 	// boot, or for a new Gunicorn.
-	go a.boot(fresh, len(a.Release) > 0 && (freshGunicorn || prev == nil))
+	go a.boot(fresh, len(a.Release) > 0 && (freshServer || prev == nil))
 	return nil
 }
 
-// holdSocket holds Gunicorn's listening socket for as long as this config
-// runs (stop releases it).
+// holdSocket holds the app servers' listening sockets for as long as this
+// config runs (stop releases them).
 func (a *App) holdSocket() error {
-	g := a.gunicornSpec()
-	if g == nil || g.Disabled {
-		return nil
+	for _, s := range a.specs {
+		if !s.appServer() || s.Disabled {
+			continue
+		}
+		if _, err := acquireSocket(s.Bind); err != nil {
+			return err
+		}
+		a.heldBinds = append(a.heldBinds, s.Bind)
 	}
-	if _, err := acquireSocket(g.Bind); err != nil {
-		return err
-	}
-	a.heldBind = g.Bind
 	return nil
 }
 
-// servingGunicorn reports whether a (the previous config, or nil) has a
-// Gunicorn that serves or is about to.
-func servingGunicorn(a *App) bool {
-	if a == nil {
+// servingAppServer reports whether s is a new app server that replaces one
+// of a (the previous config, or nil) by the same name that serves or is
+// about to.
+func servingAppServer(a *App, s *spec) bool {
+	if a == nil || !s.appServer() || s.Disabled {
 		return false
 	}
-	e := a.entry(gunicornName)
-	if e == nil {
+	e := a.entry(s.Name)
+	if e == nil || !e.proc().spec.appServer() {
 		return false
 	}
 	st, _ := e.proc().snapshot()
@@ -239,7 +246,7 @@ func (a *App) replace(fresh []*entry) error {
 	}
 	startInOrder(rest)
 	for _, e := range fresh {
-		if p := e.proc(); p.spec.gunicorn() {
+		if p := e.proc(); p.spec.appServer() {
 			if err := waitReplacement(context.Background(), p); err != nil {
 				return err
 			}
@@ -325,8 +332,8 @@ func (a *App) abort() { a.stopOnce.Do(a.stop) }
 // uses are stopped (see stopByPriority).
 func (a *App) stop() {
 	stopByPriority(a.unregister())
-	if a.heldBind != (bindAddr{}) {
-		releaseSocket(a.heldBind)
+	for _, b := range a.heldBinds {
+		releaseSocket(b)
 	}
 }
 
@@ -355,14 +362,19 @@ func stopByPriority(last []*entry) {
 }
 
 // GunicornUpstream returns the address Caddy's reverse_proxy dials to reach
-// Gunicorn ("127.0.0.1:8000" or "unix//run/app.sock"), or "" when the app has
-// no gunicorn entry.
-func (a *App) GunicornUpstream() string {
-	if a == nil || a.Gunicorn == nil {
+// the first app server ("127.0.0.1:8000" or "unix//run/app.sock"), or ""
+// when the app has none.
+func (a *App) GunicornUpstream() string { return a.AppServerUpstream("") }
+
+// AppServerUpstream returns the address Caddy's reverse_proxy dials to
+// reach the named app server (the first one for ""), or "" when there is
+// no such app server.
+func (a *App) AppServerUpstream(name string) string {
+	if a == nil {
 		return ""
 	}
-	s := a.gunicornSpec()
-	if s == nil { // not provisioned
+	s := a.appServerSpec(name)
+	if s == nil { // none, or not provisioned
 		return ""
 	}
 	return s.Bind.upstream()
@@ -382,13 +394,17 @@ func (a *App) RootDir() string { return a.Root }
 // requests until the new one is ready, and the new one serves what the old
 // config's HTTP server still handles (or even accepts, on its old listener)
 // while Caddy stops the old config.
-func (a *App) WaitGunicorn(ctx context.Context) error {
-	if a == nil || a.Gunicorn == nil {
+func (a *App) WaitGunicorn(ctx context.Context) error { return a.WaitAppServer(ctx, "") }
+
+// WaitAppServer is WaitGunicorn for the named app server (the first one
+// for "").
+func (a *App) WaitAppServer(ctx context.Context, name string) error {
+	if a == nil || (a.Gunicorn == nil && len(a.AppServers) == 0) {
 		return nil
 	}
-	s := a.gunicornSpec()
+	s := a.appServerSpec(name)
 	if s == nil {
-		return errors.New("gunicorn is not provisioned")
+		return fmt.Errorf("app server %q is not provisioned", name)
 	}
 	var tick *time.Ticker
 	for {
@@ -396,14 +412,14 @@ func (a *App) WaitGunicorn(ctx context.Context) error {
 		// config's HTTP server before its django app (app order is random)
 		var p *process
 		state, changed, err := "not started", (<-chan struct{})(nil), error(nil)
-		if own := a.entry(gunicornName); own != nil {
+		if own := a.entry(s.Name); own != nil {
 			p = own.proc()
 			if state, changed, err = p.readiness(); state == StateRunning {
 				return nil
 			}
 		}
 		others := p == nil
-		for _, q := range gunicornsOn(s.Bind) {
+		for _, q := range appServersOn(s.Bind) {
 			if q == p {
 				continue
 			}
@@ -431,16 +447,18 @@ func (a *App) WaitGunicorn(ctx context.Context) error {
 		case <-poll:
 		case <-ctx.Done():
 			if err == nil {
-				err = fmt.Errorf("gunicorn is not running yet (%s)", state)
+				err = fmt.Errorf("%s is not running yet (%s)", s.Name, state)
 			}
 			return fmt.Errorf("%w: %w", err, ctx.Err())
 		}
 	}
 }
 
-func (a *App) gunicornSpec() *spec {
+// appServerSpec returns the named app server's spec (the first one for
+// ""), or nil.
+func (a *App) appServerSpec(name string) *spec {
 	for _, s := range a.specs {
-		if s.gunicorn() {
+		if s.appServer() && (name == "" || s.Name == name) {
 			return s
 		}
 	}

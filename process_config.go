@@ -113,42 +113,57 @@ type ProcessConfig struct {
 	ProcessOptions
 }
 
-// GunicornConfig is the Gunicorn WSGI server. Caddy creates the listening
-// socket and passes it to Gunicorn (`--bind fd://3`), so it survives Gunicorn
-// restarts; it is RUNNING once it answers HTTP.
-type GunicornConfig struct {
-	// App is the WSGI application, e.g. `config.wsgi:application`.
+// AppServerConfig is a Python app server (Gunicorn, uvicorn, hypercorn):
+// Caddy creates the listening socket and passes it to the server (e.g.
+// Gunicorn's `--bind fd://3`), so it survives restarts; it is RUNNING once
+// it serves (see appserver.go for how each server is started).
+type AppServerConfig struct {
+	// Server is the kind of app server: gunicorn (default), uvicorn,
+	// hypercorn, daphne or uwsgi.
+	Server string `json:"server,omitempty"`
+
+	// Name identifies the app server in status, the admin API and
+	// `django_files { app NAME }`. Default: the server's word (gunicorn,
+	// uvicorn, …). Letters, digits, `-` and `_`.
+	Name string `json:"name,omitempty"`
+
+	// App is the application, e.g. `config.wsgi:application` (Gunicorn) or
+	// `config.asgi:application` (uvicorn, hypercorn).
 	App string `json:"app"`
 
-	// Command is the launcher. Default: ["gunicorn"]. Example:
-	// ["uv", "run", "--no-sync", "gunicorn"].
+	// Command is the launcher. Default: ["gunicorn"], ["/usr/bin/python3",
+	// "-m", "uvicorn"] or ["hypercorn"]. Example: ["uv", "run", "--no-sync",
+	// "gunicorn"].
 	Command []string `json:"command,omitempty"`
 
-	// Bind is where Gunicorn listens, in Gunicorn's syntax: HOST:PORT or
-	// unix:PATH. Default: 127.0.0.1:8000.
+	// Bind is where the server listens: HOST:PORT or unix:PATH. Default:
+	// 127.0.0.1:8000. Binds must be unique.
 	Bind string `json:"bind,omitempty"`
 
-	// Workers is Gunicorn's --workers. Default: Gunicorn's own (1, or
-	// WEB_CONCURRENCY).
+	// Workers is the server's --workers. Default: the server's own.
 	Workers int `json:"workers,omitempty"`
 
-	// Args are extra Gunicorn arguments, e.g. ["--timeout", "60"]. `--bind`
-	// is not allowed here (use Bind).
+	// Args are extra server arguments, e.g. ["--timeout", "60"]. Flags that
+	// choose a socket (`--bind`, `--fd`, …) are not allowed (use Bind).
 	Args []string `json:"args,omitempty"`
 
 	// ReadyPath, when set, is requested (GET, Host: localhost) to tell when
-	// Gunicorn serves; any HTTP answer counts. By default the probe sends a
-	// request line Gunicorn rejects by itself (400) once a worker runs, so
-	// Django sees nothing: no log line, no DisallowedHost error mailed to
-	// ADMINS.
+	// the server serves; any HTTP answer counts. By default Gunicorn and
+	// hypercorn get a request line they reject by themselves (400) once a
+	// worker runs, so Django sees nothing; uvicorn is ready when it logs
+	// "Application startup complete.".
 	ReadyPath string `json:"ready_path,omitempty"`
 
-	// ReadyTimeout bounds how long Gunicorn may take to answer its first
-	// request before the start counts as failed. Default: 60s.
+	// ReadyTimeout bounds how long the server may take to get ready before
+	// the start counts as failed. Default: 60s.
 	ReadyTimeout caddy.Duration `json:"ready_timeout,omitempty"`
 
 	ProcessOptions
 }
+
+// GunicornConfig is the `gunicorn` entry: an AppServerConfig whose server
+// is gunicorn.
+type GunicornConfig = AppServerConfig
 
 const (
 	gunicornName       = "gunicorn"
@@ -197,15 +212,21 @@ type spec struct {
 	Schedule string        `json:"schedule,omitempty"`
 	Timeout  time.Duration `json:"timeout,omitempty"`
 
-	// Gunicorn only: the listening socket Caddy holds, and readiness.
+	// App servers only: the kind (empty for gunicorn), the listening socket
+	// Caddy holds, and readiness: a private probe socket as fd 4, or a line
+	// of output, and an HTTP path.
+	Server       string        `json:"server,omitempty"`
 	Bind         bindAddr      `json:"bind,omitzero"`
+	ProbeFD      bool          `json:"-"`
+	ReadyLine    string        `json:"ready_line,omitempty"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
 
 	key string
 }
 
-func (s *spec) gunicorn() bool { return s.Bind != (bindAddr{}) }
+// appServer reports whether s is an app server (it has a held socket).
+func (s *spec) appServer() bool { return s.Bind != (bindAddr{}) }
 
 // stableRun reports whether a program that ran for d before it exited was
 // stable: its restart is immediate and its backoff starts over.
@@ -353,49 +374,55 @@ func (p *ProcessConfig) specs(a *App) ([]*spec, error) {
 	return out, nil
 }
 
-// spec resolves the gunicorn entry. fd 3 is the socket Caddy holds, fd 4 a
-// private loopback socket used only to tell when this Gunicorn serves.
-func (g *GunicornConfig) spec(a *App) (*spec, error) {
-	if g.App == "" {
+// spec resolves an app server entry. fd 3 is the socket Caddy holds, fd 4
+// (for servers that take two) a private loopback socket used only to tell
+// when this generation serves.
+func (g *AppServerConfig) spec(a *App) (*spec, error) {
+	kind, err := kindOf(g.Server)
+	if err != nil {
+		return nil, err
+	}
+	if g.App == "" && kind.word == gunicornName {
 		return nil, fmt.Errorf("missing WSGI application (e.g. config.wsgi:application)")
 	}
+	if g.App == "" {
+		return nil, fmt.Errorf("missing application (e.g. config.asgi:application)")
+	}
 	if g.Replicas > 1 {
-		return nil, fmt.Errorf("replicas is not supported for gunicorn; use workers")
+		return nil, fmt.Errorf("replicas is not supported for %s; use workers", kind.word)
 	}
 	if g.Workers < 0 {
 		return nil, fmt.Errorf("workers must be at least 1")
-	}
-	for _, arg := range g.Args {
-		if arg == "-b" || arg == "--bind" || strings.HasPrefix(arg, "--bind=") || (strings.HasPrefix(arg, "-b") && len(arg) > 2) {
-			return nil, fmt.Errorf("args must not contain %s: set `bind` instead (Caddy holds the socket)", arg)
-		}
-	}
-	command := g.Command
-	if len(command) == 0 {
-		command = []string{"gunicorn"}
 	}
 	bind, err := parseBind(g.Bind)
 	if err != nil {
 		return nil, err
 	}
-	argv := slices.Clone(command)
-	argv = append(argv, "--bind", "fd://3", "--bind", "fd://4")
-	if g.Workers > 0 {
-		argv = append(argv, "--workers", strconv.Itoa(g.Workers))
-	}
-	argv = append(argv, g.Args...)
-	argv = append(argv, g.App)
-
-	opts := g.ProcessOptions
-	if opts.StopTimeout == 0 {
-		opts.StopTimeout = caddy.Duration(gunicornStopWait)
-	}
-	s, err := opts.resolve(a, gunicornName, gunicornName, argv, 0)
+	argv, err := kind.argv(g, bind)
 	if err != nil {
 		return nil, err
 	}
+	opts := g.ProcessOptions
+	if opts.StopTimeout == 0 {
+		opts.StopTimeout = caddy.Duration(kind.stopTimeout)
+	}
+	if opts.StopSignal == "" {
+		opts.StopSignal = kind.stopSignal
+	}
+	name := g.serverName()
+	s, err := opts.resolve(a, name, name, argv, 0)
+	if err != nil {
+		return nil, err
+	}
+	if kind.word != gunicornName {
+		s.Server = kind.word // gunicorn's key stays what it was
+	}
 	s.Bind = bind.resolve(a.Root)
+	s.ProbeFD = kind.probeFD
 	s.ReadyPath = g.ReadyPath
+	if !kind.probeFD {
+		s.ReadyLine = kind.readyLine
+	}
 	s.ReadyTimeout = time.Duration(g.ReadyTimeout)
 	if s.ReadyTimeout <= 0 {
 		s.ReadyTimeout = defaultReadyWait
@@ -404,20 +431,66 @@ func (g *GunicornConfig) spec(a *App) (*spec, error) {
 	return s, nil
 }
 
+// serverName is the entry's name: Name, or the server's word.
+func (g *AppServerConfig) serverName() string {
+	switch {
+	case g.Name != "":
+		return g.Name
+	case g.Server != "":
+		return g.Server
+	}
+	return gunicornName
+}
+
+// appServerConfigs returns the app server entries: `gunicorn`, then
+// `app_servers`.
+func (a *App) appServerConfigs() []*AppServerConfig {
+	var out []*AppServerConfig
+	if a.Gunicorn != nil {
+		g := *a.Gunicorn
+		g.Server, g.Name = gunicornName, gunicornName
+		out = append(out, &g)
+	}
+	return append(out, a.AppServers...)
+}
+
+// provisionAppServers resolves the app server entries (names into seen).
+func (a *App) provisionAppServers(seen map[string]bool) error {
+	binds := map[bindAddr]string{}
+	for i, c := range a.appServerConfigs() {
+		if c == nil {
+			return fmt.Errorf("app_servers[%d]: empty", i)
+		}
+		name := c.serverName()
+		if !processNameRE.MatchString(name) || name == "release" {
+			return fmt.Errorf("app server name %q: use letters, digits, '-' and '_'", name)
+		}
+		if seen[name] {
+			return fmt.Errorf("app server %q is defined twice; names must be unique", name)
+		}
+		s, err := c.spec(a)
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		if other, ok := binds[s.Bind]; ok {
+			return fmt.Errorf("%s: bind %s is already used by %s; binds must be unique", name, s.Bind.upstream(), other)
+		}
+		seen[name], binds[s.Bind] = true, name
+		a.specs = append(a.specs, s)
+	}
+	return nil
+}
+
 // processNameRE restricts names to what reads well in a logger name and a URL.
 var processNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
-// provisionSpecs resolves the app's processes into specs, gunicorn first,
-// and checks that their names are unique.
+// provisionSpecs resolves the app's processes into specs, app servers
+// first, and checks that their names (and the app servers' binds) are
+// unique.
 func (a *App) provisionSpecs() error {
 	seen := map[string]bool{}
-	if a.Gunicorn != nil {
-		s, err := a.Gunicorn.spec(a)
-		if err != nil {
-			return fmt.Errorf("gunicorn: %v", err)
-		}
-		seen[s.Name] = true
-		a.specs = append(a.specs, s)
+	if err := a.provisionAppServers(seen); err != nil {
+		return err
 	}
 	for i, p := range a.Processes {
 		if p == nil {

@@ -122,11 +122,21 @@ func (p *process) awaitStarted(inst *instance) (ok, stopped bool) {
 	}
 }
 
+// Requests the server answers itself (400 Bad Request) once a worker has
+// loaded the app and accepts: Django sees nothing. Gunicorn's workers and
+// hypercorn reject an invalid request line quietly; uvicorn (and
+// Gunicorn's UvicornWorker) logs a traceback for that, but answers an
+// upgrade to an unknown protocol with a one-line warning.
+var (
+	badRequestLine = []byte("caddy-django readiness probe\r\n\r\n")
+	singleWordLine = []byte("caddy-django-readiness-probe\r\n\r\n")
+	unknownUpgrade = []byte("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: caddy-django-probe\r\n\r\n")
+)
+
 // probeHTTP waits until an HTTP server answers at addr (any status counts).
-// Without a path it sends a request line Gunicorn answers itself (400 Bad
-// Request) once a worker has loaded the app and accepts: Django sees nothing.
-func probeHTTP(ctx context.Context, addr, path string, timeout time.Duration) error {
-	try := func(ctx context.Context) error { return probeRawOnce(ctx, addr) }
+// Without a path it sends raw, a request the server answers itself.
+func probeHTTP(ctx context.Context, addr, path string, raw []byte, timeout time.Duration) error {
+	try := func(ctx context.Context) error { return probeRawOnce(ctx, addr, raw) }
 	if path != "" {
 		client := &http.Client{
 			Transport: &http.Transport{DisableKeepAlives: true},
@@ -157,8 +167,8 @@ func probeGetOnce(ctx context.Context, client *http.Client, addr, path string) e
 	return nil
 }
 
-// probeRawOnce sends an invalid request line and wants an HTTP answer.
-func probeRawOnce(ctx context.Context, addr string) error {
+// probeRawOnce sends raw and wants an HTTP answer.
+func probeRawOnce(ctx context.Context, addr string, raw []byte) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -167,7 +177,7 @@ func probeRawOnce(ctx context.Context, addr string) error {
 	defer conn.Close()
 	deadline, _ := ctx.Deadline()
 	_ = conn.SetDeadline(deadline)
-	if _, err := conn.Write([]byte("caddy-django readiness probe\r\n\r\n")); err != nil {
+	if _, err := conn.Write(raw); err != nil {
 		return err
 	}
 	buf := make([]byte, 5)

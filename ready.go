@@ -97,13 +97,37 @@ func retryProbe(ctx context.Context, timeout time.Duration, try func(context.Con
 	}
 }
 
+// awaitLine waits until loaded is closed (the program printed line), at
+// most timeout.
+func awaitLine(ctx context.Context, loaded <-chan struct{}, line string, timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-loaded:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("no %q in its output after %v", line, timeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // readyProbe is the check that must pass, besides startsecs, before inst
 // counts as started: Gunicorn's private HTTP probe, a process's `ready`
 // check, or nil.
 func (p *process) readyProbe(inst *instance) func(context.Context) error {
 	if inst.probeAddr != "" {
 		return func(ctx context.Context) error {
-			return probeHTTP(ctx, inst.probeAddr, p.spec.ReadyPath, p.spec.ReadyTimeout)
+			return probeHTTP(ctx, inst.probeAddr, p.spec.ReadyPath, p.spec.probeRequest(), p.spec.ReadyTimeout)
+		}
+	}
+	if s := p.spec; s.ReadyLine != "" {
+		return func(ctx context.Context) error {
+			if err := awaitLine(ctx, inst.loaded, s.ReadyLine, s.ReadyTimeout); err != nil || s.ReadyPath == "" || s.Bind.network != "tcp" {
+				return err
+			}
+			// no private socket: the path is asked on the held one
+			return probeHTTP(ctx, s.Bind.addr, s.ReadyPath, nil, s.ReadyTimeout)
 		}
 	}
 	kind, target, ok := strings.Cut(p.spec.Ready, " ")

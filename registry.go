@@ -81,20 +81,22 @@ func (a *App) entries() []*entry {
 	return slices.Clone(a.started)
 }
 
-// gunicornsOn returns the Gunicorn processes of all started configs that
-// bind bind.
-func gunicornsOn(bind bindAddr) []*process {
+// appServersOn returns the app server processes of all started configs
+// that bind bind.
+func appServersOn(bind bindAddr) []*process {
 	registry.Lock()
 	apps := slices.Clone(registry.apps)
 	registry.Unlock()
 	var out []*process
 	for _, a := range apps {
-		if s := a.gunicornSpec(); s == nil || s.Bind != bind {
-			continue
-		}
-		if e := a.entry(gunicornName); e != nil {
-			if p := e.proc(); !slices.Contains(out, p) {
-				out = append(out, p)
+		for _, s := range a.specs {
+			if !s.appServer() || s.Bind != bind {
+				continue
+			}
+			if e := a.entry(s.Name); e != nil {
+				if p := e.proc(); !slices.Contains(out, p) {
+					out = append(out, p)
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,10 @@ type ProcessStatus struct {
 	// (the process's own name when it has no replicas). The admin API's
 	// NAME may be a group: the action applies to every replica.
 	Group string `json:"group"`
+
+	// Server is the kind of app server (gunicorn, uvicorn, hypercorn) for
+	// an app server, empty for other processes.
+	Server string `json:"server,omitempty"`
 
 	// State is the supervision state, as supervisord names it: STOPPED,
 	// STARTING, RUNNING, BACKOFF, STOPPING, EXITED or FATAL; DISABLED for an
@@ -232,6 +237,9 @@ func (p *process) status() ProcessStatus {
 		Command:   p.spec.Argv,
 		Essential: p.spec.Essential,
 	}
+	if p.spec.appServer() {
+		st.Server = cmp.Or(p.spec.Server, gunicornName)
+	}
 	if p.inst != nil && (p.state == StateStarting || p.state == StateRunning || p.state == StateStopping) {
 		st.PID = p.inst.pid
 		st.StartedAt = p.startedAt
@@ -351,7 +359,7 @@ func (p *process) whileRunning(inst *instance) (stopped, stable bool) {
 
 // recordExit notes how inst ended and signals what is left of its group.
 func (p *process) recordExit(inst *instance) {
-	if p.spec.gunicorn() {
+	if p.spec.appServer() {
 		restorePrivateLink(p.spec.Bind)
 	}
 	p.mu.Lock()
@@ -464,7 +472,7 @@ func (p *process) terminate(inst *instance) {
 			p.log().Error("process group still exists after SIGKILL", zap.Int("pgid", inst.pid))
 		}
 	}
-	if p.spec.gunicorn() {
+	if p.spec.appServer() {
 		restorePrivateLink(p.spec.Bind)
 	}
 	p.mu.Lock()

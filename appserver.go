@@ -1,0 +1,199 @@
+package caddydjango
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// App servers: the Python HTTP servers Caddy supervises with a held
+// listening socket (socket.go), readiness (readiness.go) and zero-downtime
+// replacement. Each kind says how its command line is built: how it is
+// given the inherited socket (fd 3), whether it can serve a second private
+// socket (fd 4) for a readiness probe only this generation answers, its
+// workers flag and its stop behaviour.
+
+// serverKind is what differs between app servers.
+type serverKind struct {
+	// word is the Caddyfile word, the JSON `server` value and the default
+	// name of the entry.
+	word string
+	// command is the default launcher.
+	command []string
+	// sockets are the arguments that hand the server the held socket (fd 3)
+	// and, when probeFD, the private readiness socket (fd 4).
+	sockets func(bind bindAddr) []string
+	// probeFD: the server also serves fd 4, the private probe socket.
+	probeFD bool
+	// readyLine, for a server that serves one socket only, is the output
+	// line (a substring) that says this generation has loaded the app.
+	readyLine string
+	// probe is the readiness probe's request on fd 4, when not the default
+	// (see probeRequest).
+	probe []byte
+	// workers is the flag that sets the number of worker processes; empty
+	// for a single-process server.
+	workers string
+	// stopSignal is the signal the server treats as a graceful stop.
+	stopSignal string
+	// stopTimeout is longer than the server's own graceful timeout.
+	stopTimeout time.Duration
+	// bindFlags are arguments that choose a socket: not allowed in args.
+	bindFlags []string
+	// extra are arguments always added (e.g. uWSGI's --master).
+	extra []string
+	// appFlag, when set, is the flag that names the application (uWSGI's
+	// --module); otherwise it is the last argument.
+	appFlag string
+}
+
+// serverKinds are the supported app servers, by word.
+var serverKinds = map[string]*serverKind{
+	"gunicorn": {
+		word:    "gunicorn",
+		command: []string{"gunicorn"},
+		sockets: func(bindAddr) []string { return []string{"--bind", "fd://3", "--bind", "fd://4"} },
+		probeFD: true,
+		workers: "--workers",
+		// TERM: graceful, Gunicorn's graceful_timeout is 30s
+		stopSignal:  "TERM",
+		stopTimeout: gunicornStopWait,
+		bindFlags:   []string{"-b", "--bind"},
+	},
+	"uvicorn": {
+		word: "uvicorn",
+		// Debian ships no uvicorn script
+		command: []string{"/usr/bin/python3", "-m", "uvicorn"},
+		sockets: func(bindAddr) []string { return []string{"--fd", "3"} },
+		// uvicorn takes one socket: readiness is its own startup line
+		readyLine: "Application startup complete.",
+		workers:   "--workers",
+		// TERM and INT: graceful (stop accepting, finish requests); uvicorn
+		// 0.17 has no graceful timeout of its own
+		stopSignal:  "TERM",
+		stopTimeout: 30 * time.Second,
+		bindFlags:   []string{"--fd", "--host", "--port", "--uds"},
+	},
+	"hypercorn": {
+		word:    "hypercorn",
+		command: []string{"hypercorn"},
+		sockets: func(bindAddr) []string { return []string{"--bind", "fd://3", "--bind", "fd://4"} },
+		probeFD: true,
+		workers: "--workers",
+		// TERM and INT: graceful, graceful_timeout 3s
+		stopSignal:  "TERM",
+		stopTimeout: 10 * time.Second,
+		bindFlags:   []string{"-b", "--bind", "--insecure-bind", "--quic-bind"},
+	},
+	"uwsgi": {
+		word: "uwsgi",
+		// Debian's uwsgi loads the Python plugin on request
+		command: []string{"uwsgi", "--plugin", "python3"},
+		// uWSGI speaking HTTP on the inherited socket
+		sockets: func(bindAddr) []string { return []string{"--http-socket", "fd://3"} },
+		// a one-word or invalid request line reaches Django through
+		// uWSGI: readiness is its worker spawn line (the app is loaded in
+		// the master before it forks, and --need-app exits if it fails)
+		readyLine: "spawned uWSGI worker 1 ",
+		workers:   "--workers",
+		// TERM is a brutal reload in uWSGI 2.0: the hook makes it a
+		// graceful shutdown (workers finish their requests, mercy 60s)
+		stopSignal:  "TERM",
+		stopTimeout: 65 * time.Second,
+		bindFlags:   []string{"--http-socket", "--socket", "-s", "--http", "--uwsgi-socket", "--shared-socket", "--http11-socket"},
+		extra:       []string{"--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all"},
+		appFlag:     "--module",
+	},
+	"daphne": {
+		word:    "daphne",
+		command: []string{"daphne"},
+		// twisted endpoints: fd 3 through --fd, the probe socket as an
+		// endpoint of its own
+		sockets: func(bindAddr) []string { return []string{"--fd", "3", "-e", "fd:fileno=4"} },
+		probeFD: true,
+		// twisted passes any three-word request line to Django; a one-word
+		// line it answers 400 itself
+		probe: singleWordLine,
+		// one process: no workers flag
+		// TERM: twisted stops listening, daphne waits for its application
+		// instances (application_close_timeout 10s)
+		stopSignal:  "TERM",
+		stopTimeout: 15 * time.Second,
+		bindFlags:   []string{"-b", "--bind", "-p", "--port", "-u", "--unix-socket", "--fd", "-e", "--endpoint"},
+	},
+}
+
+// serverWords lists the supported app servers for error messages.
+func serverWords() string {
+	var words []string
+	for w := range serverKinds {
+		words = append(words, w)
+	}
+	slices.Sort(words)
+	return strings.Join(words, ", ")
+}
+
+// kindOf returns the kind for word (default gunicorn).
+func kindOf(word string) (*serverKind, error) {
+	if word == "" {
+		word = gunicornName
+	}
+	k, ok := serverKinds[word]
+	if !ok {
+		return nil, fmt.Errorf("server %q: want one of %s", word, serverWords())
+	}
+	return k, nil
+}
+
+// argv builds the command line: launcher, sockets, workers, args, app.
+func (k *serverKind) argv(c *AppServerConfig, bind bindAddr) ([]string, error) {
+	for _, arg := range c.Args {
+		if k.bindsSocket(arg) {
+			return nil, fmt.Errorf("args must not contain %s: set `bind` instead (Caddy holds the socket)", arg)
+		}
+	}
+	command := c.Command
+	if len(command) == 0 {
+		command = k.command
+	}
+	argv := slices.Clone(command)
+	argv = append(argv, k.sockets(bind)...)
+	if c.Workers > 0 && k.workers == "" {
+		return nil, fmt.Errorf("workers is not supported for %s (one process); run several app servers", k.word)
+	}
+	if c.Workers > 0 {
+		argv = append(argv, k.workers, strconv.Itoa(c.Workers))
+	}
+	argv = append(argv, k.extra...)
+	argv = append(argv, c.Args...)
+	if k.appFlag != "" {
+		return append(argv, k.appFlag, c.App), nil
+	}
+	return append(argv, c.App), nil
+}
+
+// bindsSocket reports whether arg chooses a socket (`--bind x`,
+// `--bind=x`, `-bx`).
+func (k *serverKind) bindsSocket(arg string) bool {
+	for _, f := range k.bindFlags {
+		if arg == f || strings.HasPrefix(arg, f+"=") || (len(f) == 2 && strings.HasPrefix(arg, f)) {
+			return true
+		}
+	}
+	return false
+}
+
+// probeRequest is the readiness probe's request for s: an upgrade to an
+// unknown protocol for uvicorn's HTTP implementation (Gunicorn's
+// UvicornWorker), an invalid request line otherwise (see readiness.go).
+func (s *spec) probeRequest() []byte {
+	if k := serverKinds[s.Server]; k != nil && k.probe != nil {
+		return k.probe
+	}
+	if slices.ContainsFunc(s.Argv, func(arg string) bool { return strings.Contains(arg, "uvicorn.workers.") }) {
+		return unknownUpgrade
+	}
+	return badRequestLine
+}

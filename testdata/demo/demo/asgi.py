@@ -1,0 +1,44 @@
+"""ASGI entry point: python3 -m uvicorn demo.asgi:application (or daphne, hypercorn)
+
+Besides Django, two raw ASGI endpoints for the proxy tests: a websocket echo
+at /ws/echo/ and a server-sent event stream at /events/ (Django 3.2 has
+neither websockets nor async streaming responses).
+"""
+import asyncio
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
+
+django_application = get_asgi_application()
+
+
+async def echo(receive, send):
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        await send({"type": "websocket.send", "text": message.get("text") or ""})
+
+
+async def events(send):
+    await send({
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")],
+    })
+    for i in range(3):
+        await send({"type": "http.response.body", "body": b"data: %d\n\n" % i, "more_body": True})
+        await asyncio.sleep(1)
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "websocket" and scope["path"] == "/ws/echo/":
+        return await echo(receive, send)
+    if scope["type"] == "http" and scope["path"] == "/events/":
+        return await events(send)
+    return await django_application(scope, receive, send)
