@@ -34,12 +34,15 @@ func init() {
 //     anything (or, for plain HTTP/1.1, between two requests), is handed to the
 //     newest server with the bytes the old one read but did not answer.
 //
-// Enable it in the global options:
+// Placed again after `tls`, it does the same for the *tls.Conn of an idle
+// HTTP/1.1-over-TLS connection (HTTP/2 ones pass through). Enable it in the
+// global options:
 //
 //	servers {
 //		listener_wrappers {
 //			django_handoff
 //			tls
+//			django_handoff
 //		}
 //	}
 type Handoff struct {
