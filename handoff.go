@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"reflect"
@@ -33,12 +34,15 @@ func init() {
 //     anything (or, for plain HTTP/1.1, between two requests), is handed to the
 //     newest server with the bytes the old one read but did not answer.
 //
-// Enable it in the global options:
+// Placed again after `tls`, it does the same for the *tls.Conn of an idle
+// HTTP/1.1-over-TLS connection (HTTP/2 ones pass through). Enable it in the
+// global options:
 //
 //	servers {
 //		listener_wrappers {
 //			django_handoff
 //			tls
+//			django_handoff
 //		}
 //	}
 type Handoff struct {
@@ -99,14 +103,16 @@ func (h *Handoff) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 
 // WrapListener takes ln (a socket Caddy just bound for this config) and
 // returns a listener that receives the connections of the address's shared
-// socket.
+// socket. Placed after `tls` (ln is a TLS listener), it returns a listener
+// that hands idle HTTP/1.1-over-TLS connections across configs instead.
 func (h *Handoff) WrapListener(ln net.Listener) net.Listener {
-	if t := reflect.TypeOf(ln); t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "crypto/tls" {
-		// After `tls` a connection's TLS session is in its server: it
-		// cannot be handed over, and wrapping it would hide it from net/http.
-		h.logger.Error("django_handoff must come before tls in listener_wrappers; it is off for this listener",
-			zap.String("address", ln.Addr().String()))
+	if _, ok := ln.(*handoffListener); ok {
+		// After the placeholder of a server without TLS: already wrapped.
 		return ln
+	}
+	if t := reflect.TypeOf(ln); t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "crypto/tls" {
+		hl, _ := registerHandoff(ln, time.Duration(h.FirstByteWait), h.logger, true)
+		return hl
 	}
 	return joinHandoff(ln, time.Duration(h.FirstByteWait), h.logger)
 }
@@ -116,6 +122,7 @@ func (h *Handoff) WrapListener(ln net.Listener) net.Listener {
 type handoffSocket struct {
 	key    string
 	kept   []net.Listener // the sockets kept across configs
+	tls    bool           // after `tls`: the connections are *tls.Conn
 	logger *zap.Logger
 
 	mu      sync.Mutex
@@ -132,7 +139,7 @@ var (
 // older configs are still serving it, it waits for their pending TLS
 // requests (see waitOlder).
 func joinHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger) *handoffListener {
-	hl, older := registerHandoff(ln, wait, logger)
+	hl, older := registerHandoff(ln, wait, logger, false)
 	if older {
 		start := time.Now()
 		if n := hl.sock.waitOlder(hl, pendingBound); n > 0 {
@@ -147,20 +154,28 @@ func joinHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger) *hando
 }
 
 // registerHandoff adds a listener for ln's config to ln's address (binding
-// the kept sockets the first time) and reports whether older configs use it.
-func registerHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger) (*handoffListener, bool) {
+// the kept sockets the first time, unless afterTLS: then ln is the config's
+// TLS listener, and its connections are shared among the configs' servers
+// after `tls`) and reports whether older configs use it.
+func registerHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger, afterTLS bool) (*handoffListener, bool) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
 	key := ln.Addr().Network() + "/" + ln.Addr().String()
+	if afterTLS {
+		key = "tls+" + key
+	}
 	handoffMu.Lock()
 	defer handoffMu.Unlock()
 	hl := &handoffListener{ch: make(chan net.Conn), done: make(chan struct{}), wait: wait, addr: ln.Addr(), own: ln}
 	s := handoffSockets[key]
 	if s == nil {
-		s = &handoffSocket{key: key, logger: logger}
+		s = &handoffSocket{key: key, logger: logger, tls: afterTLS}
 		s.changed.L = &s.mu
 		steered, err := listenSteered(ln.Addr())
+		if afterTLS {
+			steered, err = nil, nil
+		}
 		if err != nil {
 			logger.Warn("django_handoff: cannot steer new connections to sockets kept across configs; a reload may reset connections queued in the socket it closes",
 				zap.String("address", key), zap.Error(err))
@@ -204,6 +219,10 @@ func (s *handoffSocket) newest() *handoffListener {
 
 // leave removes hl; the last one to leave closes the shared socket.
 func (s *handoffSocket) leave(hl *handoffListener) {
+	if hl.own != nil {
+		// Not under handoffMu: after `tls`, own closes a listener before it.
+		defer hl.own.Close()
+	}
 	handoffMu.Lock()
 	defer handoffMu.Unlock()
 	s.mu.Lock()
@@ -215,9 +234,6 @@ func (s *handoffSocket) leave(hl *handoffListener) {
 	}
 	last := len(s.configs) == 0
 	s.mu.Unlock()
-	if hl.own != nil {
-		_ = hl.own.Close()
-	}
 	if last {
 		delete(handoffSockets, s.key)
 		for _, k := range s.kept {
@@ -247,6 +263,10 @@ func (s *handoffSocket) acceptLoop(ln net.Listener) {
 // dispatch hands c to the newest live listener; prefix is what an older
 // server read from c without answering it.
 func (s *handoffSocket) dispatch(c net.Conn, prefix []byte) {
+	if s.tls {
+		s.dispatchTLS(c, prefix)
+		return
+	}
 	tlsHello := false
 	if len(prefix) == 0 {
 		if hl := s.newest(); hl != nil {
@@ -274,6 +294,69 @@ func (s *handoffSocket) dispatch(c net.Conn, prefix []byte) {
 			}
 		}
 	}
+}
+
+// dispatchTLS hands a *tls.Conn to the newest live listener after `tls`:
+// an HTTP/2 one as it is (net/http serves HTTP/2 only on a *tls.Conn, and
+// its connections are never closed idle during a shutdown), any other
+// wrapped, so that an old server closing it idle hands it over.
+func (s *handoffSocket) dispatchTLS(c net.Conn, prefix []byte) {
+	tc, ok := c.(*tls.Conn)
+	if !ok || tc.ConnectionState().NegotiatedProtocol == "h2" {
+		s.deliver(c, nil)
+		return
+	}
+	if !tc.ConnectionState().HandshakeComplete {
+		_ = tc.SetDeadline(time.Now().Add(handshakeBound))
+		err := tc.Handshake()
+		_ = tc.SetDeadline(time.Time{})
+		if err != nil {
+			s.logger.Debug("django_handoff: TLS handshake", zap.String("address", s.key), zap.Error(err))
+			_ = tc.Close()
+			return
+		}
+		if tc.ConnectionState().NegotiatedProtocol == "h2" {
+			s.deliver(c, nil)
+			return
+		}
+	}
+	s.deliver(c, func(hl *handoffListener) net.Conn {
+		hc := &handoffConn{Conn: c, ln: hl, prefix: prefix}
+		hc.cond.L = &hc.mu
+		return tlsHandoffConn{hc}
+	})
+}
+
+// handshakeBound bounds a new TLS connection's handshake after `tls`.
+const handshakeBound = 10 * time.Second
+
+// deliver hands c (wrapped by wrap, if set) to the newest live listener.
+func (s *handoffSocket) deliver(c net.Conn, wrap func(*handoffListener) net.Conn) {
+	for {
+		hl := s.newest()
+		if hl == nil {
+			_ = c.Close()
+			return
+		}
+		hc := c
+		if wrap != nil {
+			hc = wrap(hl)
+		}
+		select {
+		case hl.ch <- hc:
+			return
+		case <-hl.done:
+		}
+	}
+}
+
+// tlsHandoffConn is a handed-over TLS connection as net/http sees it: Caddy
+// restores the request's TLS state from ConnectionState.
+type tlsHandoffConn struct{ *handoffConn }
+
+// ConnectionState returns the TLS connection's state.
+func (c tlsHandoffConn) ConnectionState() tls.ConnectionState {
+	return c.Conn.(*tls.Conn).ConnectionState()
 }
 
 // tlsHandshakeRecord is the first byte of a TLS ClientHello.

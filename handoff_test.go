@@ -39,24 +39,30 @@ func TestHandoffCaddyfile(t *testing.T) {
 	}
 }
 
-// After `tls` the wrapper would hide *tls.Conn from net/http: it passes the
-// listener through unchanged instead.
-func TestHandoffAfterTLSIsOff(t *testing.T) {
+// After `tls` the wrapper shares the TLS listener's connections among the
+// configs; after the TLS placeholder of a server without TLS (the same
+// `django_handoff tls django_handoff` line) it passes its own listener through.
+func TestHandoffAfterTLS(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	tln := tls.NewListener(ln, &tls.Config{})
 	h := &Handoff{FirstByteWait: caddy.Duration(time.Second), logger: zap.NewNop()}
-	if got := h.WrapListener(tln); got != tln {
-		t.Fatalf("wrapped a TLS listener: %T", got)
-	}
-	if got := h.WrapListener(ln); got == ln {
+	before := h.WrapListener(ln)
+	if before == ln {
 		t.Fatal("did not wrap a TCP listener")
-	} else {
-		_ = got.Close()
 	}
+	defer before.Close()
+	if got := h.WrapListener(before); got != before {
+		t.Fatalf("wrapped its own listener again: %T", got)
+	}
+	after := h.WrapListener(tls.NewListener(before, &tls.Config{}))
+	hl, ok := after.(*handoffListener)
+	if !ok || !hl.sock.tls {
+		t.Fatalf("after tls: got %T, want a listener of TLS connections", after)
+	}
+	_ = after.Close()
 }
 
 func TestHandoffClassify(t *testing.T) {
