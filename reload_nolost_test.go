@@ -1,10 +1,13 @@
 package caddydjango
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,5 +266,57 @@ func TestHandoffSIGTERMIsGraceful(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.hport), 5*time.Second); err == nil {
 		c.Close()
 		t.Error("the site's address still accepts connections after Caddy exited")
+	}
+}
+
+// TestHandedOverTLSConnectionKeepsItsTLS: a kept-alive HTTPS connection that
+// an old server closed at a reload and the handoff gave to the new server
+// still counts as TLS there (the scheme Caddy, and so Django behind
+// django_files' X-Forwarded-Proto, sees: a lost r.TLS would make it "http").
+func TestHandedOverTLSConnectionKeepsItsTLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	port, httpPort := freePort(t), freePort(t)
+	var admin string
+	config := func(rev int) string {
+		global := fmt.Sprintf("{\n\tadmin %s\n\tpersist_config off\n\thttp_port %d\n\tauto_https disable_redirects\n\tskip_install_trust\n}\n", admin, httpPort)
+		return withGlobal(global, handoffLine(port)) +
+			fmt.Sprintf("https://localhost:%d {\n\ttls internal\n\theader X-Rev %d\n\trespond \"{http.request.scheme}\"\n}\n", port, rev)
+	}
+	c := startCaddy(t, dir, func(a string) string { admin = a; return config(0) }, "HOME="+dir, "XDG_DATA_HOME="+dir)
+	url := fmt.Sprintf("https://localhost:%d/", port)
+	probe := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	waitFor(t, 30*time.Second, func() bool { return revSeen(probe, url, 0) }, "the TLS site")
+
+	// one kept-alive HTTP/1.1 connection
+	kept := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 1, IdleConnTimeout: time.Minute, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	get := func() (rev, body string, reused bool) {
+		var r bool
+		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+			GotConn: func(info httptrace.GotConnInfo) { r = info.Reused }})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := kept.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Header.Get("X-Rev"), string(b), r
+	}
+	if rev, body, _ := get(); rev != "0" || body != "https" {
+		t.Fatalf("before the reload: rev %q, scheme %q", rev, body)
+	}
+	if err := c.reload(config(1)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() bool { return revSeen(probe, url, 1) }, "the new config serving")
+	rev, body, reused := get()
+	if !reused {
+		t.Fatalf("the kept-alive connection was not reused after the reload (rev %q): the handoff did not keep it", rev)
+	}
+	if rev != "1" || body != "https" {
+		t.Errorf("on the handed-over connection: rev %q, scheme %q; want the new config and https", rev, body)
 	}
 }
