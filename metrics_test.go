@@ -137,6 +137,9 @@ func TestParseProcStat(t *testing.T) {
 	if !ok || st.ppid != 1200 || st.rssPages != 2048 {
 		t.Errorf("parseProcStat = %+v, %v; want ppid 1200, 2048 pages", st, ok)
 	}
+	if st.state != 'S' || st.pgrp != 1200 {
+		t.Errorf("parseProcStat = %+v; want state S, process group 1200", st)
+	}
 	if _, ok := parseProcStat([]byte("1 (x) S 0")); ok {
 		t.Error("a short line parsed")
 	}

@@ -3,12 +3,9 @@
 package caddydjango
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 )
@@ -81,29 +78,12 @@ func reapOrphans() {
 // reaps only now and then, and for the supervisor the group is gone. It
 // reports false when /proc cannot tell.
 func zombieGroup(pgid int) bool {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
+	stats := readProcStats()
+	if len(stats) == 0 {
 		return false
 	}
-	want := strconv.Itoa(pgid)
-	for _, e := range ents {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
-			continue
-		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // exited meanwhile
-		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and ')'
-		i := bytes.LastIndexByte(data, ')')
-		if i < 0 {
-			return false
-		}
-		f := strings.Fields(string(data[i+1:]))
-		if len(f) < 3 || f[2] != want {
-			continue
-		}
-		if f[0] != "Z" && f[0] != "X" {
+	for _, st := range stats {
+		if st.pgrp == pgid && st.state != 'Z' && st.state != 'X' {
 			return false
 		}
 	}

@@ -34,9 +34,13 @@ func treeRSS(pid int) (int64, bool) {
 	return pages * int64(os.Getpagesize()), true
 }
 
-// procStat is what treeRSS needs of /proc/PID/stat.
+// procStat is what the supervisor needs of /proc/PID/stat: the state
+// (zombieGroup), the parent (treeRSS), the process group (zombieGroup) and
+// the resident set in pages (treeRSS).
 type procStat struct {
+	state    byte
 	ppid     int
+	pgrp     int
 	rssPages int64
 }
 
@@ -61,8 +65,9 @@ func readProcStats() map[int]procStat {
 	return out
 }
 
-// parseProcStat reads the parent pid (field 4) and resident set size in
-// pages (field 24) of a /proc/PID/stat line. The command name (field 2,
+// parseProcStat reads the state (field 3), parent pid (field 4), process
+// group (field 5) and resident set size in pages (field 24) of a
+// /proc/PID/stat line. The command name (field 2,
 // in parentheses) may hold spaces and parentheses: fields are counted
 // after its last ')'.
 func parseProcStat(b []byte) (procStat, bool) {
@@ -75,9 +80,10 @@ func parseProcStat(b []byte) (procStat, bool) {
 		return procStat{}, false
 	}
 	ppid, err1 := strconv.Atoi(string(f[1]))
-	rss, err2 := strconv.ParseInt(string(f[21]), 10, 64)
-	if err1 != nil || err2 != nil {
+	pgrp, err2 := strconv.Atoi(string(f[2]))
+	rss, err3 := strconv.ParseInt(string(f[21]), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || len(f[0]) != 1 {
 		return procStat{}, false
 	}
-	return procStat{ppid: ppid, rssPages: rss}, true
+	return procStat{state: f[0][0], ppid: ppid, pgrp: pgrp, rssPages: rss}, true
 }
