@@ -273,17 +273,12 @@ func httpGet(url string) (int, string) {
 // all, is sent again, at most twice; any HTTP answer is returned as it is.
 func getAfterReload(t *testing.T, url string) *http.Response {
 	t.Helper()
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	var err error
-	for range 3 {
-		var resp *http.Response
-		if resp, err = c.Get(url); err == nil {
-			return resp
-		}
-		t.Logf("no answer right after the reload (Caddy's listener swap): %v", err)
+	c := &http.Client{Timeout: 10 * time.Second, Transport: retryUnanswered{&http.Transport{DisableKeepAlives: true}}}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s after the reload: %v", url, err)
 	}
-	t.Fatalf("GET %s after the reload: %v", url, err)
-	return nil
+	return resp
 }
 
 // countEstablishedTo counts established TCP connections (IPv4) to a local
