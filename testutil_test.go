@@ -268,7 +268,7 @@ func httpGet(url string) (int, string) {
 
 // getAfterReload is a GET right after a config reload. Caddy 2.11 swaps its
 // listening sockets on a reload, and a new connection can be reset or closed
-// unanswered by the old server (README, "Caddy's own listener swap"; the
+// unanswered by the old server (README, "Config reloads and Caddy's listener swap"; the
 // same happens without the plugin). Such a request, with no HTTP answer at
 // all, is sent again, at most twice; any HTTP answer is returned as it is.
 func getAfterReload(t *testing.T, url string) *http.Response {
