@@ -138,14 +138,8 @@ var (
 func probeHTTP(ctx context.Context, addr, path string, raw []byte, timeout time.Duration) error {
 	try := func(ctx context.Context) error { return probeRawOnce(ctx, addr, raw) }
 	if path != "" {
-		client := &http.Client{
-			Transport: &http.Transport{DisableKeepAlives: true},
-			Timeout:   timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		}
-		try = func(ctx context.Context) error { return probeGetOnce(ctx, client, addr, path) }
+		// readyClient: no keep-alive, no redirects; retryProbe's context bounds the time
+		try = func(ctx context.Context) error { return probeGetOnce(ctx, readyClient, addr, path) }
 	}
 	if err := retryProbe(ctx, timeout, try); err != nil {
 		return fmt.Errorf("no HTTP answer: %v", err)

@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -353,9 +354,9 @@ func (c *ScheduleConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("unknown schedule option %q (want timeout, env, dir, user, enabled, stop_signal or stop_timeout)", opt)
 		}
 		c.Env = o.Env
-		c.Dir = cmpOr(o.Dir, c.Dir)
-		c.User = cmpOr(o.User, c.User)
-		c.StopSignal = cmpOr(o.StopSignal, c.StopSignal)
+		c.Dir = cmp.Or(o.Dir, c.Dir)
+		c.User = cmp.Or(o.User, c.User)
+		c.StopSignal = cmp.Or(o.StopSignal, c.StopSignal)
 		if o.Enabled != nil {
 			c.Enabled = o.Enabled
 		}
@@ -364,14 +365,6 @@ func (c *ScheduleConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
-}
-
-// cmpOr is the first non-empty string.
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Interface guards
