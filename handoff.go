@@ -172,9 +172,10 @@ func registerHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger, af
 	if s == nil {
 		s = &handoffSocket{key: key, logger: logger, tls: afterTLS}
 		s.changed.L = &s.mu
-		steered, err := listenSteered(ln.Addr())
-		if afterTLS {
-			steered, err = nil, nil
+		var steered []net.Listener
+		var err error
+		if !afterTLS {
+			steered, err = listenSteered(ln.Addr())
 		}
 		if err != nil {
 			logger.Warn("django_handoff: cannot steer new connections to sockets kept across configs; a reload may reset connections queued in the socket it closes",
