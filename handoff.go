@@ -280,8 +280,7 @@ func (s *handoffSocket) dispatch(c net.Conn, prefix []byte) {
 			_ = c.Close()
 			return
 		}
-		hc := &handoffConn{Conn: c, ln: hl, prefix: prefix}
-		hc.cond.L = &hc.mu
+		hc := newHandoffConn(c, hl, prefix)
 		if tlsHello {
 			hc.pending = true
 			s.addPending(hl, 1)
@@ -322,9 +321,7 @@ func (s *handoffSocket) dispatchTLS(c net.Conn, prefix []byte) {
 		}
 	}
 	s.deliver(c, func(hl *handoffListener) net.Conn {
-		hc := &handoffConn{Conn: c, ln: hl, prefix: prefix}
-		hc.cond.L = &hc.mu
-		return tlsHandoffConn{hc}
+		return tlsHandoffConn{newHandoffConn(c, hl, prefix)}
 	})
 }
 
