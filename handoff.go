@@ -172,9 +172,10 @@ func registerHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger, af
 	if s == nil {
 		s = &handoffSocket{key: key, logger: logger, tls: afterTLS}
 		s.changed.L = &s.mu
-		steered, err := listenSteered(ln.Addr())
-		if afterTLS {
-			steered, err = nil, nil
+		var steered []net.Listener
+		var err error
+		if !afterTLS {
+			steered, err = listenSteered(ln.Addr())
 		}
 		if err != nil {
 			logger.Warn("django_handoff: cannot steer new connections to sockets kept across configs; a reload may reset connections queued in the socket it closes",
@@ -279,8 +280,7 @@ func (s *handoffSocket) dispatch(c net.Conn, prefix []byte) {
 			_ = c.Close()
 			return
 		}
-		hc := &handoffConn{Conn: c, ln: hl, prefix: prefix}
-		hc.cond.L = &hc.mu
+		hc := newHandoffConn(c, hl, prefix)
 		if tlsHello {
 			hc.pending = true
 			s.addPending(hl, 1)
@@ -321,9 +321,7 @@ func (s *handoffSocket) dispatchTLS(c net.Conn, prefix []byte) {
 		}
 	}
 	s.deliver(c, func(hl *handoffListener) net.Conn {
-		hc := &handoffConn{Conn: c, ln: hl, prefix: prefix}
-		hc.cond.L = &hc.mu
-		return tlsHandoffConn{hc}
+		return tlsHandoffConn{newHandoffConn(c, hl, prefix)}
 	})
 }
 

@@ -52,6 +52,13 @@ const (
 	kindOther
 )
 
+// newHandoffConn is c handed to hl's server, prefix served first.
+func newHandoffConn(c net.Conn, hl *handoffListener, prefix []byte) *handoffConn {
+	hc := &handoffConn{Conn: c, ln: hl, prefix: prefix}
+	hc.cond.L = &hc.mu
+	return hc
+}
+
 // aLongTimeAgo interrupts a blocked Read.
 var aLongTimeAgo = time.Unix(1, 0)
 
