@@ -26,6 +26,8 @@ func init() {
 //	                                            USR1, USR2, WINCH to the process itself, others
 //	                                            (TERM, INT, QUIT, KILL...) to its process group
 //	POST /django/reload                         deploy: release commands, new Gunicorn, restart workers
+//	GET  /django/files                          the project's settings as read, and the static and
+//	                                            media paths each django_files serves (and from where)
 //	GET  /django/exec-env                       root, environment (values included) and user for
 //	                                            `caddy django exec`
 type adminAPI struct{}
@@ -57,6 +59,11 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 			return methodNotAllowed(http.MethodGet)
 		}
 		return writeJSON(w, app.Statuses())
+	case len(parts) == 1 && parts[0] == "files":
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(http.MethodGet)
+		}
+		return writeJSON(w, app.FilesStatus())
 	case len(parts) == 1 && parts[0] == "exec-env":
 		if r.Method != http.MethodGet {
 			return methodNotAllowed(http.MethodGet)

@@ -32,6 +32,7 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //		root <dir>
 //		env <key> <value>
 //		env_file <path>
+//		python <interpreter>
 //		release <command> [<args...>] [{
 //			user <user>
 //			env <key> <value>
@@ -85,6 +86,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := oneArg(d, &a.EnvFile); err != nil {
 				return err
 			}
+		case "python":
+			if err := oneArg(d, &a.Python); err != nil {
+				return err
+			}
 		case "release":
 			rc, err := unmarshalRelease(d)
 			if err != nil {
@@ -123,7 +128,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			names[c.Name] = true
 			a.Schedules = append(a.Schedules, c)
 		default:
-			return d.Errf("unknown django option %q (want root, env, env_file, release, release_timeout, gunicorn, uvicorn, hypercorn, daphne, uwsgi, process or schedule)", opt)
+			return d.Errf("unknown django option %q (want root, env, env_file, python, release, release_timeout, gunicorn, uvicorn, hypercorn, daphne, uwsgi, process or schedule)", opt)
 		}
 	}
 	return nil

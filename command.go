@@ -41,6 +41,8 @@ workers, other programs), like supervisorctl:
 	                                    then restart the other processes
 	caddy django exec [--] <command>    run a command with the app's root, env
 	                                    and user (e.g. manage.py createsuperuser)
+	caddy django files                  static and media paths in effect and where
+	                                    each came from (Caddyfile, settings, default)
 
 <name> is a process name, or a group name for every replica of a process.
 Every command prints the resulting status table and exits non-zero, with the
@@ -122,7 +124,11 @@ health check:
 			if check, _ := c.Flags().GetBool("check"); check {
 				return runCheck(c, path, args)
 			}
-			return runDjango(c, http.MethodGet, path, "")
+			err := runDjango(c, http.MethodGet, path, "")
+			if raw, _ := c.Flags().GetBool("json"); err == nil && !raw && len(args) == 0 {
+				printFilesSection(c)
+			}
+			return err
 		},
 	}
 	status.Flags().Bool("check", false, "Exit 0 if healthy, 1 if not (saying why), 2 if the admin API cannot be reached")
@@ -190,6 +196,7 @@ Prints the status as it is right after the signal was sent.
 	})
 
 	cmd.AddCommand(execCommand())
+	cmd.AddCommand(filesCommand())
 
 	cmd.AddCommand(&cobra.Command{
 		Use:   "reload",

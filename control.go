@@ -143,12 +143,14 @@ func (a *App) Signal(name, sig string) error {
 }
 
 // Deploy is the deploy hook (`POST /django/reload`): release commands, then
-// a zero-downtime Gunicorn swap (new code), then the other processes restart.
+// the settings are read again (django_files' paths), then a zero-downtime
+// Gunicorn swap (new code), then the other processes restart.
 // A failing release stops the deploy; the running Gunicorn keeps serving.
 func (a *App) Deploy(ctx context.Context) error {
 	if err := a.runReleases(ctx); err != nil {
 		return err
 	}
+	a.discoverSettings(ctx, true)
 	for _, e := range a.entries() {
 		if s := e.proc().spec; s.appServer() && !s.Disabled {
 			if err := a.restartEntry(ctx, e); err != nil {

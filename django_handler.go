@@ -134,8 +134,9 @@ type DjangoFiles struct {
 	app       *App
 	root      string // relative directories start here
 	logger    *zap.Logger
-	static    *staticSite
+	static    *staticSite // from the Caddyfile (see sites)
 	media     *mediaSite
+	sites     *siteSwitch // the static and media sites in effect
 	protected *protectedSite
 	proxy     *reverseproxy.Handler
 	fsKeys    []string
@@ -178,8 +179,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		h.provisionApp,
 		h.provisionLimits,
 		h.provisionTrustedProxies,
-		h.provisionStatic,
-		h.provisionMedia,
+		h.provisionFiles,
 		h.provisionProtected,
 		h.provisionProxy,
 		h.provisionHealth,
@@ -238,6 +238,7 @@ func (h *DjangoFiles) resolveDir(field, p, def string) (string, error) {
 // Cleanup releases the sub-handlers and open directories.
 func (h *DjangoFiles) Cleanup() error {
 	var err error
+	h.closeSites()
 	if h.proxy != nil {
 		err = h.proxy.Cleanup()
 	}
@@ -259,11 +260,15 @@ func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next cad
 	if h.Health != "" && p == h.Health {
 		return h.serveHealth(w, r)
 	}
-	if s := h.static; s != nil && strings.HasPrefix(p, s.prefix) {
-		return h.serveStatic(w, r, next, p[len(s.prefix)-1:])
+	sites := h.currentSites(r.Context())
+	if sites == nil { // the project's settings are not read yet
+		return writeUnavailable(w)
 	}
-	if m := h.media; m != nil && strings.HasPrefix(p, m.prefix) {
-		return h.serveMedia(w, r, next, p[len(m.prefix)-1:])
+	if s := sites.static; s != nil && strings.HasPrefix(p, s.prefix) {
+		return h.serveStatic(w, r, next, s, p[len(s.prefix)-1:])
+	}
+	if m := sites.media; m != nil && strings.HasPrefix(p, m.prefix) {
+		return h.serveMedia(w, r, next, m, p[len(m.prefix)-1:])
 	}
 	return h.serveProxy(w, r, next)
 }

@@ -105,9 +105,8 @@ func isInlineMedia(name string) bool {
 }
 
 // serveMedia serves rel (the request path without the prefix, with a
-// leading slash) from MEDIA_ROOT, so that it cannot run script on the site.
-func (h *DjangoFiles) serveMedia(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rel string) error {
-	m := h.media
+// leading slash) from m's MEDIA_ROOT, so that it cannot run script on the site.
+func (h *DjangoFiles) serveMedia(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, m *mediaSite, rel string) error {
 	hdr := w.Header()
 	hdr["X-Content-Type-Options"] = []string{"nosniff"}
 	hdr["Content-Security-Policy"] = []string{"sandbox"}

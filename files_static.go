@@ -108,9 +108,8 @@ func (h *DjangoFiles) newStaticSite(ctx caddy.Context, s *StaticFiles) (*staticS
 }
 
 // serveStatic serves rel (the request path without the prefix, with a
-// leading slash) from STATIC_ROOT.
-func (h *DjangoFiles) serveStatic(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rel string) error {
-	s := h.static
+// leading slash) from s's STATIC_ROOT.
+func (h *DjangoFiles) serveStatic(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, s *staticSite, rel string) error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return methodNotAllowedErr(w, r)
 	}

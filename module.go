@@ -70,6 +70,14 @@ type App struct {
 	// Schedules are commands run on a cron schedule (schedule.go).
 	Schedules []*ScheduleConfig `json:"schedules,omitempty"`
 
+	// Python is the interpreter that reads the project's settings for
+	// django_files (STATIC_URL, STATIC_ROOT, MEDIA_URL, MEDIA_ROOT, the
+	// staticfiles storage, WHITENOISE_ROOT) when Caddy starts and on each
+	// deploy. Default: the first app server's, when its command is a Python
+	// launcher (`python3 -m uvicorn`, or a script such as gunicorn whose
+	// `#!` line names Python), else python3 from the app's PATH.
+	Python string `json:"python,omitempty"`
+
 	specs     []*spec // resolved definitions, gunicorn first
 	releases  []*spec // resolved release commands
 	env       []string
@@ -77,6 +85,7 @@ type App struct {
 	ctx       caddy.Context
 	started   []*entry   // registry entries this config holds, in start order
 	heldBinds []bindAddr // app server sockets this config holds
+	settings  settingsState
 	mu        sync.Mutex
 	stopOnce  sync.Once
 }
@@ -103,6 +112,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionEnv(); err != nil {
 		return err
 	}
+	python, err := expandPlaceholders("python", a.Python)
+	if err != nil {
+		return err
+	}
+	a.Python = python
 	if err := a.provisionSpecs(); err != nil {
 		return err
 	}
@@ -184,6 +198,7 @@ func (a *App) Start() error {
 		a.abort()
 		return err
 	}
+	go a.discoverSettings(context.Background(), false)
 	if len(fresh) == 0 {
 		return nil
 	}

@@ -1,0 +1,290 @@
+package caddydjango
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
+	"go.uber.org/zap"
+)
+
+func TestInterpreterOf(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	py := filepath.Join(bin, "python3.11")
+	mustWrite(t, py, "")
+	mustWrite(t, filepath.Join(bin, "gunicorn"), "#!"+py+"\nimport sys\n")
+	mustWrite(t, filepath.Join(bin, "hypercorn"), "#!/usr/bin/env -S python3.11 -u\n")
+	mustWrite(t, filepath.Join(bin, "uv"), "\x7fELF")
+	for _, f := range []string{py, "gunicorn", "hypercorn", "uv"} {
+		if err := os.Chmod(filepath.Join(bin, filepath.Base(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"PATH=" + bin}
+	for _, c := range []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"/usr/bin/python3", "-m", "uvicorn"}, "/usr/bin/python3"},
+		{[]string{"python3.11", "-m", "gunicorn"}, py},
+		{[]string{"gunicorn"}, py},              // its #! line
+		{[]string{"hypercorn"}, py},             // through env, flags skipped
+		{[]string{"uv", "run", "gunicorn"}, ""}, // not a Python launcher
+		{[]string{"/nonexistent/gunicorn"}, ""}, // unreadable
+		{nil, ""},
+	} {
+		if got := interpreterOf(c.argv, env); got != c.want {
+			t.Errorf("interpreterOf(%q) = %q, want %q", c.argv, got, c.want)
+		}
+	}
+}
+
+func TestResolvePaths(t *testing.T) {
+	h := &DjangoFiles{root: "/srv/app", logger: zap.NewNop()}
+	set := &DjangoSettings{StaticURL: "https://cdn.example.com/s/", StaticRoot: "/srv/collected", MediaURL: "/uploads/", MediaRoot: "uploads"}
+	if p := h.resolvePaths(staticKind, set); p.Served || p.URLFrom != fromSettings || !strings.Contains(p.Reason, "absolute") {
+		t.Errorf("absolute STATIC_URL: %+v, want not served", p)
+	}
+	if p := h.resolvePaths(mediaKind, set); !p.Served || p.URL != "/uploads/" || p.Dir != "/srv/app/uploads" || p.DirFrom != fromSettings {
+		t.Errorf("media from settings: %+v", p)
+	}
+	if p := h.resolvePaths(mediaKind, nil); !p.Served || p.URL != "/media/" || p.Dir != "/srv/app/media_root" || p.URLFrom != fromDefault {
+		t.Errorf("media with unreadable settings: %+v, want the defaults", p)
+	}
+	if p := h.resolvePaths(mediaKind, &DjangoSettings{}); p.Served || p.Reason != "MEDIA_URL is not set" {
+		t.Errorf("media unset in the settings: %+v, want not served", p)
+	}
+	h.Static = &StaticFiles{URL: "/static"}
+	if p := h.resolvePaths(staticKind, set); !p.Served || p.URL != "/static/" || p.URLFrom != fromCaddyfile || p.Dir != "/srv/collected" || p.DirFrom != fromSettings {
+		t.Errorf("Caddyfile URL, settings root: %+v", p)
+	}
+}
+
+// A copy of the demo project whose settings module is demo.settings_assets:
+// static files under /assets/ in a directory outside the project (with its
+// manifest named assets.json), uploads under /uploads/.
+type assetsProject struct {
+	*djangoProject
+	assets, uploads, importLog string
+	env                        []string
+}
+
+func newAssetsProject(t *testing.T, extraEnv ...string) *assetsProject {
+	t.Helper()
+	d := newDjangoProject(t)
+	p := &assetsProject{djangoProject: d, assets: filepath.Join(t.TempDir(), "collected"), uploads: t.TempDir(),
+		importLog: filepath.Join(t.TempDir(), "imports")}
+	if err := testkit.CopyTree(d.StaticRoot, p.assets, isPycache); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(p.assets, "staticfiles.json"), filepath.Join(p.assets, "assets.json")); err != nil {
+		t.Fatal(err)
+	}
+	// hashed-looking but in no manifest: cached briefly when assets.json is read
+	mustWrite(t, filepath.Join(p.assets, "css", "stale.0123456789ab.css"), "body{}")
+	mustWrite(t, filepath.Join(p.uploads, "evil.html"), "<script>alert(1)</script>")
+	p.env = append(append(d.Env, "DJANGO_ASSETS_ROOT="+p.assets, "DJANGO_UPLOADS_ROOT="+p.uploads,
+		"DJANGO_IMPORT_LOG="+p.importLog), extraEnv...)
+	return p
+}
+
+// config is a Caddyfile for s running the project with settings module
+// module and the site block's body site.
+func (p *assetsProject) config(s *djangoSite, admin, module, site string) string {
+	django := fmt.Sprintf(`
+		root %s
+		env DJANGO_SETTINGS_MODULE %s
+		gunicorn demo.wsgi:application {
+			command %s
+			bind 127.0.0.1:%d
+			workers 1
+		}`, p.Root, module, systemGunicorn, s.gport)
+	return globalBlock(admin, django) + fmt.Sprintf("\n:%d {\n\t%s\n}\n", s.hport, site)
+}
+
+// probeReads counts the imports of the settings module by the settings
+// probe (not by Gunicorn's workers).
+func (p *assetsProject) probeReads(t *testing.T) int {
+	data, err := os.ReadFile(p.importLog)
+	if os.IsNotExist(err) {
+		return 0
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(data), "-c\n")
+}
+
+func (p *assetsProject) start(t *testing.T, module, site string) *djangoSite {
+	t.Helper()
+	s := &djangoSite{project: p.djangoProject, gport: freePort(t), hport: freePort(t)}
+	s.caddyProc = startCaddy(t, t.TempDir(), func(admin string) string {
+		s.admin = admin
+		return p.config(s, admin, module, site)
+	}, p.env...)
+	return s
+}
+
+func getWithHeaders(t *testing.T, url string) (int, http.Header, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func (c *caddyProc) filesStatus() FilesStatus {
+	c.t.Helper()
+	resp, err := adminClient.Get("http://" + c.admin + "/django/files")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var fs FilesStatus
+	if err := json.NewDecoder(resp.Body).Decode(&fs); err != nil {
+		c.t.Fatalf("decoding /django/files: %v", err)
+	}
+	return fs
+}
+
+// TestSettingsDiscovery: `django_files` with no static or media lines
+// serves the paths of the project's own settings (a STATIC_ROOT outside the
+// project, STATIC_URL /assets/, its storage's manifest name, MEDIA_URL
+// /uploads/) with the usual caching and safety headers; `caddy validate`
+// does not read the settings; a config reload that changes nothing does not
+// read them again, a deploy does.
+func TestSettingsDiscovery(t *testing.T) {
+	p := newAssetsProject(t)
+	site := "django_files"
+
+	cfg := p.config(&djangoSite{gport: freePort(t), hport: freePort(t)}, "127.0.0.1:1", "demo.settings_assets", site)
+	validate := exec.Command(caddyBinary(t), "validate", "--config", writeCaddyfile(t, t.TempDir(), cfg), "--adapter", "caddyfile")
+	validate.Env = append(os.Environ(), p.env...)
+	if out, err := validate.CombinedOutput(); err != nil {
+		t.Fatalf("caddy validate: %v\n%s", err, out)
+	}
+	if n := p.probeReads(t); n != 0 {
+		t.Fatalf("caddy validate read the settings (%d imports)", n)
+	}
+
+	s := p.start(t, "demo.settings_assets", site)
+	s.waitState(gunicornName, StateRunning, 60*time.Second)
+	hashed := hashedName(t, p.djangoProject, "css/app.css")
+	code, hdr, _ := getWithHeaders(t, s.url("/assets/"+hashed))
+	if code != http.StatusOK {
+		t.Fatalf("GET /assets/%s: %d, want 200 from the settings' STATIC_ROOT", hashed, code)
+	}
+	wantHeader(t, hdr, "Cache-Control", "public, max-age=31536000, immutable")
+	wantHeader(t, hdr, "Access-Control-Allow-Origin", "*")
+	_, hdr, _ = getWithHeaders(t, s.url("/assets/css/stale.0123456789ab.css"))
+	wantHeader(t, hdr, "Cache-Control", "public, max-age=60") // assets.json, the storage's manifest, was read
+	if code, _, _ := getWithHeaders(t, s.url("/static/"+hashed)); code == http.StatusOK {
+		t.Errorf("GET /static/%s: 200, want it left to Django (STATIC_URL is /assets/)", hashed)
+	}
+	code, hdr, _ = getWithHeaders(t, s.url("/uploads/evil.html"))
+	if code != http.StatusOK {
+		t.Fatalf("GET /uploads/evil.html: %d, want 200 from MEDIA_ROOT", code)
+	}
+	wantHeader(t, hdr, "X-Content-Type-Options", "nosniff")
+	wantHeader(t, hdr, "Content-Security-Policy", "sandbox")
+	wantHeader(t, hdr, "Content-Disposition", "attachment")
+
+	fs := s.filesStatus()
+	if len(fs.Handlers) != 1 || fs.Settings == nil || fs.Settings.Settings == nil {
+		t.Fatalf("/django/files: %+v", fs)
+	}
+	if got := fs.Settings.Settings.StaticStorage; got != "demo.storage.AssetsStorage" { // STORAGES on 4.2+
+		t.Errorf("staticfiles storage read: %q", got)
+	}
+	if st := fs.Handlers[0].Static; st.URL != "/assets/" || st.Dir != p.assets || st.URLFrom != fromSettings || st.DirFrom != fromSettings {
+		t.Errorf("status of static: %+v", st)
+	}
+	if n := p.probeReads(t); n != 1 {
+		t.Fatalf("settings read %d times by the probe at start, want 1", n)
+	}
+
+	// a reload that changes nothing the settings depend on: no Python
+	if err := s.reload(p.config(s, s.admin, "demo.settings_assets", site+"\n\theader X-Reloaded 1")); err != nil {
+		t.Fatal(err)
+	}
+	resp := getAfterReload(t, s.url("/assets/"+hashed))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Reloaded") != "1" {
+		t.Fatalf("after the reload: %d, X-Reloaded %q", resp.StatusCode, resp.Header.Get("X-Reloaded"))
+	}
+	if n := p.probeReads(t); n != 1 {
+		t.Errorf("settings read %d times by the probe after a reload that changed nothing, want 1", n)
+	}
+
+	// a deploy reads them again
+	if code, body := s.post("/django/reload"); code != http.StatusOK {
+		t.Fatalf("deploy: %d %s", code, body)
+	}
+	if n := p.probeReads(t); n != 2 {
+		t.Errorf("settings read %d times by the probe after a deploy, want 2", n)
+	}
+}
+
+// TestSettingsDiscoveryOverrides: a Caddyfile value wins over the
+// settings' with a warning naming both; an absolute STATIC_URL (a CDN)
+// means Caddy does not serve static files.
+func TestSettingsDiscoveryOverrides(t *testing.T) {
+	p := newAssetsProject(t, "DJANGO_ASSETS_URL=https://cdn.example.com/assets/")
+	s := p.start(t, "demo.settings_assets", "django_files {\n\t\tmedia /files/\n\t}")
+	s.waitState(gunicornName, StateRunning, 60*time.Second)
+	warn := s.waitLog(30*time.Second, "override warning", func(e logEntry) bool {
+		return strings.Contains(e.str("msg"), "differs from the project's MEDIA_URL")
+	})
+	if warn.str("caddyfile") != "/files/" || warn.str("media_url") != "/uploads/" || warn.str("level") != "warn" {
+		t.Errorf("warning: %+v, want caddyfile /files/ and media_url /uploads/ at warn level", warn)
+	}
+	code, hdr, _ := getWithHeaders(t, s.url("/files/evil.html"))
+	if code != http.StatusOK {
+		t.Fatalf("GET /files/evil.html: %d, want 200 (the Caddyfile's URL, the settings' MEDIA_ROOT)", code)
+	}
+	wantHeader(t, hdr, "Content-Security-Policy", "sandbox")
+	hashed := hashedName(t, p.djangoProject, "css/app.css")
+	for _, path := range []string{"/assets/" + hashed, "/static/" + hashed, "/uploads/evil.html"} {
+		if code, _, _ := getWithHeaders(t, s.url(path)); code == http.StatusOK {
+			t.Errorf("GET %s: 200, want it left to Django", path)
+		}
+	}
+	if st := s.filesStatus().Handlers[0].Static; st.Served || !strings.Contains(st.Reason, "absolute") {
+		t.Errorf("status of static with a CDN STATIC_URL: %+v", st)
+	}
+}
+
+// TestSettingsDiscoveryFallback: settings that cannot be read leave the
+// defaults in effect, with a warning that names the exception.
+func TestSettingsDiscoveryFallback(t *testing.T) {
+	p := newAssetsProject(t)
+	s := p.start(t, "demo.missing_settings", "django_files")
+	warn := s.waitLog(60*time.Second, "fallback warning", func(e logEntry) bool {
+		return strings.HasPrefix(e.str("msg"), "cannot read the project's settings")
+	})
+	if !strings.Contains(warn.str("error"), "No module named 'demo.missing_settings'") || warn.str("level") != "warn" {
+		t.Errorf("warning: %+v, want the exception line at warn level", warn)
+	}
+	hashed := hashedName(t, p.djangoProject, "css/app.css")
+	if code, _, _ := getWithHeaders(t, s.url("/static/"+hashed)); code != http.StatusOK {
+		t.Errorf("GET /static/%s: %d, want 200 from the default static_root", hashed, code)
+	}
+	fs := s.filesStatus()
+	if fs.Settings == nil || !strings.Contains(fs.Settings.Error, "No module named") {
+		t.Errorf("/django/files settings: %+v, want the error", fs.Settings)
+	}
+	if st := fs.Handlers[0].Static; st.URLFrom != fromDefault || st.DirFrom != fromDefault {
+		t.Errorf("status of static: %+v, want defaults", st)
+	}
+}
