@@ -221,6 +221,7 @@ type spec struct {
 	ReadyLine    string        `json:"ready_line,omitempty"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
+	launcher     []string // the command before the server's arguments
 
 	key string
 }
@@ -418,6 +419,10 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 		s.Server = kind.word // gunicorn's key stays what it was
 	}
 	s.Bind = bind.resolve(a.Root)
+	s.launcher = g.Command
+	if len(s.launcher) == 0 {
+		s.launcher = kind.command
+	}
 	s.ProbeFD = kind.probeFD
 	s.ReadyPath = g.ReadyPath
 	if !kind.probeFD {

@@ -67,13 +67,14 @@ type SettingsStatus struct {
 // probeInput is what the answer depends on, besides the files the settings
 // module loaded.
 type probeInput struct {
-	python, dir, user string
-	env               []string
+	python    []string // the interpreter's command
+	dir, user string
+	env       []string
 }
 
 func (in probeInput) key() string {
 	h := sha256.New()
-	for _, s := range append([]string{in.python, in.dir, in.user}, in.env...) {
+	for _, s := range slices.Concat(in.python, []string{in.dir, in.user}, in.env) {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -154,7 +155,7 @@ type probeOutput struct {
 // module loaded.
 func readSettings(ctx context.Context, in probeInput, log *zap.Logger) (*SettingsStatus, []string) {
 	start := time.Now()
-	st := &SettingsStatus{Python: in.python, Dir: in.dir, ReadAt: start}
+	st := &SettingsStatus{Python: strings.Join(in.python, " "), Dir: in.dir, ReadAt: start}
 	out, err := runProbe(ctx, in, log)
 	st.Took = time.Since(start).Round(time.Millisecond).String()
 	if err != nil {
@@ -175,7 +176,8 @@ func readSettings(ctx context.Context, in probeInput, log *zap.Logger) (*Setting
 func runProbe(ctx context.Context, in probeInput, log *zap.Logger) (*probeOutput, error) {
 	ctx, cancel := context.WithTimeout(ctx, settingsProbeTimeout)
 	defer cancel()
-	cmd := exec.Command(in.python, "-c", settingsProbe)
+	argv := append(slices.Clone(in.python), "-c", settingsProbe)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = in.dir, in.env
 	if err := configureCmd(cmd, in.user); err != nil {
 		return nil, err
@@ -199,7 +201,7 @@ func runProbe(ctx context.Context, in probeInput, log *zap.Logger) (*probeOutput
 	if err != nil {
 		outR.Close()
 		errR.Close()
-		return nil, fmt.Errorf("cannot run %s: %v", in.python, err)
+		return nil, fmt.Errorf("cannot run %s: %v", in.python[0], err)
 	}
 	stderr := &tailWriter{max: 4096, log: log}
 	copied := make(chan struct{})
@@ -230,11 +232,11 @@ func runProbe(ctx context.Context, in probeInput, log *zap.Logger) (*probeOutput
 	<-copied
 	stderr.flush()
 	if st.code != 0 || st.err != nil {
-		return nil, fmt.Errorf("%s: %s: %s", in.python, st, lastLine(stderr.String()))
+		return nil, fmt.Errorf("%s: %s: %s", strings.Join(in.python, " "), st, lastLine(stderr.String()))
 	}
 	var out probeOutput
 	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("unreadable answer from %s: %v", in.python, err)
+		return nil, fmt.Errorf("unreadable answer from %s: %v", in.python[0], err)
 	}
 	return &out, nil
 }
@@ -248,17 +250,22 @@ func lastLine(s string) string {
 // python3.11.
 var pythonLauncher = regexp.MustCompile(`^python[0-9.]*$`)
 
-// interpreterOf returns the Python interpreter that runs argv (an app
-// server's command line): argv[0] itself when it is one, else the
-// interpreter on its `#!` line (directly or through `env`); "" when it is
-// neither (e.g. `uv run gunicorn`).
-func interpreterOf(argv, env []string) string {
-	if len(argv) == 0 {
-		return ""
+// envRunners run a program in a project's environment: `uv run gunicorn`
+// is read with `uv run python`.
+var envRunners = []string{"uv", "poetry", "pipenv", "pdm", "hatch", "rye"}
+
+// pythonCommand returns the command that runs the Python of an app
+// server's launcher: the launcher itself when it is an interpreter
+// (`/usr/bin/python3 -m uvicorn`), the interpreter on its `#!` line
+// (directly or through `env`: `gunicorn`), or the same environment runner
+// with python as the program (`uv run --no-sync gunicorn`); nil otherwise.
+func pythonCommand(launcher, env []string) []string {
+	if len(launcher) == 0 {
+		return nil
 	}
-	prog := findProgram(argv[0], env)
+	prog := findProgram(launcher[0], env)
 	if pythonLauncher.MatchString(filepath.Base(prog)) {
-		return prog
+		return []string{prog}
 	}
 	words := shebang(prog)
 	if len(words) > 0 && filepath.Base(words[0]) == "env" {
@@ -268,9 +275,12 @@ func interpreterOf(argv, env []string) string {
 		}
 	}
 	if len(words) > 0 && pythonLauncher.MatchString(filepath.Base(words[0])) {
-		return words[0]
+		return words[:1]
 	}
-	return ""
+	if len(launcher) > 1 && slices.Contains(envRunners, filepath.Base(launcher[0])) {
+		return append(slices.Clone(launcher[:len(launcher)-1]), "python")
+	}
+	return nil
 }
 
 // shebang returns the words of path's `#!` line, or nil.
@@ -337,15 +347,18 @@ func (a *App) SettingsStatus() *SettingsStatus {
 // Python launcher, else python3), that app server's directory, user and
 // environment (else the root and the app's environment).
 func (a *App) probeInput() probeInput {
-	in := probeInput{python: a.Python, dir: a.Root, env: a.env}
+	in := probeInput{dir: a.Root, env: a.env}
+	if a.Python != "" {
+		in.python = []string{a.Python}
+	}
 	if s := a.appServerSpec(""); s != nil {
 		in.dir, in.env, in.user = s.Dir, s.Env, s.User
-		if in.python == "" {
-			in.python = interpreterOf(s.Argv, s.Env)
+		if in.python == nil {
+			in.python = pythonCommand(s.launcher, s.Env)
 		}
 	}
-	if in.python == "" {
-		in.python = findProgram("python3", in.env)
+	if in.python == nil {
+		in.python = []string{findProgram("python3", in.env)}
 	}
 	return in
 }
@@ -372,7 +385,7 @@ func (a *App) discoverSettings(ctx context.Context, fresh bool) {
 		st, files = readSettings(ctx, in, log)
 		if st.Error == "" {
 			cacheSettings(in, st, files)
-			log.Info("read the project's settings", zap.String("python", in.python),
+			log.Info("read the project's settings", zap.Strings("python", in.python),
 				zap.String("settings_module", st.Settings.SettingsModule), zap.String("django", st.Settings.Django),
 				zap.String("took", st.Took))
 		}
@@ -386,7 +399,7 @@ func (a *App) discoverSettings(ctx context.Context, fresh bool) {
 			st = &keep
 		}
 		log.Warn("cannot read the project's settings; django_files uses "+fallback,
-			zap.String("python", in.python), zap.String("dir", in.dir), zap.String("error", st.Error))
+			zap.Strings("python", in.python), zap.String("dir", in.dir), zap.String("error", st.Error))
 	}
 	a.settings.mu.Lock()
 	a.settings.cur = st

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 	"go.uber.org/zap"
 )
 
-func TestInterpreterOf(t *testing.T) {
+func TestPythonCommand(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	py := filepath.Join(bin, "python3.11")
@@ -31,19 +32,19 @@ func TestInterpreterOf(t *testing.T) {
 	}
 	env := []string{"PATH=" + bin}
 	for _, c := range []struct {
-		argv []string
-		want string
+		launcher, want []string
 	}{
-		{[]string{"/usr/bin/python3", "-m", "uvicorn"}, "/usr/bin/python3"},
-		{[]string{"python3.11", "-m", "gunicorn"}, py},
-		{[]string{"gunicorn"}, py},              // its #! line
-		{[]string{"hypercorn"}, py},             // through env, flags skipped
-		{[]string{"uv", "run", "gunicorn"}, ""}, // not a Python launcher
-		{[]string{"/nonexistent/gunicorn"}, ""}, // unreadable
-		{nil, ""},
+		{[]string{"/usr/bin/python3", "-m", "uvicorn"}, []string{"/usr/bin/python3"}},
+		{[]string{"python3.11", "-m", "gunicorn"}, []string{py}},
+		{[]string{"gunicorn"}, []string{py}},  // its #! line
+		{[]string{"hypercorn"}, []string{py}}, // through env, flags skipped
+		{[]string{"uv", "run", "--no-sync", "gunicorn"}, []string{"uv", "run", "--no-sync", "python"}},
+		{[]string{"/nonexistent/gunicorn"}, nil}, // unreadable
+		{[]string{"/bin/sh", "-c", "gunicorn"}, nil},
+		{nil, nil},
 	} {
-		if got := interpreterOf(c.argv, env); got != c.want {
-			t.Errorf("interpreterOf(%q) = %q, want %q", c.argv, got, c.want)
+		if got := pythonCommand(c.launcher, env); !slices.Equal(got, c.want) {
+			t.Errorf("pythonCommand(%q) = %q, want %q", c.launcher, got, c.want)
 		}
 	}
 }
