@@ -207,7 +207,17 @@ func (h *DjangoFiles) applySettings(st *SettingsStatus) {
 		h.setSites(h.sites.live.Load(), report)
 		return
 	}
+	if prev := h.sites.report.Load(); prev != nil && samePaths(prev, report) {
+		h.setSites(h.sites.live.Load(), prev) // a deploy that changed no path
+		return
+	}
 	h.setSites(h.buildSites(sp, mp), report)
+}
+
+// samePaths reports whether a and b serve the same files from the same
+// places.
+func samePaths(a, b *FilesReport) bool {
+	return *a.Static == *b.Static && *a.Media == *b.Media
 }
 
 // buildSites provisions the sites for the paths in effect; one that
