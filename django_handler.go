@@ -63,6 +63,11 @@ type DjangoFiles struct {
 	// `<root>/media_root`.
 	Media *MediaFiles `json:"media,omitempty"`
 
+	// Files served at the site root (`robots.txt`, `favicon.ico`,
+	// `.well-known/…`), as WhiteNoise's WHITENOISE_ROOT; see RootFiles.
+	// Default: none.
+	RootFiles *RootFiles `json:"root_files,omitempty"`
+
 	// Files sent only when Django answers with X-Accel-Redirect or
 	// X-Sendfile. Default: none; such responses are then 404 (the header is
 	// never passed on).
@@ -136,6 +141,7 @@ type DjangoFiles struct {
 	logger    *zap.Logger
 	static    *staticSite
 	media     *mediaSite
+	rootFiles *rootFilesSite
 	protected *protectedSite
 	proxy     *reverseproxy.Handler
 	fsKeys    []string
@@ -180,6 +186,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		h.provisionTrustedProxies,
 		h.provisionStatic,
 		h.provisionMedia,
+		h.provisionRootFiles,
 		h.provisionProtected,
 		h.provisionProxy,
 		h.provisionHealth,
@@ -252,8 +259,8 @@ func (h *DjangoFiles) Cleanup() error {
 	return err
 }
 
-// ServeHTTP serves static files and media under their prefixes and proxies
-// everything else.
+// ServeHTTP serves static files and media under their prefixes, root
+// files, and proxies everything else.
 func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	p := r.URL.Path
 	if h.Health != "" && p == h.Health {
@@ -264,6 +271,9 @@ func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next cad
 	}
 	if m := h.media; m != nil && strings.HasPrefix(p, m.prefix) {
 		return h.serveMedia(w, r, next, p[len(m.prefix)-1:])
+	}
+	if rf := h.rootFiles; rf != nil && rf.matches(r) {
+		return h.serveRootFile(w, r, next)
 	}
 	return h.serveProxy(w, r, next)
 }
