@@ -34,6 +34,11 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //		}
 //		media <url_prefix> [<dir>] | off {
 //			max_age <duration>
+//			hide <path...>
+//			disposition attachment | auto
+//		}
+//		root_files <dir> | off {
+//			max_age <duration>
 //		}
 //		protected <dir> {
 //			accel_prefix <url_prefix>
@@ -72,6 +77,9 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "media":
 			h.Media = new(MediaFiles)
 			err = h.Media.UnmarshalCaddyfile(d.NewFromNextSegment())
+		case "root_files":
+			h.RootFiles = new(RootFiles)
+			err = h.RootFiles.UnmarshalCaddyfile(d.NewFromNextSegment())
 		case "protected":
 			h.Protected = new(ProtectedFiles)
 			err = h.Protected.UnmarshalCaddyfile(d.NewFromNextSegment())
@@ -112,7 +120,7 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.DisableRequestStart = true
 		default:
-			return d.Errf("unknown django_files option %q (expected static, media, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies, wait_timeout, upstream_keepalive, health or request_start)", opt)
+			return d.Errf("unknown django_files option %q (expected static, media, root_files, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies, wait_timeout, upstream_keepalive, health or request_start)", opt)
 		}
 		if err != nil {
 			return err
@@ -164,6 +172,8 @@ func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 //
 //	media <url_prefix> [<dir>] | off {
 //		max_age <duration>
+//		hide <path...>
+//		disposition attachment | auto
 //	}
 func (m *MediaFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "media"
@@ -171,8 +181,18 @@ func (m *MediaFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch opt {
 		case "max_age":
 			return durationArg(d, &m.MaxAge, minPositive)
+		case "hide":
+			return hideArgs(d, &m.Hide)
+		case "disposition":
+			if err := oneArg(d, &m.Disposition); err != nil {
+				return err
+			}
+			if _, err := parseDisposition(m.Disposition); err != nil {
+				return d.Err(err.Error())
+			}
+			return nil
 		default:
-			return d.Errf("unknown media option %q (expected max_age)", opt)
+			return d.Errf("unknown media option %q (expected max_age, hide or disposition)", opt)
 		}
 	})
 }
@@ -246,4 +266,52 @@ var (
 	_ caddyfile.Unmarshaler = (*StaticFiles)(nil)
 	_ caddyfile.Unmarshaler = (*MediaFiles)(nil)
 	_ caddyfile.Unmarshaler = (*ProtectedFiles)(nil)
+	_ caddyfile.Unmarshaler = (*RootFiles)(nil)
 )
+
+// UnmarshalCaddyfile sets up files served at the site root from a
+// `root_files` segment of django_files:
+//
+//	root_files <dir> | off {
+//		max_age <duration>
+//	}
+func (rf *RootFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume "root_files"
+	args := d.RemainingArgs()
+	switch {
+	case len(args) > 1:
+		return d.Errf("root_files takes one directory, got %d arguments", len(args))
+	case len(args) == 1 && args[0] == "off":
+		rf.Disabled = true
+	case len(args) == 1:
+		rf.Root = args[0]
+	}
+	for d.NextBlock(0) {
+		switch {
+		case rf.Disabled:
+			return d.Errf("root_files is off; remove the block or the `off`")
+		case d.Val() == "max_age":
+			if err := durationArg(d, &rf.MaxAge, minPositive); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown root_files option %q (expected max_age)", d.Val())
+		}
+	}
+	return nil
+}
+
+// hideArgs appends the paths of a media `hide` line to dst.
+func hideArgs(d *caddyfile.Dispenser, dst *[]string) error {
+	paths := d.RemainingArgs()
+	if len(paths) == 0 {
+		return d.Errf("hide needs paths relative to the media root (e.g. hide invoices cachedfiles)")
+	}
+	for _, p := range paths {
+		if _, err := cleanHidePath(p); err != nil {
+			return d.Err(err.Error())
+		}
+	}
+	*dst = append(*dst, paths...)
+	return nil
+}

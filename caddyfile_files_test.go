@@ -158,3 +158,41 @@ func TestHandlerCaddyfileErrorsNameTheLine(t *testing.T) {
 		})
 	}
 }
+
+// TestHandlerCaddyfileMediaAndRootFiles: media `hide` and `disposition`
+// and `root_files`, adapted and refused with the line.
+func TestHandlerCaddyfileMediaAndRootFiles(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"hide and disposition", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\thide invoices cachedfiles\n\t\t\thide private/\n\t\t\tdisposition attachment\n\t\t}\n\t}\n}",
+			`{"handler":"django_files","media":{"disposition":"attachment","hide":["invoices","cachedfiles","private/"]}}`},
+		{"root_files", ":80 {\n\tdjango_files {\n\t\troot_files public\n\t}\n}", `{"handler":"django_files","root_files":{"root":"public"}}`},
+		{"root_files max_age", ":80 {\n\tdjango_files {\n\t\troot_files /app/public {\n\t\t\tmax_age 5m\n\t\t}\n\t}\n}", `{"handler":"django_files","root_files":{"max_age":300000000000,"root":"/app/public"}}`},
+		{"root_files off", ":80 {\n\tdjango_files {\n\t\troot_files off\n\t}\n}", `{"handler":"django_files","root_files":{"disabled":true}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := adaptFiles(t, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, in, want string }{
+		{"hide without paths", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\thide\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: hide needs paths relative to the media root`},
+		{"hide absolute", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\thide /app/media/invoices\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: hide "/app/media/invoices": write the path relative to the media root (e.g. invoices), not absolute`},
+		{"hide dotdot", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\thide ../private\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: hide "../private": a path inside the media root has no empty, . or .. segments`},
+		{"disposition inline", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\tdisposition inline\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: disposition "inline": want attachment or auto`},
+		{"disposition twice", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\tdisposition attachment auto\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: disposition takes one value, got extra "auto"`},
+		{"root_files two dirs", ":80 {\n\tdjango_files {\n\t\troot_files /a /b\n\t}\n}", `Caddyfile:3 - Error during parsing: root_files takes one directory, got 2 arguments`},
+		{"root_files unknown option", ":80 {\n\tdjango_files {\n\t\troot_files /a {\n\t\t\tindex index.html\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: unknown root_files option "index" (expected max_age)`},
+		{"root_files off with a block", ":80 {\n\tdjango_files {\n\t\troot_files off {\n\t\t\tmax_age 1m\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: root_files is off`},
+		{"root_files bad max_age", ":80 {\n\tdjango_files {\n\t\troot_files /a {\n\t\t\tmax_age soon\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: max_age: "soon" is not a duration`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := adaptFiles(t, tc.in)
+			wantAdaptError(t, err, tc.want)
+		})
+	}
+}

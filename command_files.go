@@ -75,7 +75,7 @@ func formatFilesTable(w io.Writer, fs FilesStatus) error {
 		for _, k := range []struct {
 			name string
 			p    *FilesPaths
-		}{{"static", h.Static}, {"media", h.Media}} {
+		}{{"static", h.Static}, {"media", h.Media}, {"root files", h.RootFiles}} {
 			if k.p == nil {
 				continue
 			}
@@ -84,9 +84,6 @@ func formatFilesTable(w io.Writer, fs FilesStatus) error {
 				dir = "not served: " + k.p.Reason
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s, %s\n", k.name, cell(h.App), cell(k.p.URL), cell(dir), cell(k.p.URLFrom), cell(k.p.DirFrom))
-		}
-		if h.WhitenoiseRoot != "" {
-			fmt.Fprintf(tw, "root files\t%s\t/\t%s\tsettings (WHITENOISE_ROOT)\n", cell(h.App), cell(h.WhitenoiseRoot))
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -63,6 +63,11 @@ type DjangoFiles struct {
 	// `<root>/media_root`.
 	Media *MediaFiles `json:"media,omitempty"`
 
+	// Files served at the site root (`robots.txt`, `favicon.ico`,
+	// `.well-known/…`), as WhiteNoise's WHITENOISE_ROOT; see RootFiles.
+	// Default: none.
+	RootFiles *RootFiles `json:"root_files,omitempty"`
+
 	// Files sent only when Django answers with X-Accel-Redirect or
 	// X-Sendfile. Default: none; such responses are then 404 (the header is
 	// never passed on).
@@ -137,6 +142,7 @@ type DjangoFiles struct {
 	static    *staticSite // from the Caddyfile (see sites)
 	media     *mediaSite
 	sites     *siteSwitch // the static and media sites in effect
+	rootFiles *rootFilesSite
 	protected *protectedSite
 	proxy     *reverseproxy.Handler
 	fsKeys    []string
@@ -253,8 +259,8 @@ func (h *DjangoFiles) Cleanup() error {
 	return err
 }
 
-// ServeHTTP serves static files and media under their prefixes and proxies
-// everything else.
+// ServeHTTP serves static files and media under their prefixes, root
+// files, and proxies everything else.
 func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	p := r.URL.Path
 	if h.Health != "" && p == h.Health {
@@ -269,6 +275,9 @@ func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next cad
 	}
 	if m := sites.media; m != nil && strings.HasPrefix(p, m.prefix) {
 		return h.serveMedia(w, r, next, m, p[len(m.prefix)-1:])
+	}
+	if rf := sites.rootFiles; rf != nil && rf.matches(r) {
+		return h.serveRootFile(w, r, next, rf)
 	}
 	return h.serveProxy(w, r, next)
 }

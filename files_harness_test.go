@@ -181,20 +181,28 @@ func (e *filesEnv) get(url string, hdr map[string]string) (int, http.Header, str
 // or re-encode it) and returns the status and body.
 func rawGet(t testing.TB, addr, target string) (int, string) {
 	t.Helper()
+	st, _, body := rawRequest(t, addr, "GET", target)
+	return st, body
+}
+
+// rawRequest sends method and target verbatim in the request line and
+// returns the status, header and body.
+func rawRequest(t testing.TB, addr, method, target string) (int, http.Header, string) {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(15 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", target)
+	fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", method, target)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		t.Fatalf("GET %q: %v", target, err)
+		t.Fatalf("%s %q: %v", method, target, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, resp.Header, string(b)
 }
 
 func site(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }

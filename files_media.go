@@ -25,14 +25,28 @@ type MediaFiles struct {
 
 	// max-age of media files. Default: 1 day.
 	MaxAge caddy.Duration `json:"max_age,omitempty"`
+
+	// Paths inside the media root (relative to it, e.g. `invoices`) that
+	// are never served: a hidden folder, everything under it, or a file is
+	// a 404 exactly like a missing file, however the request spells it
+	// (percent-encoding, any case) and also through symlinks inside the
+	// media root that lead into it. Default: none.
+	Hide []string `json:"hide,omitempty"`
+
+	// Content-Disposition of media files: `auto` (inline for plain images,
+	// audio, video, fonts, PDF and text, `attachment` for every other type)
+	// or `attachment` (every file is a download, with its name as
+	// `filename`, and `filename*` when it is not ASCII). Default: `auto`.
+	Disposition string `json:"disposition,omitempty"`
 }
 
 // mediaSite is the provisioned media configuration.
 type mediaSite struct {
-	prefix string
-	dir    string
-	srv    *fileserver.FileServer
-	cache  string
+	prefix     string
+	dir        string
+	srv        *fileserver.FileServer
+	cache      string
+	attachment bool // disposition attachment: every file a download
 }
 
 // provisionMedia sets up serving of uploads unless it is disabled; static
@@ -45,7 +59,11 @@ func (h *DjangoFiles) provisionMedia(ctx caddy.Context) error {
 	if m.Disabled {
 		return nil
 	}
-	site, err := h.newMediaSite(ctx, m)
+	dir, err := h.resolveDir("media root", m.Root, "media_root")
+	if err != nil {
+		return fmt.Errorf("media: %v", err)
+	}
+	site, err := h.newMediaSite(ctx, m, dir)
 	if err != nil {
 		return fmt.Errorf("media: %v", err)
 	}
@@ -61,14 +79,19 @@ func (h *DjangoFiles) provisionMedia(ctx caddy.Context) error {
 	return nil
 }
 
-// newMediaSite checks m and provisions its file_server.
-func (h *DjangoFiles) newMediaSite(ctx caddy.Context, m *MediaFiles) (*mediaSite, error) {
-	site := &mediaSite{}
+// newMediaSite checks m and provisions its file_server for the media root
+// dir (absolute; m.Root is not looked at); hide paths are relative to dir.
+func (h *DjangoFiles) newMediaSite(ctx caddy.Context, m *MediaFiles, dir string) (*mediaSite, error) {
+	site := &mediaSite{dir: dir}
 	var err error
 	if site.prefix, err = normalizePrefix(m.URL, defaultMediaURL); err != nil {
 		return nil, err
 	}
-	if site.dir, err = h.resolveDir("media root", m.Root, "media_root"); err != nil {
+	hide, err := newHideList(m.Hide)
+	if err != nil {
+		return nil, err
+	}
+	if site.attachment, err = parseDisposition(m.Disposition); err != nil {
 		return nil, err
 	}
 	maxAge := durationOr(m.MaxAge, defaultMediaMaxAge)
@@ -76,9 +99,11 @@ func (h *DjangoFiles) newMediaSite(ctx caddy.Context, m *MediaFiles) (*mediaSite
 		return nil, fmt.Errorf("max_age must not be negative")
 	}
 	site.cache = publicMaxAge(maxAge)
-	if site.srv, _, err = h.fileServer(ctx, site.dir, false, false); err != nil {
+	var fsys *rootFS
+	if site.srv, fsys, err = h.fileServer(ctx, site.dir, false, false); err != nil {
 		return nil, fmt.Errorf("provisioning file_server: %v", err)
 	}
+	fsys.hide = hide
 	return site, nil
 }
 
@@ -117,8 +142,8 @@ func (h *DjangoFiles) serveMedia(w http.ResponseWriter, r *http.Request, next ca
 		return caddyhttp.Error(http.StatusNotFound, errUnsafePath)
 	}
 	hdr["Cache-Control"] = []string{m.cache}
-	if !isInlineMedia(rel) {
-		hdr["Content-Disposition"] = []string{"attachment"}
+	if cd := m.contentDisposition(rel); cd != "" {
+		hdr["Content-Disposition"] = []string{cd}
 	}
 	typed := setContentType(hdr, rel)
 	err := serveRewritten(m.srv, w, r, next, rel)

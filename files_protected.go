@@ -86,6 +86,9 @@ func (h *DjangoFiles) publicRoots() []struct{ name, dir string } {
 	if h.media != nil {
 		roots = append(roots, struct{ name, dir string }{"media", h.media.dir})
 	}
+	if h.rootFiles != nil {
+		roots = append(roots, struct{ name, dir string }{"root_files", h.rootFiles.dir})
+	}
 	return roots
 }
 

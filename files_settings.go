@@ -31,10 +31,12 @@ const (
 	fromDefault   = "default"
 )
 
-// fileSites are the static and media sites in effect (nil: not served).
+// fileSites are the static, media and root files sites in effect (nil:
+// not served).
 type fileSites struct {
-	static *staticSite
-	media  *mediaSite
+	static    *staticSite
+	media     *mediaSite
+	rootFiles *rootFilesSite
 }
 
 // siteSwitch holds a handler's sites in effect and what the status shows.
@@ -52,10 +54,11 @@ type siteSwitch struct {
 // FilesReport is what a django_files handler serves from where (the admin
 // API's `GET /django/files`).
 type FilesReport struct {
-	App            string      `json:"app,omitempty"`
-	Static         *FilesPaths `json:"static"`
-	Media          *FilesPaths `json:"media"`
-	WhitenoiseRoot string      `json:"whitenoise_root,omitempty"`
+	App    string      `json:"app,omitempty"`
+	Static *FilesPaths `json:"static"`
+	Media  *FilesPaths `json:"media"`
+	// Files at the site root (root_files, or WHITENOISE_ROOT); nil: none.
+	RootFiles *FilesPaths `json:"root_files,omitempty"`
 }
 
 // FilesPaths is where one kind of file is served from, and where each
@@ -71,13 +74,16 @@ type FilesPaths struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// provisionFiles sets up static and media serving. Without the django
-// app, or with every path in the Caddyfile, the sites are built now;
+// provisionFiles sets up static, media and root files serving. Without
+// the django app, or with every path in the Caddyfile, the sites are built now;
 // otherwise the options are checked now and the sites are built once the
 // app has read the project's settings (applySettings).
 func (h *DjangoFiles) provisionFiles(ctx caddy.Context) error {
 	h.sites = &siteSwitch{ctx: ctx, ready: make(chan struct{})}
-	h.sites.fixed = h.app == nil || (filesExplicit(h.Static) && filesExplicit(h.Media))
+	h.sites.fixed = h.app == nil || (filesExplicit(h.Static) && filesExplicit(h.Media) && h.RootFiles != nil)
+	if err := h.provisionRootFiles(ctx); err != nil {
+		return err
+	}
 	if h.sites.fixed {
 		if err := h.provisionStatic(ctx); err != nil {
 			return err
@@ -85,7 +91,7 @@ func (h *DjangoFiles) provisionFiles(ctx caddy.Context) error {
 		if err := h.provisionMedia(ctx); err != nil {
 			return err
 		}
-		h.setSites(&fileSites{static: h.static, media: h.media}, h.fixedReport())
+		h.setSites(&fileSites{static: h.static, media: h.media, rootFiles: h.rootFiles}, h.fixedReport())
 	} else if err := h.checkFiles(ctx); err != nil {
 		return err
 	}
@@ -125,7 +131,11 @@ func (h *DjangoFiles) checkFiles(ctx caddy.Context) error {
 		return fmt.Errorf("static: %v", err)
 	}
 	m := h.mediaOptions()
-	if _, err := h.newMediaSite(ctx, &m); err != nil {
+	dir, err := h.resolveDir("media root", m.Root, "media_root")
+	if err == nil {
+		_, err = h.newMediaSite(ctx, &m, dir)
+	}
+	if err != nil {
 		return fmt.Errorf("media: %v", err)
 	}
 	return nil
@@ -198,10 +208,7 @@ func (h *DjangoFiles) applySettings(st *SettingsStatus) {
 	if set != nil && set.Manifest && set.ManifestName != "" && sp.Served {
 		sp.Manifest = filepath.Join(sp.Dir, set.ManifestName)
 	}
-	report := &FilesReport{App: h.App, Static: sp, Media: mp}
-	if set != nil {
-		report.WhitenoiseRoot = set.WhitenoiseRoot
-	}
+	report := &FilesReport{App: h.App, Static: sp, Media: mp, RootFiles: h.resolveRootFiles(set)}
 	if h.sites.fixed {
 		report.Static.Manifest = ""
 		h.setSites(h.sites.live.Load(), report)
@@ -211,20 +218,22 @@ func (h *DjangoFiles) applySettings(st *SettingsStatus) {
 		h.setSites(h.sites.live.Load(), prev) // a deploy that changed no path
 		return
 	}
-	h.setSites(h.buildSites(sp, mp), report)
+	h.setSites(h.buildSites(report), report)
 }
 
 // samePaths reports whether a and b serve the same files from the same
 // places.
 func samePaths(a, b *FilesReport) bool {
-	return *a.Static == *b.Static && *a.Media == *b.Media
+	return *a.Static == *b.Static && *a.Media == *b.Media &&
+		(a.RootFiles == nil) == (b.RootFiles == nil) && (a.RootFiles == nil || *a.RootFiles == *b.RootFiles)
 }
 
 // buildSites provisions the sites for the paths in effect; one that
 // cannot be built (or that collides with another) is not served, and
 // says why in the status.
-func (h *DjangoFiles) buildSites(sp, mp *FilesPaths) *fileSites {
-	sites := &fileSites{}
+func (h *DjangoFiles) buildSites(report *FilesReport) *fileSites {
+	sp, mp, rp := report.Static, report.Media, report.RootFiles
+	sites := &fileSites{rootFiles: h.rootFiles}
 	ctx := h.sites.ctx
 	if sp.Served {
 		s := h.staticOptions()
@@ -244,7 +253,7 @@ func (h *DjangoFiles) buildSites(sp, mp *FilesPaths) *fileSites {
 	if mp.Served {
 		m := h.mediaOptions()
 		m.URL, m.Root = mp.URL, mp.Dir
-		site, err := h.newMediaSite(ctx, &m)
+		site, err := h.newMediaSite(ctx, &m, mp.Dir)
 		if err == nil && sites.static != nil && (sites.static.prefix == site.prefix || sites.static.dir == site.dir) {
 			err = fmt.Errorf("static and media share a URL prefix or directory (%s %s, %s %s)", sites.static.prefix, sites.static.dir, site.prefix, site.dir)
 		}
@@ -253,12 +262,19 @@ func (h *DjangoFiles) buildSites(sp, mp *FilesPaths) *fileSites {
 		}
 		h.notServed(mp, err)
 	}
+	if rp != nil && rp.Served && rp.DirFrom == fromSettings {
+		site, err := h.newRootFilesSite(ctx, rp.Dir, defaultStaticMaxAge)
+		if err == nil {
+			sites.rootFiles = site
+		}
+		h.notServed(rp, err)
+	}
 	if p := h.protected; p != nil {
 		for _, kp := range []struct {
 			paths *FilesPaths
 			drop  func()
-		}{{sp, func() { sites.static = nil }}, {mp, func() { sites.media = nil }}} {
-			if kp.paths.Served && (within(kp.paths.Dir, p.dir) || within(p.dir, kp.paths.Dir)) {
+		}{{sp, func() { sites.static = nil }}, {mp, func() { sites.media = nil }}, {rp, func() { sites.rootFiles = nil }}} {
+			if kp.paths != nil && kp.paths.Served && (within(kp.paths.Dir, p.dir) || within(p.dir, kp.paths.Dir)) {
 				kp.drop()
 				h.notServed(kp.paths, fmt.Errorf("%s overlaps the protected root %s: protected files must not have a public URL", kp.paths.Dir, p.dir))
 			}
@@ -344,6 +360,29 @@ func (h *DjangoFiles) resolvePaths(k fileKind, set *DjangoSettings) *FilesPaths 
 	return p
 }
 
+// resolveRootFiles decides the directory served at the site root: the
+// Caddyfile's root_files (with a warning when WHITENOISE_ROOT says
+// otherwise), else WHITENOISE_ROOT; nil when there is none.
+func (h *DjangoFiles) resolveRootFiles(set *DjangoSettings) *FilesPaths {
+	var sRoot string
+	if set != nil && set.WhitenoiseRoot != "" {
+		sRoot, _ = h.resolveDir("WHITENOISE_ROOT", set.WhitenoiseRoot, "")
+	}
+	rf := h.RootFiles
+	switch {
+	case rf != nil && rf.Disabled:
+		return &FilesPaths{URLFrom: fromCaddyfile, Reason: "root_files is off in the Caddyfile"}
+	case h.rootFiles != nil:
+		if sRoot != "" && sRoot != h.rootFiles.dir {
+			h.warnOverride("root_files", h.rootFiles.dir, "WHITENOISE_ROOT", sRoot)
+		}
+		return &FilesPaths{Served: true, URL: "/", URLFrom: fromCaddyfile, Dir: h.rootFiles.dir, DirFrom: fromCaddyfile}
+	case sRoot != "":
+		return &FilesPaths{Served: true, URL: "/", URLFrom: fromSettings, Dir: sRoot, DirFrom: fromSettings}
+	}
+	return nil
+}
+
 // pick returns the Caddyfile's value, else the settings' (when they were
 // read), else the default, and where it came from.
 func pick(caddyfile, settings, def string, read bool) (string, string) {
@@ -382,6 +421,7 @@ func (h *DjangoFiles) fixedReport() *FilesReport {
 		h.staticOptions().URL, h.staticOptions().Root)
 	r.Media = siteReport(h.Media != nil && h.Media.Disabled, h.media != nil, func() (string, string) { return h.media.prefix, h.media.dir },
 		h.mediaOptions().URL, h.mediaOptions().Root)
+	r.RootFiles = h.resolveRootFiles(nil)
 	return r
 }
 

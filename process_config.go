@@ -221,7 +221,7 @@ type spec struct {
 	ReadyLine    string        `json:"ready_line,omitempty"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
-	launcher     []string // the command before the server's arguments
+	launcher     []string      // the command before the server's arguments
 
 	key string
 }

@@ -3,6 +3,8 @@ package caddydjango
 import (
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,9 +15,16 @@ import (
 // RESOLVE_BENEATH, one system call where os.Root walks the path). Dotfiles
 // are hidden. Every failure is reported as "does not exist" (a 404). The
 // directory may appear after Caddy starts and may be replaced (checked at
-// most once per second).
+// most once per second). With hide, hidden paths are refused as missing,
+// however they are reached.
 type rootFS struct {
-	dir       string
+	dir string
+	// wellKnown lets `.well-known` (RFC 8615) through as the first
+	// segment: the one dot-directory served (root_files).
+	wellKnown bool
+	// hide refuses hidden paths, also reached through symlinks (media
+	// `hide`); nil hides nothing. Set before the first request.
+	hide      *hideList
 	mu        sync.Mutex
 	root      atomic.Pointer[rootHandle]
 	nextCheck atomic.Int64
@@ -27,6 +36,7 @@ type rootFS struct {
 type rootHandle struct {
 	root *os.Root
 	dir  *os.File // the same directory, for openat2; nil when not used
+	real string   // the directory's path without symlinks (with hide only)
 }
 
 func (h *rootHandle) close() {
@@ -66,6 +76,9 @@ func (f *rootFS) current() *rootHandle {
 		return nil
 	}
 	h := &rootHandle{root: nr}
+	if f.hide != nil {
+		h.real, _ = filepath.EvalSymlinks(f.dir)
+	}
 	if beneathSupported() {
 		if d, err := os.Open(f.dir); err == nil {
 			if dfi, err := d.Stat(); err == nil && os.SameFile(fi, dfi) {
@@ -102,10 +115,20 @@ func validFSName(name string) bool {
 // lookup returns the directory to look name up in, or nil when name is not
 // a plain relative name without dotfiles or the directory is missing.
 func (f *rootFS) lookup(name string) *rootHandle {
-	if !validFSName(name) {
+	if !validFSName(name) && !(f.wellKnown && validWellKnownName(name)) {
+		return nil
+	}
+	if f.hide.hidesName(name) {
 		return nil
 	}
 	return f.current()
+}
+
+// validWellKnownName reports whether name is `.well-known` or a plain
+// name under it.
+func validWellKnownName(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".well-known")
+	return ok && (rest == "" || (rest[0] == '/' && validFSName(rest[1:])))
 }
 
 // Open implements fs.FS.
@@ -114,23 +137,38 @@ func (f *rootFS) Open(name string) (fs.File, error) {
 	if r == nil {
 		return nil, fsNotExist("open", name)
 	}
-	if r.dir != nil {
-		if file, err, ok := openBeneath(r.dir, name); ok {
-			if err != nil {
-				return nil, fsNotExist("open", name)
-			}
-			return file, nil
-		}
-	}
-	file, err := r.root.Open(name)
+	file, err := r.open(name)
 	if err != nil {
+		return nil, fsNotExist("open", name)
+	}
+	if f.hide.hidesFile(r.real, name, file) {
+		file.Close()
 		return nil, fsNotExist("open", name)
 	}
 	return file, nil
 }
 
+// open opens name with openat2 when it can, else with os.Root.
+func (r *rootHandle) open(name string) (*os.File, error) {
+	if r.dir != nil {
+		if file, err, ok := openBeneath(r.dir, name); ok {
+			return file, err
+		}
+	}
+	return r.root.Open(name)
+}
+
 // Stat implements fs.StatFS.
 func (f *rootFS) Stat(name string) (fs.FileInfo, error) {
+	if f.hide != nil {
+		// the real path of what name leads to is known once it is open
+		file, err := f.Open(name)
+		if err != nil {
+			return nil, fsNotExist("stat", name)
+		}
+		defer file.Close()
+		return file.Stat()
+	}
 	r := f.lookup(name)
 	if r == nil {
 		return nil, fsNotExist("stat", name)

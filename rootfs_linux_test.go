@@ -9,7 +9,7 @@ import (
 
 // TestRootFSOpenat2 checks that Linux uses the openat2 fast path here (so
 // that TestHandlerRootFSConfines tests it) and that the os.Root fallback,
-// used where openat2 is refused, confines the same way.
+// used where openat2 is refused, confines (and hides) the same way.
 func TestRootFSOpenat2(t *testing.T) {
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "a.txt"), "a")
@@ -31,5 +31,6 @@ func TestRootFSOpenat2(t *testing.T) {
 		openat2Off.Store(true)
 		defer openat2Off.Store(false)
 		checkRootFSConfines(t)
+		checkHideRootFS(t)
 	})
 }

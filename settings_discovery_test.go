@@ -75,15 +75,15 @@ func TestResolvePaths(t *testing.T) {
 // manifest named assets.json), uploads under /uploads/.
 type assetsProject struct {
 	*djangoProject
-	assets, uploads, importLog string
-	env                        []string
+	assets, uploads, rootFiles, importLog string
+	env                                   []string
 }
 
 func newAssetsProject(t *testing.T, extraEnv ...string) *assetsProject {
 	t.Helper()
 	d := newDjangoProject(t)
 	p := &assetsProject{djangoProject: d, assets: filepath.Join(t.TempDir(), "collected"), uploads: t.TempDir(),
-		importLog: filepath.Join(t.TempDir(), "imports")}
+		rootFiles: t.TempDir(), importLog: filepath.Join(t.TempDir(), "imports")}
 	if err := testkit.CopyTree(d.StaticRoot, p.assets, isPycache); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,8 @@ func newAssetsProject(t *testing.T, extraEnv ...string) *assetsProject {
 	// hashed-looking but in no manifest: cached briefly when assets.json is read
 	mustWrite(t, filepath.Join(p.assets, "css", "stale.0123456789ab.css"), "body{}")
 	mustWrite(t, filepath.Join(p.uploads, "evil.html"), "<script>alert(1)</script>")
-	p.env = append(append(d.Env, "DJANGO_ASSETS_ROOT="+p.assets, "DJANGO_UPLOADS_ROOT="+p.uploads,
+	mustWrite(t, filepath.Join(p.rootFiles, "robots.txt"), "User-agent: *\n")
+	p.env = append(append(d.Env, "DJANGO_ASSETS_ROOT="+p.assets, "DJANGO_UPLOADS_ROOT="+p.uploads, "DJANGO_ROOT_FILES="+p.rootFiles,
 		"DJANGO_IMPORT_LOG="+p.importLog), extraEnv...)
 	return p
 }
@@ -162,7 +163,8 @@ func (c *caddyProc) filesStatus() FilesStatus {
 // TestSettingsDiscovery: `django_files` with no static or media lines
 // serves the paths of the project's own settings (a STATIC_ROOT outside the
 // project, STATIC_URL /assets/, its storage's manifest name, MEDIA_URL
-// /uploads/) with the usual caching and safety headers; `caddy validate`
+// /uploads/, WHITENOISE_ROOT at the site root) with the usual caching and
+// safety headers; `caddy validate`
 // does not read the settings; a config reload that changes nothing does not
 // read them again, a deploy does.
 func TestSettingsDiscovery(t *testing.T) {
@@ -201,6 +203,12 @@ func TestSettingsDiscovery(t *testing.T) {
 	wantHeader(t, hdr, "Content-Security-Policy", "sandbox")
 	wantHeader(t, hdr, "Content-Disposition", "attachment")
 
+	code, hdr, body := getWithHeaders(t, s.url("/robots.txt"))
+	if code != http.StatusOK || body != "User-agent: *\n" {
+		t.Errorf("GET /robots.txt: %d %q, want WHITENOISE_ROOT's file", code, body)
+	}
+	wantHeader(t, hdr, "Cache-Control", "public, max-age=60")
+
 	fs := s.filesStatus()
 	if len(fs.Handlers) != 1 || fs.Settings == nil || fs.Settings.Settings == nil {
 		t.Fatalf("/django/files: %+v", fs)
@@ -210,6 +218,9 @@ func TestSettingsDiscovery(t *testing.T) {
 	}
 	if st := fs.Handlers[0].Static; st.URL != "/assets/" || st.Dir != p.assets || st.URLFrom != fromSettings || st.DirFrom != fromSettings {
 		t.Errorf("status of static: %+v", st)
+	}
+	if rf := fs.Handlers[0].RootFiles; rf == nil || rf.Dir != p.rootFiles || rf.DirFrom != fromSettings {
+		t.Errorf("status of root files: %+v", rf)
 	}
 	if n := p.probeReads(t); n != 1 {
 		t.Fatalf("settings read %d times by the probe at start, want 1", n)
