@@ -249,11 +249,13 @@ func TestSettingsDiscovery(t *testing.T) {
 }
 
 // TestSettingsDiscoveryOverrides: a Caddyfile value wins over the
-// settings' with a warning naming both; an absolute STATIC_URL (a CDN)
-// means Caddy does not serve static files.
+// settings' with a warning naming both; `hide` applies to a MEDIA_ROOT from
+// the settings; an absolute STATIC_URL (a CDN) means Caddy does not serve
+// static files.
 func TestSettingsDiscoveryOverrides(t *testing.T) {
 	p := newAssetsProject(t, "DJANGO_ASSETS_URL=https://cdn.example.com/assets/")
-	s := p.start(t, "demo.settings_assets", "django_files {\n\t\tmedia /files/\n\t}")
+	mustWrite(t, filepath.Join(p.uploads, "invoices", "1.pdf"), "%PDF-")
+	s := p.start(t, "demo.settings_assets", "django_files {\n\t\tmedia /files/ {\n\t\t\thide invoices\n\t\t}\n\t}")
 	s.waitState(gunicornName, StateRunning, 60*time.Second)
 	warn := s.waitLog(30*time.Second, "override warning", func(e logEntry) bool {
 		return strings.Contains(e.str("msg"), "differs from the project's MEDIA_URL")
@@ -266,6 +268,9 @@ func TestSettingsDiscoveryOverrides(t *testing.T) {
 		t.Fatalf("GET /files/evil.html: %d, want 200 (the Caddyfile's URL, the settings' MEDIA_ROOT)", code)
 	}
 	wantHeader(t, hdr, "Content-Security-Policy", "sandbox")
+	if code, _, _ := getWithHeaders(t, s.url("/files/%69nvoices/1.pdf")); code != http.StatusNotFound {
+		t.Errorf("GET /files/%%69nvoices/1.pdf: %d, want 404 (hidden)", code)
+	}
 	hashed := hashedName(t, p.djangoProject, "css/app.css")
 	for _, path := range []string{"/assets/" + hashed, "/static/" + hashed, "/uploads/evil.html"} {
 		if code, _, _ := getWithHeaders(t, s.url(path)); code == http.StatusOK {
