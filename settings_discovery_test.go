@@ -225,6 +225,14 @@ func TestSettingsDiscovery(t *testing.T) {
 	if n := p.probeReads(t); n != 1 {
 		t.Fatalf("settings read %d times by the probe at start, want 1", n)
 	}
+	out, errOut, code := runCLI(t, "status", "--address", s.admin)
+	if code != 0 || !strings.Contains(out, "/assets/") || !strings.Contains(out, p.assets) || !strings.Contains(out, "settings: demo.settings_assets") {
+		t.Errorf("caddy django status: exit %d, want the files table with /assets/ and %s\n%s%s", code, p.assets, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "files", "--json", "--address", s.admin)
+	if err := json.Unmarshal([]byte(out), &fs); code != 0 || err != nil || fs.Handlers[0].Media.URL != "/uploads/" {
+		t.Errorf("caddy django files --json: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
 
 	// a reload that changes nothing the settings depend on: no Python
 	if err := s.reload(p.config(s, s.admin, "demo.settings_assets", site+"\n\theader X-Reloaded 1")); err != nil {
