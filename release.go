@@ -65,6 +65,23 @@ func (a *App) runRelease(ctx context.Context, s *spec) error {
 		<-copied
 		return fmt.Errorf("release command %q cannot start: %v", strings.Join(argv, " "), err)
 	}
+	st := waitOrKill(ctx, cmd, timeout)
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second):
+	}
+	tail.flush()
+	if st.code != 0 || st.err != nil {
+		return fmt.Errorf("release command %q failed: %s\n%s", strings.Join(argv, " "), st, strings.TrimSpace(tail.String()))
+	}
+	log.Info("release command done", zap.Strings("command", argv), zap.Duration("took", time.Since(start)))
+	return nil
+}
+
+// waitOrKill waits for cmd to exit, or kills its process group when ctx
+// ends first (the exit then says it timed out after timeout); either way
+// nothing of the group outlives it.
+func waitOrKill(ctx context.Context, cmd *exec.Cmd, timeout time.Duration) exitInfo {
 	exited := make(chan exitInfo, 1)
 	go func() { exited <- waitCmd(cmd) }()
 	var st exitInfo
@@ -76,16 +93,7 @@ func (a *App) runRelease(ctx context.Context, s *spec) error {
 		st = exitInfo{code: -1, err: fmt.Errorf("timed out after %s", timeout)}
 	}
 	_ = killGroup(cmd.Process.Pid) // nothing of it may outlive it
-	select {
-	case <-copied:
-	case <-time.After(2 * time.Second):
-	}
-	tail.flush()
-	if st.code != 0 || st.err != nil {
-		return fmt.Errorf("release command %q failed: %s\n%s", strings.Join(argv, " "), st, strings.TrimSpace(tail.String()))
-	}
-	log.Info("release command done", zap.Strings("command", argv), zap.Duration("took", time.Since(start)))
-	return nil
+	return st
 }
 
 // tailWriter logs each line and keeps the last max bytes.

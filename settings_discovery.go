@@ -217,17 +217,7 @@ func runProbe(ctx context.Context, in probeInput, log *zap.Logger) (*probeOutput
 		outR.Close()
 		read <- data
 	}()
-	exited := make(chan exitInfo, 1)
-	go func() { exited <- waitCmd(cmd) }()
-	var st exitInfo
-	select {
-	case st = <-exited:
-	case <-ctx.Done():
-		_ = killGroup(cmd.Process.Pid)
-		<-exited
-		st = exitInfo{code: -1, err: fmt.Errorf("no answer within %s", settingsProbeTimeout)}
-	}
-	_ = killGroup(cmd.Process.Pid) // nothing of it may outlive it
+	st := waitOrKill(ctx, cmd, settingsProbeTimeout)
 	data := <-read
 	<-copied
 	stderr.flush()
