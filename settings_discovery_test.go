@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/caddy-django/caddy-django/internal/testkit"
+	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 )
 
@@ -311,5 +313,33 @@ func TestSettingsDiscoveryFallback(t *testing.T) {
 	}
 	if st := fs.Handlers[0].Static; st.URLFrom != fromDefault || st.DirFrom != fromDefault {
 		t.Errorf("status of static: %+v, want defaults", st)
+	}
+}
+
+// TestProbeInputPython: the `python` option wins over the app server's
+// interpreter; without it, the first app server's launcher decides.
+func TestProbeInputPython(t *testing.T) {
+	for _, c := range []struct{ django, want string }{
+		{"python /opt/venv/bin/python\n\t\tgunicorn config.wsgi:application {\n\t\t\tcommand /usr/bin/python3 -m gunicorn\n\t\t}", "/opt/venv/bin/python"},
+		{"gunicorn config.wsgi:application {\n\t\t\tcommand /usr/bin/python3 -m gunicorn\n\t\t}", "/usr/bin/python3"},
+		{"gunicorn config.wsgi:application {\n\t\t\tcommand uv run --no-sync gunicorn\n\t\t}", "uv run --no-sync python"},
+	} {
+		raw, err := adaptDjango(t, "{\n\tdjango {\n\t\troot /app\n\t\t"+c.django+"\n\t}\n}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.Marshal(raw)
+		a := new(App)
+		if err := json.Unmarshal(data, a); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+		if err := a.Provision(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if got := strings.Join(a.probeInput().python, " "); got != c.want {
+			t.Errorf("%s: reads the settings with %q, want %q", c.django, got, c.want)
+		}
 	}
 }
