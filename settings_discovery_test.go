@@ -256,6 +256,17 @@ func TestSettingsDiscovery(t *testing.T) {
 	if n := p.probeReads(t); n != 2 {
 		t.Errorf("settings read %d times by the probe after a deploy, want 2", n)
 	}
+
+	// a deploy whose settings cannot be read keeps the paths in effect
+	settings := filepath.Join(p.Root, "demo", "settings_assets.py")
+	mustWrite(t, settings, string(mustRead(t, settings))+"\nimport caddy_django_missing_package\n")
+	s.post("/django/reload") // fails: Gunicorn cannot load the settings either
+	s.waitLog(60*time.Second, "warning after the deploy", func(e logEntry) bool {
+		return strings.HasSuffix(e.str("msg"), "django_files uses the previous reading")
+	})
+	if code, _, _ := getWithHeaders(t, s.url("/assets/"+hashed)); code != http.StatusOK {
+		t.Errorf("GET /assets/%s after a deploy with broken settings: %d, want 200", hashed, code)
+	}
 }
 
 // TestSettingsDiscoveryOverrides: a Caddyfile value wins over the
@@ -296,11 +307,11 @@ func TestSettingsDiscoveryOverrides(t *testing.T) {
 // defaults in effect, with a warning that names the exception.
 func TestSettingsDiscoveryFallback(t *testing.T) {
 	p := newAssetsProject(t)
-	s := p.start(t, "demo.missing_settings", "django_files")
+	s := p.start(t, "demo.settings_broken", "django_files")
 	warn := s.waitLog(60*time.Second, "fallback warning", func(e logEntry) bool {
 		return strings.HasPrefix(e.str("msg"), "cannot read the project's settings")
 	})
-	if !strings.Contains(warn.str("error"), "No module named 'demo.missing_settings'") || warn.str("level") != "warn" {
+	if !strings.Contains(warn.str("error"), "No module named 'caddy_django_missing_package'") || warn.str("level") != "warn" {
 		t.Errorf("warning: %+v, want the exception line at warn level", warn)
 	}
 	hashed := hashedName(t, p.djangoProject, "css/app.css")
