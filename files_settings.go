@@ -80,7 +80,10 @@ type FilesPaths struct {
 // app has read the project's settings (applySettings).
 func (h *DjangoFiles) provisionFiles(ctx caddy.Context) error {
 	h.sites = &siteSwitch{ctx: ctx, ready: make(chan struct{})}
-	h.sites.fixed = h.app == nil || (filesExplicit(h.Static) && filesExplicit(h.Media) && h.RootFiles != nil)
+	st, md := h.staticOptions(), h.mediaOptions()
+	// nothing left to the settings: each kind off, or both paths set
+	h.sites.fixed = h.app == nil || ((st.Disabled || st.URL != "" && st.Root != "") &&
+		(md.Disabled || md.URL != "" && md.Root != "") && h.RootFiles != nil)
 	if err := h.provisionRootFiles(ctx); err != nil {
 		return err
 	}
@@ -99,18 +102,6 @@ func (h *DjangoFiles) provisionFiles(ctx caddy.Context) error {
 		h.app.watchSettings(h)
 	}
 	return nil
-}
-
-// filesExplicit reports whether f (a *StaticFiles or *MediaFiles) leaves
-// nothing to the settings: disabled, or both URL and directory set.
-func filesExplicit(f any) bool {
-	switch f := f.(type) {
-	case *StaticFiles:
-		return f != nil && (f.Disabled || (f.URL != "" && f.Root != ""))
-	case *MediaFiles:
-		return f != nil && (f.Disabled || (f.URL != "" && f.Root != ""))
-	}
-	return false
 }
 
 // checkFiles checks the static and media options (so that `caddy
