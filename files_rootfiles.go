@@ -83,8 +83,13 @@ func (h *DjangoFiles) provisionRootFiles(ctx caddy.Context) error {
 }
 
 // newRootFilesSite provisions the file_server of root files from dir
-// (absolute) with the given max-age.
+// (absolute) with the given max-age. dir may not overlap the media root
+// (call it after the media site is set up): uploads would be served at
+// the site root without media's protections.
 func (h *DjangoFiles) newRootFilesSite(ctx caddy.Context, dir string, maxAge time.Duration) (*rootFilesSite, error) {
+	if m := h.media; m != nil && (within(dir, m.dir) || within(m.dir, dir)) {
+		return nil, fmt.Errorf("directory %s overlaps the media root %s: uploads would be served at the site root without media's protections", dir, m.dir)
+	}
 	site := &rootFilesSite{dir: dir, cache: publicMaxAge(maxAge), logger: h.logger}
 	var err error
 	if site.srv, site.fs, err = h.fileServer(ctx, dir, false, true); err != nil {
