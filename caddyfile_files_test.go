@@ -95,6 +95,11 @@ func TestHandlerCaddyfileAdapts(t *testing.T) {
 		{"off", ":80 {\n\tdjango_files {\n\t\tstatic off\n\t\tmedia off\n\t}\n}", `{"handler":"django_files","media":{"disabled":true},"static":{"disabled":true}}`},
 		{"private ranges", ":80 {\n\tdjango_files {\n\t\ttrusted_proxies private_ranges\n\t}\n}", `{"handler":"django_files","trusted_proxies":["192.168.0.0/16","172.16.0.0/12","10.0.0.0/8","127.0.0.1/8","fd00::/8","::1"]}`},
 		{"with a matcher", ":80 {\n\tdjango_files /app/*\n}", `{"handler":"django_files"}`},
+		{"hide and disposition", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\thide invoices cachedfiles\n\t\t\thide private/\n\t\t\tdisposition attachment\n\t\t}\n\t}\n}",
+			`{"handler":"django_files","media":{"disposition":"attachment","hide":["invoices","cachedfiles","private/"]}}`},
+		{"root_files", ":80 {\n\tdjango_files {\n\t\troot_files public\n\t}\n}", `{"handler":"django_files","root_files":{"root":"public"}}`},
+		{"root_files max_age", ":80 {\n\tdjango_files {\n\t\troot_files /app/public {\n\t\t\tmax_age 5m\n\t\t}\n\t}\n}", `{"handler":"django_files","root_files":{"max_age":300000000000,"root":"/app/public"}}`},
+		{"root_files off", ":80 {\n\tdjango_files {\n\t\troot_files off\n\t}\n}", `{"handler":"django_files","root_files":{"disabled":true}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := adaptFiles(t, tc.in)
@@ -151,35 +156,6 @@ func TestHandlerCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"bad accel prefix", ":80 {\n\tdjango_files {\n\t\tprotected /p {\n\t\t\taccel_prefix internal\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: accel_prefix: URL prefix "internal" must start with /`},
 		{"request_start on", ":80 {\n\tdjango_files {\n\t\trequest_start on\n\t}\n}", `Caddyfile:3 - Error during parsing: request_start takes only ` + "`off`" + `, got "on"`},
 		{"health not a path", ":80 {\n\tdjango_files {\n\t\thealth healthz\n\t}\n}", `Caddyfile:3 - Error during parsing: health: "healthz" is not a URL path`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := adaptFiles(t, tc.in)
-			wantAdaptError(t, err, tc.want)
-		})
-	}
-}
-
-// TestHandlerCaddyfileMediaAndRootFiles: media `hide` and `disposition`
-// and `root_files`, adapted and refused with the line.
-func TestHandlerCaddyfileMediaAndRootFiles(t *testing.T) {
-	for _, tc := range []struct{ name, in, want string }{
-		{"hide and disposition", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\thide invoices cachedfiles\n\t\t\thide private/\n\t\t\tdisposition attachment\n\t\t}\n\t}\n}",
-			`{"handler":"django_files","media":{"disposition":"attachment","hide":["invoices","cachedfiles","private/"]}}`},
-		{"root_files", ":80 {\n\tdjango_files {\n\t\troot_files public\n\t}\n}", `{"handler":"django_files","root_files":{"root":"public"}}`},
-		{"root_files max_age", ":80 {\n\tdjango_files {\n\t\troot_files /app/public {\n\t\t\tmax_age 5m\n\t\t}\n\t}\n}", `{"handler":"django_files","root_files":{"max_age":300000000000,"root":"/app/public"}}`},
-		{"root_files off", ":80 {\n\tdjango_files {\n\t\troot_files off\n\t}\n}", `{"handler":"django_files","root_files":{"disabled":true}}`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := adaptFiles(t, tc.in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Errorf("got  %s\nwant %s", got, tc.want)
-			}
-		})
-	}
-	for _, tc := range []struct{ name, in, want string }{
 		{"hide without paths", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\thide\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: hide needs paths relative to the media root`},
 		{"hide absolute", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\thide /app/media/invoices\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: hide "/app/media/invoices": write the path relative to the media root (e.g. invoices), not absolute`},
 		{"hide dotdot", ":80 {\n\tdjango_files {\n\t\tmedia {\n\t\t\thide ../private\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: hide "../private": a path inside the media root has no empty, . or .. segments`},

@@ -25,6 +25,12 @@ func TestHandlerProvisionErrors(t *testing.T) {
 		{"protected without root", `{"handler":"django_files","upstream":"127.0.0.1:9","protected":{}}`, "protected: root is required"},
 		{"health without the django app", `{"handler":"django_files","upstream":"127.0.0.1:9","health":"/healthz"}`, "health /healthz needs the django app"},
 		{"health not a path", `{"handler":"django_files","upstream":"127.0.0.1:9","health":"healthz"}`, `health: "healthz" is not a URL path`},
+		{"root_files without root", `{"handler":"django_files","upstream":"127.0.0.1:9","root_files":{}}`, "root_files: root is required"},
+		{"protected inside root_files", `{"handler":"django_files","upstream":"127.0.0.1:9","root_files":{"root":` + jsonString(dir) + `},"protected":{"root":` + jsonString(filepath.Join(dir, "private")) + `}}`, "overlaps the root_files root"},
+		{"root_files inside media", `{"handler":"django_files","upstream":"127.0.0.1:9","media":{"root":` + jsonString(dir) + `},"root_files":{"root":` + jsonString(filepath.Join(dir, "public")) + `}}`, "overlaps the media root"},
+		{"root_files is media's parent", `{"handler":"django_files","upstream":"127.0.0.1:9","media":{"root":` + jsonString(filepath.Join(dir, "media")) + `},"root_files":{"root":` + jsonString(dir) + `}}`, "overlaps the media root"},
+		{"hide absolute in JSON", `{"handler":"django_files","upstream":"127.0.0.1:9","media":{"hide":["/srv/media/invoices"]}}`, `media: hide "/srv/media/invoices": write the path relative to the media root`},
+		{"bad disposition in JSON", `{"handler":"django_files","upstream":"127.0.0.1:9","media":{"disposition":"inline"}}`, `media: disposition "inline": want attachment or auto`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var cfg caddy.Config

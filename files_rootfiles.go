@@ -83,8 +83,13 @@ func (h *DjangoFiles) provisionRootFiles(ctx caddy.Context) error {
 }
 
 // newRootFilesSite provisions the file_server of root files from dir
-// (absolute) with the given max-age.
+// (absolute) with the given max-age. dir may not overlap the media root
+// (call it after the media site is set up): uploads would be served at
+// the site root without media's protections.
 func (h *DjangoFiles) newRootFilesSite(ctx caddy.Context, dir string, maxAge time.Duration) (*rootFilesSite, error) {
+	if m := h.media; m != nil && (within(dir, m.dir) || within(m.dir, dir)) {
+		return nil, fmt.Errorf("directory %s overlaps the media root %s: uploads would be served at the site root without media's protections", dir, m.dir)
+	}
 	site := &rootFilesSite{dir: dir, cache: publicMaxAge(maxAge), logger: h.logger}
 	var err error
 	if site.srv, site.fs, err = h.fileServer(ctx, dir, false, true); err != nil {
@@ -140,6 +145,10 @@ type rootNames struct {
 type rootNameSet struct {
 	files map[string]struct{}
 	dirs  []dirStamp // every directory read, to notice a change
+	// racy: a directory changed less than a second before it was read;
+	// a change in the same tick of the file system's clock would leave
+	// its modification time as it was, so the next check reads again.
+	racy bool
 }
 
 // dirStamp is a directory as it was when read (fi nil: it was missing).
@@ -186,6 +195,9 @@ func (n *rootNames) refresh(s *rootFilesSite, now int64) *rootNameSet {
 
 // changed reports whether a directory read for set changed since.
 func (set *rootNameSet) changed(fsys fs.StatFS) bool {
+	if set.racy {
+		return true
+	}
 	for _, d := range set.dirs {
 		fi, err := fsys.Stat(d.name)
 		if (d.fi == nil) != (err != nil) {
@@ -202,11 +214,13 @@ func (set *rootNameSet) changed(fsys fs.StatFS) bool {
 // inside the root) of fsys, up to limit, skipping dotfiles except a
 // top-level `.well-known`.
 func readRootNames(fsys *rootFS, limit int) *rootNameSet {
+	recent := time.Now().Add(-time.Second)
 	rootInfo, _ := fsys.Stat(".")
 	set := &rootNameSet{files: map[string]struct{}{}, dirs: []dirStamp{{".", rootInfo}}}
 	if rootInfo == nil {
 		return set
 	}
+	set.racy = rootInfo.ModTime().After(recent)
 	fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil || name == ".":
@@ -221,6 +235,7 @@ func readRootNames(fsys *rootFS, limit int) *rootNameSet {
 		case d.IsDir():
 			if fi, err := d.Info(); err == nil {
 				set.dirs = append(set.dirs, dirStamp{name, fi})
+				set.racy = set.racy || fi.ModTime().After(recent)
 			}
 		case d.Type().IsRegular():
 			set.files[name] = struct{}{}

@@ -14,9 +14,11 @@ import (
 // real file_server instances). Property: whatever the path (traversal,
 // percent-encoded dots and slashes, backslashes, NUL, overlong UTF-8, drive
 // letters, double slashes), a file that is served is one of the public
-// files inside the static or media root: never a file outside them, never a
-// dotfile, never a file behind a symlink that leaves its root (file and
-// directory symlinks, in static and media), never a protected file.
+// files inside the static, media or root_files root: never a file outside
+// them, never a dotfile (but under the root's `.well-known`), never a file
+// behind a symlink that leaves its root (file and directory symlinks, in
+// static, media and root_files), never a protected file, never a file in a
+// hidden media folder (`hide`), also through a symlink into it.
 //
 // The seed corpus (below and testdata/fuzz/FuzzFilePaths) runs in the normal
 // suite; fuzz beyond it with
@@ -34,6 +36,9 @@ func FuzzFilePaths(f *testing.F) {
 		"/media/", "/static/", "/media/uploads/", "/protected/report.pdf", "/media/../private/report.pdf",
 		"/static/%2e%2e/private/report.pdf", "/media/inner-link", "/MEDIA/uploads/photo.jpg",
 		"/static/file-link", "/static/dir-link/secret.txt", "/static/rel-link", "/static/private-link/report.pdf",
+		"/media/invoices/inv.pdf", "/media/%69nvoices/inv.pdf", "/media/INVOICES/inv.pdf", "/media/sub/inv-link",
+		"/media/invoices%2finv.pdf", "/robots.txt", "/%72obots.txt", "/.well-known/security.txt", "/.env",
+		"/.well-known/../.env", "/escape.txt", "/.well-known/.hidden", "/.git/config",
 	} {
 		f.Add(seed)
 	}
@@ -67,6 +72,8 @@ func newFuzzSite(tb testing.TB) (string, map[string]bool) {
 		dir("static", "css", "app.css"):      "public css",
 		dir("media", "uploads", "photo.jpg"): "public photo",
 		dir("media", "sub", "ok.txt"):        "public ok",
+		dir("root", "robots.txt"):            "public robots",
+		dir("root", ".well-known", "x.txt"):  "public well-known",
 	} {
 		mustWrite(tb, path, content)
 		public[content] = true
@@ -76,6 +83,12 @@ func newFuzzSite(tb testing.TB) (string, map[string]bool) {
 	mustWrite(tb, dir("media", "uploads", ".hidden"), "HIDDEN upload")
 	mustWrite(tb, dir("static", ".git", "config"), "HIDDEN git")
 	mustWrite(tb, dir("private", "report.pdf"), "PROTECTED report")
+	mustWrite(tb, dir("media", "invoices", "inv.pdf"), "HIDDEN invoice")
+	mustSymlink(tb, "../invoices/inv.pdf", dir("media", "sub", "inv-link"))
+	mustWrite(tb, dir("root", ".env"), "HIDDEN root env")
+	mustWrite(tb, dir("root", ".git", "config"), "HIDDEN root git")
+	mustWrite(tb, dir("root", ".well-known", ".hidden"), "HIDDEN well-known dotfile")
+	mustSymlink(tb, dir("outside", "secret.txt"), dir("root", "escape.txt"))
 	for _, root := range []string{"media", "static"} {
 		mustSymlink(tb, dir("outside", "secret.txt"), dir(root, "file-link"))
 		mustSymlink(tb, dir("outside"), dir(root, "dir-link"))
@@ -86,8 +99,8 @@ func newFuzzSite(tb testing.TB) (string, map[string]bool) {
 
 	port := freePort(tb)
 	c := startCaddy(tb, base, func(admin string) string {
-		return fmt.Sprintf("{\n\tadmin %s\n\tpersist_config off\n}\n:%d {\n\tdjango_files {\n\t\tstatic /static/ %s\n\t\tmedia /media/ %s\n\t\tprotected %s\n\t\tupstream 127.0.0.1:9\n\t\twait_timeout 1ms\n\t}\n}\n",
-			admin, port, dir("static"), dir("media"), dir("private"))
+		return fmt.Sprintf("{\n\tadmin %s\n\tpersist_config off\n}\n:%d {\n\tdjango_files {\n\t\tstatic /static/ %s\n\t\tmedia /media/ %s {\n\t\t\thide invoices\n\t\t}\n\t\troot_files %s\n\t\tprotected %s\n\t\tupstream 127.0.0.1:9\n\t\twait_timeout 1ms\n\t}\n}\n",
+			admin, port, dir("static"), dir("media"), dir("root"), dir("private"))
 	})
 	_ = c
 	return fmt.Sprintf("127.0.0.1:%d", port), public
@@ -101,12 +114,14 @@ func TestFuzzHandlerServesPublicFiles(t *testing.T) {
 		"/static/css/app.css":      "public css",
 		"/media/uploads/photo.jpg": "public photo",
 		"/media/inner-link":        "public ok",
+		"/robots.txt":              "public robots",
+		"/.well-known/x.txt":       "public well-known",
 	} {
 		if code, body := rawGet(t, addr, path); code != 200 || body != want {
 			t.Errorf("%s: %d %q, want %q", path, code, body, want)
 		}
 	}
-	for _, path := range []string{"/media/dir-link/secret.txt", "/static/file-link"} {
+	for _, path := range []string{"/media/dir-link/secret.txt", "/static/file-link", "/media/sub/inv-link"} {
 		if code, _ := rawGet(t, addr, path); code != 404 {
 			t.Errorf("%s: escaping symlink: %d, want 404", path, code)
 		}
