@@ -249,6 +249,9 @@ func (h *DjangoFiles) Cleanup() error {
 	for _, r := range h.roots {
 		r.close()
 	}
+	if h.static != nil {
+		h.static.close()
+	}
 	return err
 }
 
