@@ -191,13 +191,39 @@ func (f *cachedFile) pick(r *http.Request) *cachedBody {
 	if len(f.encoded) == 0 || len(r.Header["Accept-Encoding"]) == 0 {
 		return f.identity
 	}
-	for _, ae := range encode.AcceptedEncodings(r, precompressedOrder) {
+	for _, ae := range acceptedEncodings(r) {
 		if b := f.encoded[ae]; b != nil {
 			return b
 		}
 	}
 	return f.identity
 }
+
+// acceptedEncodings is Caddy's encode.AcceptedEncodings (what file_server
+// uses) in precompressedOrder, remembered for the first aeMemoMax
+// Accept-Encoding values: browsers send a handful of them, and parsing
+// costs more than the rest of a cached response.
+func acceptedEncodings(r *http.Request) []string {
+	v := r.Header["Accept-Encoding"]
+	if len(v) != 1 || len(r.Header["Sec-Websocket-Key"]) > 0 {
+		return encode.AcceptedEncodings(r, precompressedOrder)
+	}
+	if encs, ok := aeMemo.Load(v[0]); ok {
+		return encs.([]string)
+	}
+	encs := encode.AcceptedEncodings(r, precompressedOrder)
+	if aeMemoLen.Add(1) <= aeMemoMax {
+		aeMemo.Store(v[0], encs)
+	}
+	return encs
+}
+
+const aeMemoMax = 256
+
+var (
+	aeMemo    sync.Map // Accept-Encoding value → []string (never modified)
+	aeMemoLen atomic.Int64
+)
 
 // refresh builds a table for st in the background unless a build is
 // running (it is then asked for again by a later request).
