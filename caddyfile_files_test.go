@@ -93,6 +93,8 @@ func TestHandlerCaddyfileAdapts(t *testing.T) {
 		},
 		{"compress defaults to gzip and zstd", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcompress\n\t\t}\n\t}\n}", `{"handler":"django_files","static":{"compress":["gzip","zstd"]}}`},
 		{"off", ":80 {\n\tdjango_files {\n\t\tstatic off\n\t\tmedia off\n\t}\n}", `{"handler":"django_files","media":{"disabled":true},"static":{"disabled":true}}`},
+		{"static cache sizes", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcache_size 64MiB\n\t\t\tcache_file_size 1MB\n\t\t}\n\t}\n}", `{"handler":"django_files","static":{"cache_file_size":1000000,"cache_size":67108864}}`},
+		{"static cache off", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcache_size off\n\t\t}\n\t}\n}", `{"handler":"django_files","static":{"cache_size":-1}}`},
 		{"private ranges", ":80 {\n\tdjango_files {\n\t\ttrusted_proxies private_ranges\n\t}\n}", `{"handler":"django_files","trusted_proxies":["192.168.0.0/16","172.16.0.0/12","10.0.0.0/8","127.0.0.1/8","fd00::/8","::1"]}`},
 		{"with a matcher", ":80 {\n\tdjango_files /app/*\n}", `{"handler":"django_files"}`},
 	} {
@@ -147,6 +149,8 @@ func TestHandlerCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"twice", ":80 {\n\tdjango_files {\n\t\tupstream a:1\n\t\tupstream b:2\n\t}\n}", `Caddyfile:4 - Error during parsing: upstream is set twice`},
 		{"trusted_proxies empty", ":80 {\n\tdjango_files {\n\t\ttrusted_proxies\n\t}\n}", `Caddyfile:3 - Error during parsing: trusted_proxies needs IP ranges`},
 		{"follow_symlinks with a value", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tfollow_symlinks yes\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: follow_symlinks takes no arguments, got "yes"`},
+		{"bad cache size", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcache_size none\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: cache_size: "none" is not a size`},
+		{"cache size without a value", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\tcache_file_size\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: cache_file_size needs a value`},
 		{"bad keepalive", ":80 {\n\tdjango_files {\n\t\tupstream_keepalive forever\n\t}\n}", `Caddyfile:3 - Error during parsing: upstream_keepalive: "forever" is not a duration`},
 		{"bad accel prefix", ":80 {\n\tdjango_files {\n\t\tprotected /p {\n\t\t\taccel_prefix internal\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: accel_prefix: URL prefix "internal" must start with /`},
 		{"request_start on", ":80 {\n\tdjango_files {\n\t\trequest_start on\n\t}\n}", `Caddyfile:3 - Error during parsing: request_start takes only ` + "`off`" + `, got "on"`},

@@ -107,9 +107,6 @@ func (h *DjangoFiles) newStaticSite(ctx caddy.Context, s *StaticFiles) (*staticS
 	if site.srv, fsys, err = h.fileServer(ctx, site.dir, s.FollowSymlinks, true); err != nil {
 		return nil, fmt.Errorf("provisioning file_server: %v", err)
 	}
-	if err := h.provisionStaticCache(ctx, site, s, fsys); err != nil {
-		return nil, err
-	}
 	if len(s.Compress) > 0 {
 		encs, err := compressEncodings(s.Compress)
 		if err != nil {
@@ -121,9 +118,14 @@ func (h *DjangoFiles) newStaticSite(ctx caddy.Context, s *StaticFiles) (*staticS
 		}
 		site.compressor = compIface.(*filesCompressor)
 		site.compressor.add(site.dir, encs)
-		if site.cache != nil {
-			site.compressor.onWritten(site.dir, site.cache.invalidate)
-		}
+	}
+	// last: nothing may fail once the cache exists (Cleanup closes it only
+	// for a provisioned site)
+	if err := h.provisionStaticCache(ctx, site, s, fsys); err != nil {
+		return nil, err
+	}
+	if site.compressor != nil && site.cache != nil {
+		site.compressor.onWritten(site.dir, site.cache.invalidate)
 	}
 	return site, nil
 }
@@ -185,8 +187,11 @@ func (h *DjangoFiles) provisionStaticCache(ctx caddy.Context, site *staticSite, 
 	if each == 0 {
 		each = defaultStaticCacheFileSize
 	}
+	if err := registerAll(ctx, staticCacheCollector{}, staticCacheHits); err != nil {
+		return err
+	}
 	site.cache = newStaticCache(site.dir, files, total, each, cacheHeaders{cacheControl: site.cacheImmutable}, h.logger)
-	return registerAll(ctx, staticCacheCollector{}, staticCacheHits)
+	return nil
 }
 
 // close releases what the site holds beyond its file_server (the cache).
