@@ -7,9 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,23 +232,10 @@ func fetchFull(t *testing.T, e *filesEnv, method, url string, hdr map[string]str
 	return sb.String()
 }
 
-var hitsLine = regexp.MustCompile(`(?m)^caddy_django_static_cache_hits_total\{dir="([^"]*)"\} (\S+)$`)
-
 // cacheHits is the hit counter of the static root dir, from the test
 // Caddy's /metrics.
 func cacheHits(t *testing.T, dir string) float64 {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://localhost:%d/metrics", filesAdmin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	for _, m := range hitsLine.FindAllStringSubmatch(string(data), -1) {
-		if m[1] == dir {
-			v, _ := strconv.ParseFloat(m[2], 64)
-			return v
-		}
-	}
-	return 0
+	m := scrapeMetrics(t, fmt.Sprintf("http://localhost:%d/metrics", filesAdmin))
+	return m[`caddy_django_static_cache_hits_total{dir="`+dir+`"}`]
 }
