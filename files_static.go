@@ -190,7 +190,7 @@ func (h *DjangoFiles) provisionStaticCache(ctx caddy.Context, site *staticSite, 
 	if err := registerAll(ctx, staticCacheCollector{}, staticCacheHits); err != nil {
 		return err
 	}
-	site.cache = newStaticCache(site.dir, files, total, each, cacheHeaders{cacheControl: site.cacheImmutable}, h.logger)
+	site.cache = newStaticCache(site.dir, files, total, each, site.cacheImmutable, h.logger)
 	return nil
 }
 

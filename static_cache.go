@@ -39,8 +39,9 @@ type staticCache struct {
 	fsys     fs.FS
 	maxTotal int64
 	maxFile  int64
-	headers  cacheHeaders
-	logger   *zap.Logger
+	// the Cache-Control value of hashed files
+	cacheControl string
+	logger       *zap.Logger
 
 	table atomic.Pointer[cacheTable]
 	hits  prometheus.Counter // responses served from memory
@@ -52,11 +53,6 @@ type staticCache struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-}
-
-// cacheHeaders are the site's headers every cached file gets.
-type cacheHeaders struct {
-	cacheControl string
 }
 
 // cacheTable is the cache built from one manifest state.
@@ -114,8 +110,8 @@ var conditionalHeaders = []string{"Range", "If-Range", "If-Match", "If-None-Matc
 
 // newStaticCache is a cache over fsys (the static root), empty until the
 // first static request.
-func newStaticCache(dir string, fsys fs.FS, maxTotal, maxFile int64, h cacheHeaders, logger *zap.Logger) *staticCache {
-	c := &staticCache{dir: dir, fsys: fsys, maxTotal: maxTotal, maxFile: maxFile, headers: h, logger: logger,
+func newStaticCache(dir string, fsys fs.FS, maxTotal, maxFile int64, cacheControl string, logger *zap.Logger) *staticCache {
+	c := &staticCache{dir: dir, fsys: fsys, maxTotal: maxTotal, maxFile: maxFile, cacheControl: cacheControl, logger: logger,
 		hits: staticCacheHits.WithLabelValues(dir)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	liveCaches.add(c)
@@ -127,41 +123,72 @@ func newStaticCache(dir string, fsys fs.FS, maxTotal, maxFile int64, h cacheHead
 // A table built from another state is not used (file_server answers) and
 // a new one is built in the background.
 func (c *staticCache) serve(w http.ResponseWriter, r *http.Request, rel string, st *manifestState) bool {
-	t := c.table.Load()
-	if t == nil || t.from != st {
-		c.refresh(st)
-		return false
-	}
-	f := t.files[rel]
+	f := c.lookup(w, r, rel, st)
 	if f == nil {
-		return false
-	}
-	hdr := w.Header()
-	// a header set before (by the `header` directive) or an error route
-	// changes what file_server does: leave those to it
-	if _, ok := hdr["Content-Type"]; ok {
-		return false
-	}
-	if _, ok := hdr["Etag"]; ok {
-		return false
-	}
-	if r.Context().Value(caddyhttp.ErrorCtxKey) != nil {
 		return false
 	}
 	c.hits.Inc()
 	b := f.pick(r)
-	plain := true
+	if !conditional(r) {
+		setCachedHeaders(w.Header(), b, len(cacheHeaderKeys))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(b.data)
+		}
+		return true
+	}
+	// http.ServeContent sets Last-Modified, Accept-Ranges and
+	// Content-Length itself, and answers 304, 206, 412 or 416
+	hdr := w.Header()
+	setCachedHeaders(hdr, b, hdrLastModified)
+	if _, ok := r.Header["Range"]; !ok && b.values[hdrContentEncoding] != "" {
+		// as file_server: Content-Length for a whole encoded body
+		hdr["Content-Length"] = []string{b.values[hdrContentLength]}
+	}
+	http.ServeContent(w, r, f.name, f.modTime, bytes.NewReader(b.data))
+	return true
+}
+
+// lookup is the cached file for rel, or nil when the table is not st's (a
+// new one is then built) or file_server must answer: a header set before
+// (by the `header` directive) or an error route changes what it does.
+func (c *staticCache) lookup(w http.ResponseWriter, r *http.Request, rel string, st *manifestState) *cachedFile {
+	t := c.table.Load()
+	if t == nil || t.from != st {
+		c.refresh(st)
+		return nil
+	}
+	f := t.files[rel]
+	if f == nil {
+		return nil
+	}
+	hdr := w.Header()
+	if _, ok := hdr["Content-Type"]; ok {
+		return nil
+	}
+	if _, ok := hdr["Etag"]; ok {
+		return nil
+	}
+	if r.Context().Value(caddyhttp.ErrorCtxKey) != nil {
+		return nil
+	}
+	return f
+}
+
+// conditional reports whether r has a header that can make
+// http.ServeContent answer other than 200 with the whole body.
+func conditional(r *http.Request) bool {
 	for _, k := range conditionalHeaders {
 		if _, ok := r.Header[k]; ok {
-			plain = false
-			break
+			return true
 		}
 	}
-	n := len(cacheHeaderKeys)
-	if !plain {
-		// http.ServeContent sets these itself
-		n = hdrLastModified
-	}
+	return false
+}
+
+// setCachedHeaders sets the first n of b's headers (fresh slices: a later
+// handler may change values in place) and adds Vary, as file_server does.
+func setCachedHeaders(hdr http.Header, b *cachedBody, n int) {
 	vals := make([]string, n)
 	copy(vals, b.values[:n])
 	for i, k := range cacheHeaderKeys[:n] {
@@ -170,19 +197,6 @@ func (c *staticCache) serve(w http.ResponseWriter, r *http.Request, rel string, 
 		}
 	}
 	hdr["Vary"] = append(hdr["Vary"], "Accept-Encoding")
-	if !plain {
-		if _, ok := r.Header["Range"]; !ok && b.values[hdrContentEncoding] != "" {
-			// as file_server: Content-Length for a whole encoded body
-			hdr["Content-Length"] = []string{b.values[hdrContentLength]}
-		}
-		http.ServeContent(w, r, f.name, f.modTime, bytes.NewReader(b.data))
-		return true
-	}
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(b.data)
-	}
-	return true
 }
 
 // pick chooses the representation file_server would: the first encoding
@@ -247,7 +261,7 @@ func (c *staticCache) refresh(st *manifestState) {
 			return
 		}
 		c.table.Store(t)
-		c.logger.Debug("static files cached in memory", zap.String("dir", c.dir), zap.Int("files", len(t.files)),
+		c.logger.Info("static files cached in memory", zap.String("dir", c.dir), zap.Int("files", len(t.files)),
 			zap.Int64("bytes", t.bytes), zap.Duration("took", time.Since(start)))
 	}()
 }
@@ -340,7 +354,7 @@ func (c *staticCache) body(f *cachedFile, data []byte, fi fs.FileInfo, encoding 
 		lastMod = f.modTime.UTC().Format(http.TimeFormat)
 	}
 	b.values = [len(cacheHeaderKeys)]string{
-		c.headers.cacheControl, "*", contentType(f.name), encoding,
+		c.cacheControl, "*", contentType(f.name), encoding,
 		fileETag(fi), lastMod, "bytes", strconv.Itoa(len(data)),
 	}
 	return b

@@ -37,7 +37,7 @@ func buildCache(t *testing.T, dir string, maxTotal, maxFile int64) *cacheTable {
 	t.Helper()
 	fsys := &rootFS{dir: dir}
 	t.Cleanup(fsys.close)
-	c := newStaticCache(dir, fsys, maxTotal, maxFile, cacheHeaders{cacheControl: "public, max-age=1, immutable"}, zap.NewNop())
+	c := newStaticCache(dir, fsys, maxTotal, maxFile, "public, max-age=1, immutable", zap.NewNop())
 	t.Cleanup(c.close)
 	m := &manifestCache{path: filepath.Join(dir, "staticfiles.json")}
 	st, _ := m.get(time.Now().UnixNano())
