@@ -105,6 +105,11 @@ func sizeArg(d *caddyfile.Dispenser, dst *int64) error {
 	if err != nil {
 		return err
 	}
+	return parseSize(d, opt, s, dst)
+}
+
+// parseSize parses s, the value of option opt, as sizeArg does.
+func parseSize(d *caddyfile.Dispenser, opt, s string, dst *int64) error {
 	n, err := humanize.ParseBytes(s)
 	if err != nil || n == 0 || n > 1<<62 || strings.HasPrefix(s, "-") {
 		return d.Errf("%s: %q is not a size (examples: 512KB, 10MB, 1GiB)", opt, s)

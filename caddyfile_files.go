@@ -137,6 +137,8 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 //		immutable_max_age <duration>
 //		compress [gzip] [zstd]
 //		follow_symlinks
+//		cache_size <size> | off
+//		cache_file_size <size>
 //	}
 func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "static"
@@ -160,8 +162,17 @@ func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("follow_symlinks takes no arguments, got %q", d.Val())
 			}
 			s.FollowSymlinks = true
+		case "cache_size":
+			opt, v, err := optionArg(d)
+			if err != nil || v == "off" {
+				s.CacheSize = -1
+				return err
+			}
+			return parseSize(d, opt, v, &s.CacheSize)
+		case "cache_file_size":
+			return sizeArg(d, &s.CacheFileSize)
 		default:
-			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress or follow_symlinks)", opt)
+			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress, follow_symlinks, cache_size or cache_file_size)", opt)
 		}
 		return nil
 	})

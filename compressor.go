@@ -49,6 +49,7 @@ type compressJob struct {
 	encodings []string
 	running   bool
 	again     bool
+	written   []func() // called after a pass that wrote files
 }
 
 // CaddyModule returns the Caddy module information.
@@ -80,6 +81,16 @@ func (c *filesCompressor) add(dir string, encodings []string) {
 		return
 	}
 	c.jobs[dir] = &compressJob{dir: dir, encodings: encodings}
+}
+
+// onWritten registers fn (at provisioning) to be called after each pass
+// over dir that wrote files.
+func (c *filesCompressor) onWritten(dir string, fn func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if j, ok := c.jobs[dir]; ok {
+		j.written = append(j.written, fn)
+	}
 }
 
 // Start compresses every registered static root in the background.
@@ -138,6 +149,11 @@ func (c *filesCompressor) launchLocked(j *compressJob) {
 					zap.Strings("encodings", encs), zap.Int("written", n), zap.Duration("took", time.Since(start)))
 			}
 			c.mu.Lock()
+			if n > 0 {
+				for _, fn := range j.written {
+					fn()
+				}
+			}
 			if !j.again || c.stopped {
 				j.running, j.again = false, false
 				c.mu.Unlock()

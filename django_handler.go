@@ -256,6 +256,9 @@ func (h *DjangoFiles) Cleanup() error {
 	for _, r := range h.roots {
 		r.close()
 	}
+	if h.static != nil {
+		h.static.close()
+	}
 	return err
 }
 

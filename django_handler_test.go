@@ -21,6 +21,7 @@ func TestHandlerProvisionErrors(t *testing.T) {
 		{"protected is static", `{"handler":"django_files","upstream":"127.0.0.1:9","static":{"root":` + jsonString(dir) + `},"protected":{"root":` + jsonString(dir) + `}}`, "overlaps the static root"},
 		{"same prefix", `{"handler":"django_files","upstream":"127.0.0.1:9","static":{"url":"/files/"},"media":{"url":"/files"}}`, "static and media use the same URL prefix /files/"},
 		{"bad trusted proxy", `{"handler":"django_files","upstream":"127.0.0.1:9","trusted_proxies":["10.0.0.0/33"]}`, `trusted_proxies: "10.0.0.0/33" is not an IP range`},
+		{"negative cache size", `{"handler":"django_files","upstream":"127.0.0.1:9","static":{"cache_size":-2}}`, "cache sizes must not be negative"},
 		{"brotli in JSON", `{"handler":"django_files","upstream":"127.0.0.1:9","static":{"compress":["br"]}}`, "brotli cannot be created"},
 		{"protected without root", `{"handler":"django_files","upstream":"127.0.0.1:9","protected":{}}`, "protected: root is required"},
 		{"health without the django app", `{"handler":"django_files","upstream":"127.0.0.1:9","health":"/healthz"}`, "health /healthz needs the django app"},

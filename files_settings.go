@@ -181,6 +181,7 @@ func (h *DjangoFiles) closeSites() {
 	h.sites.mu.Lock()
 	h.sites.closed = true
 	h.sites.mu.Unlock()
+	h.sites.live.Load().closeBuilt(h.static)
 }
 
 // applySettings takes a reading of the project's settings (st.Settings is
@@ -209,7 +210,18 @@ func (h *DjangoFiles) applySettings(st *SettingsStatus) {
 		h.setSites(h.sites.live.Load(), prev) // a deploy that changed no path
 		return
 	}
+	prev := h.sites.live.Load()
 	h.setSites(h.buildSites(report), report)
+	prev.closeBuilt(h.static)
+}
+
+// closeBuilt releases what the static site built from the settings holds
+// (its in-memory cache) once it is no longer in effect; keep is the
+// Caddyfile's own site, closed by Cleanup.
+func (s *fileSites) closeBuilt(keep *staticSite) {
+	if s != nil && s.static != nil && s.static != keep {
+		s.static.close()
+	}
 }
 
 // samePaths reports whether a and b serve the same files from the same

@@ -2,7 +2,9 @@ package caddydjango
 
 import (
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -40,6 +42,17 @@ type StaticFiles struct {
 	// `collectstatic --link` creates. By default, like media, a path may
 	// not leave the root, through `..` or any symlink (404). Default: false.
 	FollowSymlinks bool `json:"follow_symlinks,omitempty"`
+
+	// Memory, in bytes, for serving hashed files (the manifest's values)
+	// from memory with headers computed once: the files and their
+	// precompressed sidecars, read in the background at the first static
+	// request and again after each collectstatic. Files that do not fit
+	// are served from disk. -1 turns the cache off. Default: 32 MiB.
+	CacheSize int64 `json:"cache_size,omitempty"`
+
+	// Largest hashed file (and sidecar), in bytes, served from memory.
+	// Default: 512 KiB.
+	CacheFileSize int64 `json:"cache_file_size,omitempty"`
 }
 
 // staticSite is the provisioned static configuration.
@@ -51,6 +64,7 @@ type staticSite struct {
 	cacheShort     string
 	cacheImmutable string
 	compressor     *filesCompressor
+	cache          *staticCache // nil when off
 }
 
 // provisionStatic sets up static file serving unless it is disabled.
@@ -89,7 +103,8 @@ func (h *DjangoFiles) newStaticSite(ctx caddy.Context, s *StaticFiles) (*staticS
 	site.cacheShort = publicMaxAge(maxAge)
 	site.cacheImmutable = publicMaxAge(immAge) + ", immutable"
 	site.manifest = &manifestCache{path: filepath.Join(site.dir, "staticfiles.json")}
-	if site.srv, _, err = h.fileServer(ctx, site.dir, s.FollowSymlinks, true); err != nil {
+	var fsys *rootFS
+	if site.srv, fsys, err = h.fileServer(ctx, site.dir, s.FollowSymlinks, true); err != nil {
 		return nil, fmt.Errorf("provisioning file_server: %v", err)
 	}
 	if len(s.Compress) > 0 {
@@ -103,6 +118,14 @@ func (h *DjangoFiles) newStaticSite(ctx caddy.Context, s *StaticFiles) (*staticS
 		}
 		site.compressor = compIface.(*filesCompressor)
 		site.compressor.add(site.dir, encs)
+	}
+	// last: nothing may fail once the cache exists (Cleanup closes it only
+	// for a provisioned site)
+	if err := h.provisionStaticCache(ctx, site, s, fsys); err != nil {
+		return nil, err
+	}
+	if site.compressor != nil && site.cache != nil {
+		site.compressor.onWritten(site.dir, site.cache.invalidate)
 	}
 	return site, nil
 }
@@ -119,6 +142,9 @@ func (h *DjangoFiles) serveStatic(w http.ResponseWriter, r *http.Request, next c
 	st, changed := s.manifest.get(time.Now().UnixNano())
 	if changed && s.compressor != nil {
 		s.compressor.trigger(s.dir)
+	}
+	if s.cache != nil && s.cache.serve(w, r, rel[1:], st) {
+		return nil
 	}
 	hdr := w.Header()
 	if st.isImmutable(rel[1:]) {
@@ -137,4 +163,39 @@ func (h *DjangoFiles) serveStatic(w http.ResponseWriter, r *http.Request, next c
 		}
 	}
 	return err
+}
+
+// provisionStaticCache sets up the memory cache of hashed files over the
+// file_server's filesystem (fsys, confined to the root; nil with
+// follow_symlinks: the directory as is).
+func (h *DjangoFiles) provisionStaticCache(ctx caddy.Context, site *staticSite, s *StaticFiles, fsys *rootFS) error {
+	if s.CacheSize < -1 || s.CacheFileSize < 0 {
+		return fmt.Errorf("cache sizes must not be negative (cache_size -1 turns the cache off)")
+	}
+	if s.CacheSize == -1 {
+		return nil
+	}
+	var files fs.FS = os.DirFS(site.dir)
+	if fsys != nil {
+		files = fsys
+	}
+	total, each := s.CacheSize, s.CacheFileSize
+	if total == 0 {
+		total = defaultStaticCacheSize
+	}
+	if each == 0 {
+		each = defaultStaticCacheFileSize
+	}
+	if err := registerAll(ctx, staticCacheCollector{}, staticCacheHits); err != nil {
+		return err
+	}
+	site.cache = newStaticCache(site.dir, files, total, each, site.cacheImmutable, h.logger)
+	return nil
+}
+
+// close releases what the site holds beyond its file_server (the cache).
+func (s *staticSite) close() {
+	if s.cache != nil {
+		s.cache.close()
+	}
 }

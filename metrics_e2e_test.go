@@ -22,14 +22,20 @@ import (
 // sample.
 func (c *caddyProc) scrape() map[string]float64 {
 	c.t.Helper()
-	resp, err := adminClient.Get("http://" + c.admin + "/metrics")
+	return scrapeMetrics(c.t, "http://"+c.admin+"/metrics")
+}
+
+// scrapeMetrics returns the metrics at url, one "name{labels}" per sample.
+func scrapeMetrics(t testing.TB, url string) map[string]float64 {
+	t.Helper()
+	resp, err := adminClient.Get(url)
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		c.t.Fatalf("GET /metrics: %d %s", resp.StatusCode, b)
+		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, b)
 	}
 	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)

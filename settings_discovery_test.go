@@ -236,6 +236,13 @@ func TestSettingsDiscovery(t *testing.T) {
 		t.Errorf("caddy django files --json: exit %d, %v\n%s%s", code, err, out, errOut)
 	}
 
+	// the cache of the settings' STATIC_ROOT, built by the first request
+	cacheFiles := func() float64 {
+		return scrapeMetrics(t, "http://"+s.admin+"/metrics")[`caddy_django_static_cache_files{dir="`+p.assets+`"}`]
+	}
+	var cached float64
+	waitFor(t, 30*time.Second, func() bool { cached = cacheFiles(); return cached > 0 }, "the static cache built")
+
 	// a reload that changes nothing the settings depend on: no Python
 	if err := s.reload(p.config(s, s.admin, "demo.settings_assets", site+"\n\theader X-Reloaded 1")); err != nil {
 		t.Fatal(err)
@@ -248,6 +255,9 @@ func TestSettingsDiscovery(t *testing.T) {
 	if n := p.probeReads(t); n != 1 {
 		t.Errorf("settings read %d times by the probe after a reload that changed nothing, want 1", n)
 	}
+	// the old config's cache is released with it: one cache's files, not two
+	getAfterReload(t, s.url("/assets/"+hashed)).Body.Close()
+	waitFor(t, 30*time.Second, func() bool { return cacheFiles() == cached }, "one static cache after the reload")
 
 	// a deploy reads them again
 	if code, body := s.post("/django/reload"); code != http.StatusOK {

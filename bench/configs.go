@@ -81,6 +81,17 @@ func (b *bench) oursCaddyfile(workers, rev int) string {
 	if b.df.ok {
 		sb.WriteString(b.dfSite(p.df, p.gunicorn, ""))
 		sb.WriteString(b.dfSite(p.dfSpool, p.gunicorn, dfSpool))
+		if b.df.noCache {
+			sb.WriteString(b.dfSite(p.dfNoCache, p.gunicorn, dfNoCache))
+		}
+	}
+	// the ceiling of any handler in this Caddy: `respond` with a body of
+	// the size of the static file (the gzipped size for the JS)
+	for _, c := range []struct {
+		port int
+		size int64
+	}{{p.ceilCSS, b.proj.cssSize}, {p.ceilJS, b.proj.jsGzSize}} {
+		fmt.Fprintf(&sb, ":%d {\n\tbind 127.0.0.1\n\trespond %q 200\n}\n", c.port, strings.Repeat("x", int(c.size)))
 	}
 	return sb.String()
 }

@@ -19,20 +19,30 @@ import (
 // reverse_proxy is the unbuffered case.
 const dfSpool = "request_buffer 4KiB"
 
+// dfNoCache is the django_files static option that turns the memory cache
+// of hashed files off (§ 1 compares with and without).
+const dfNoCache = "cache_size off"
+
 // dfInfo says whether the Caddy under test (CADDY= may name another build)
 // has the django_files handler and accepts the bench's config for it.
 type dfInfo struct {
-	ok     bool
-	reason string // why not, when !ok
-	b      *bench
+	ok      bool
+	reason  string // why not, when !ok
+	noCache bool   // the handler has the static cache option (dfNoCache)
+	b       *bench
 }
 
 // block renders the handler, proxying to Gunicorn on gport, with extra
 // option lines.
 func (d *dfInfo) block(gport int, extra string) string {
 	p := d.b.proj
+	static := "static /static/ " + p.Static
+	if extra == dfNoCache {
+		static += " {\n\t\t\t" + dfNoCache + "\n\t\t}"
+		extra = ""
+	}
 	lines := []string{
-		"static /static/ " + p.Static,
+		static,
 		"media /media/ " + p.Media,
 		fmt.Sprintf("upstream 127.0.0.1:%d", gport),
 	}
@@ -76,6 +86,7 @@ func (b *bench) detectDF() {
 		}
 	}
 	d.ok = true
+	d.noCache = b.adapt(globalOptions(b.ports.oursAdmin, "")+b.dfSite(b.ports.dfNoCache, b.ports.gunicorn, dfNoCache)) == nil
 }
 
 func firstLine(s string) string {

@@ -30,6 +30,8 @@ import (
 type ports struct {
 	oursAdmin, gunicorn, fs, rb, rk, df, dfSpool int
 	wn, nginx                                    int
+	ceilCSS, ceilJS                              int // `respond` sites: the ceiling of a Caddy handler
+	dfNoCache                                    int // django_files with `cache_size off`
 }
 
 type project struct {
@@ -50,6 +52,7 @@ type bench struct {
 	rounds               int
 	dur                  time.Duration
 	pprof                bool
+	sections             string // only these sections ("static"), or all
 
 	ps    *procs
 	proj  project
@@ -75,6 +78,7 @@ func main() {
 	flag.IntVar(&b.rounds, "rounds", 5, "alternating rounds per throughput measurement")
 	flag.DurationVar(&b.dur, "duration", 3*time.Second, "wrk duration per measurement")
 	flag.BoolVar(&b.pprof, "pprof", false, "always profile the django_files rows")
+	flag.StringVar(&b.sections, "sections", "", "run only these sections (comma-separated: static); default all")
 	flag.Parse()
 	if b.work == "" || b.caddyBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: run through bench/run.sh")
@@ -151,6 +155,7 @@ func (b *bench) run() error {
 	b.ports = ports{
 		oursAdmin: freePort(), gunicorn: freePort(), fs: freePort(), rb: freePort(), rk: freePort(),
 		df: freePort(), dfSpool: freePort(), wn: freePort(), nginx: freePort(),
+		ceilCSS: freePort(), ceilJS: freePort(), dfNoCache: freePort(),
 	}
 	b.detectDF()
 	b.header()
@@ -184,6 +189,10 @@ func (b *bench) run() error {
 	}
 
 	b.sectionStatic()
+	if b.sections == "static" {
+		b.summary()
+		return nil
+	}
 	b.sectionMedia()
 	b.sectionProxy()
 	b.ps.stop(ngx, 10*time.Second)
