@@ -82,13 +82,23 @@ func (h *DjangoFiles) provisionRootFiles(ctx caddy.Context) error {
 	return nil
 }
 
+// mediaOverlap is the error when dir, a root files directory, and the
+// media root m overlap: uploads would be served at the site root without
+// media's protections.
+func mediaOverlap(dir string, m *mediaSite) error {
+	if m != nil && (within(dir, m.dir) || within(m.dir, dir)) {
+		return fmt.Errorf("directory %s overlaps the media root %s: uploads would be served at the site root without media's protections", dir, m.dir)
+	}
+	return nil
+}
+
 // newRootFilesSite provisions the file_server of root files from dir
 // (absolute) with the given max-age. dir may not overlap the media root
 // (call it after the media site is set up): uploads would be served at
 // the site root without media's protections.
 func (h *DjangoFiles) newRootFilesSite(ctx caddy.Context, dir string, maxAge time.Duration) (*rootFilesSite, error) {
-	if m := h.media; m != nil && (within(dir, m.dir) || within(m.dir, dir)) {
-		return nil, fmt.Errorf("directory %s overlaps the media root %s: uploads would be served at the site root without media's protections", dir, m.dir)
+	if err := mediaOverlap(dir, h.media); err != nil {
+		return nil, err
 	}
 	site := &rootFilesSite{dir: dir, cache: publicMaxAge(maxAge), logger: h.logger}
 	var err error

@@ -84,19 +84,22 @@ func (h *DjangoFiles) provisionFiles(ctx caddy.Context) error {
 	// nothing left to the settings: each kind off, or both paths set
 	h.sites.fixed = h.app == nil || ((st.Disabled || st.URL != "" && st.Root != "") &&
 		(md.Disabled || md.URL != "" && md.Root != "") && h.RootFiles != nil)
-	if err := h.provisionRootFiles(ctx); err != nil {
-		return err
-	}
 	if h.sites.fixed {
-		if err := h.provisionStatic(ctx); err != nil {
-			return err
-		}
-		if err := h.provisionMedia(ctx); err != nil {
-			return err
+		for _, step := range []func(caddy.Context) error{h.provisionStatic, h.provisionMedia, h.provisionRootFiles} {
+			if err := step(ctx); err != nil {
+				return err
+			}
 		}
 		h.setSites(&fileSites{static: h.static, media: h.media, rootFiles: h.rootFiles}, h.fixedReport())
-	} else if err := h.checkFiles(ctx); err != nil {
-		return err
+	} else {
+		// root_files from the Caddyfile; its overlap with a media root
+		// from the settings is checked in buildSites
+		if err := h.provisionRootFiles(ctx); err != nil {
+			return err
+		}
+		if err := h.checkFiles(ctx); err != nil {
+			return err
+		}
 	}
 	if h.app != nil {
 		h.app.watchSettings(h)
@@ -271,6 +274,16 @@ func (h *DjangoFiles) buildSites(report *FilesReport) *fileSites {
 			sites.rootFiles = site
 		}
 		h.notServed(rp, err)
+	}
+	if sites.rootFiles != nil {
+		if err := mediaOverlap(sites.rootFiles.dir, sites.media); err != nil {
+			sites.rootFiles = nil
+			if rp != nil {
+				h.notServed(rp, err)
+			} else {
+				h.logger.Error("root files not served", zap.Error(err))
+			}
+		}
 	}
 	if p := h.protected; p != nil {
 		for _, kp := range []struct {
