@@ -282,7 +282,7 @@ func (s *handoffSocket) dispatch(c net.Conn, prefix []byte) {
 		}
 		hc := newHandoffConn(c, hl, prefix)
 		if tlsHello {
-			hc.pending = true
+			hc.pending.Store(true)
 			s.addPending(hl, 1)
 		}
 		select {
