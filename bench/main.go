@@ -50,6 +50,7 @@ type bench struct {
 	rounds               int
 	dur                  time.Duration
 	pprof                bool
+	only                 string // "handoff": §8 alone
 
 	ps    *procs
 	proj  project
@@ -75,6 +76,7 @@ func main() {
 	flag.IntVar(&b.rounds, "rounds", 5, "alternating rounds per throughput measurement")
 	flag.DurationVar(&b.dur, "duration", 3*time.Second, "wrk duration per measurement")
 	flag.BoolVar(&b.pprof, "pprof", false, "always profile the django_files rows")
+	flag.StringVar(&b.only, "only", "", `"handoff": run §8 (django_handoff throughput) alone`)
 	flag.Parse()
 	if b.work == "" || b.caddyBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: run through bench/run.sh")
@@ -145,6 +147,16 @@ func (b *bench) waitQuiet(limit time.Duration) {
 func (b *bench) run() error {
 	logf("waiting (up to 30 s) for the machine to be idle")
 	b.waitQuiet(30 * time.Second)
+	if b.only == "handoff" {
+		b.df.reason = "not measured with BENCH_ONLY=handoff"
+		b.header()
+		b.sectionHandoff()
+		b.summary()
+		return nil
+	}
+	if b.only != "" {
+		return fmt.Errorf("-only %q: want handoff", b.only)
+	}
 	if err := b.setup(); err != nil {
 		return fmt.Errorf("setup: %v", err)
 	}
@@ -194,6 +206,7 @@ func (b *bench) run() error {
 	b.sectionCancelled() // last on the plugin's Caddy; stops it
 
 	b.sectionBoot()
+	b.sectionHandoff()
 	b.summary()
 	return nil
 }

@@ -8,6 +8,7 @@
 #   CADDY=/path/to/caddy ...     # use this binary instead of building ./cmd/caddy
 #   BENCH_KEEP=1 ...             # keep the work directory (logs, configs, profiles)
 #   BENCH_PPROF=1 ...            # always take CPU profiles of the django_files rows
+#   BENCH_ONLY=handoff ...       # only §8: django_handoff's throughput cost (about 3 minutes)
 #
 # It installs what is missing (apt-get: wrk nginx-light supervisor
 # python3-whitenoise gunicorn python3-django), starts every server itself on
@@ -80,7 +81,7 @@ log "building the bench driver"
 # --- run ----------------------------------------------------------------------
 "$W/djbench" -root "$ROOT" -work "$W" -caddy "$W/caddy" \
 	-rounds "${BENCH_ROUNDS:-5}" -duration "${BENCH_DURATION:-3s}" \
-	-pprof="${BENCH_PPROF:-0}" &
+	-pprof="${BENCH_PPROF:-0}" -only "${BENCH_ONLY:-}" &
 BENCH_PID=$!
 set +e
 wait "$BENCH_PID"
