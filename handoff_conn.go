@@ -29,6 +29,9 @@ const shutdownWindow = time.Second
 // goroutine at a time and writes it from one, and what they share is in
 // atomics. Close, when it hands the connection over, interrupts a Read in
 // progress and waits for it (and for deadline calls in progress) to end.
+// Once the connection can never be handed over (it answered over TLS or
+// HTTP/2, was upgraded or hijacked, or will close after its response), it is
+// settled: its calls go straight to the socket.
 type handoffConn struct {
 	net.Conn
 	ln *handoffListener
@@ -47,6 +50,7 @@ type handoffConn struct {
 	readAt   atomic.Uint32 // writes+1 at the last read of bytes: the next write starts a response
 	noReuse  atomic.Bool   // upgraded, hijacked, or answered with Connection: close
 	peerGone atomic.Bool   // a read failed other than by a deadline (EOF, reset)
+	settled  atomic.Bool   // never handed over: calls go straight to the socket
 
 	// A TLS connection handed over before its handshake, when no wrapper
 	// after `tls` takes it over, is pending (see handoffSocket.waitOlder)
@@ -102,6 +106,9 @@ func (c *handoffConn) leave() {
 
 // Read serves the replayed prefix first, then the socket.
 func (c *handoffConn) Read(p []byte) (int, error) {
+	if c.settled.Load() {
+		return c.Conn.Read(p)
+	}
 	if !c.enter() {
 		return 0, net.ErrClosed
 	}
@@ -171,6 +178,9 @@ func classify(b []byte) int32 {
 
 // Write notes the response's head before writing.
 func (c *handoffConn) Write(p []byte) (int, error) {
+	if c.settled.Load() {
+		return c.Conn.Write(p)
+	}
 	if !c.beginWrite(p) {
 		return 0, net.ErrClosed
 	}
@@ -179,7 +189,7 @@ func (c *handoffConn) Write(p []byte) (int, error) {
 
 // ReadFrom keeps the socket's sendfile/splice path.
 func (c *handoffConn) ReadFrom(r io.Reader) (int64, error) {
-	if !c.beginWrite(nil) {
+	if !c.settled.Load() && !c.beginWrite(nil) {
 		return 0, net.ErrClosed
 	}
 	if rf, ok := c.Conn.(io.ReaderFrom); ok {
@@ -209,6 +219,9 @@ func (c *handoffConn) beginWrite(p []byte) bool {
 			c.answered()
 		}
 		c.mu.Unlock()
+	}
+	if c.noReuse.Load() || (c.kind.Load() == kindOther && !c.pending.Load()) {
+		c.settled.Store(true)
 	}
 	return true
 }
@@ -254,6 +267,9 @@ func (c *handoffConn) SetWriteDeadline(t time.Time) error {
 // setDeadline calls set(t) while the connection is live; should a handover
 // begin meanwhile, it restores the handover's interruption of reads.
 func (c *handoffConn) setDeadline(set func(time.Time) error, t time.Time) error {
+	if c.settled.Load() {
+		return set(t)
+	}
 	if !c.enter() {
 		return nil
 	}
