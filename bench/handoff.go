@@ -88,7 +88,13 @@ func (h *handoffCaddy) start(b *bench, dir string) error {
 // (`Connection: close`), with each Caddy's CPU time per request.
 func (b *bench) sectionHandoff() {
 	m := b.sectionHeader("8. django_handoff throughput (req/s of `respond` sites, a Caddy with the wrapper against one without)")
-	ours, plain := newHandoffCaddy(true), newHandoffCaddy(false)
+	// BENCH_HANDOFF_AA=1: neither Caddy has the wrapper, to see how far two
+	// identical Caddys differ on this machine (the noise floor of the ratios).
+	aa := os.Getenv("BENCH_HANDOFF_AA") == "1"
+	ours, plain := newHandoffCaddy(!aa), newHandoffCaddy(false)
+	if aa {
+		b.printf("**A/A control (BENCH_HANDOFF_AA=1): the \"with it\" Caddy has no wrapper either.**\n\n")
+	}
 	err := ours.start(b, filepath.Join(b.work, "caddy-handoff"))
 	if err == nil {
 		err = plain.start(b, filepath.Join(b.work, "caddy-plain"))
@@ -128,6 +134,11 @@ func (b *bench) sectionHandoff() {
 		pair("HTTPS kept-alive", documented, "https", httpsPort, false),
 		pair("HTTPS kept-alive, before tls only", "`django_handoff tls`", "https", beforePort, false),
 		pair("HTTPS new connection per request", documented, "https", httpsPort, true),
+	}
+	for i := range rows {
+		if aa {
+			rows[i].what = "none (A/A control)"
+		}
 	}
 	for _, r := range rows {
 		b.measure([]*target{r.ours, r.base}, b.rounds, 32, b.dur, "")
