@@ -2,9 +2,12 @@ package caddydjango
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,32 +15,51 @@ import (
 // since it last wrote; a request larger than this is never handed over.
 const maxReplay = 64 << 10
 
+// shutdownWindow bounds how long a connection closed by an old server whose
+// listener is still open waits for that listener to close (see Close).
+const shutdownWindow = time.Second
+
 // handoffConn is a connection as one config's server sees it. It remembers
 // what the server read since it last wrote, so that when a shutting-down
 // server closes the connection without having answered (or between two
 // HTTP/1.1 requests), the connection goes to the newest server instead, with
 // those bytes replayed.
+//
+// Reads and writes take no lock: net/http reads a connection from one
+// goroutine at a time and writes it from one, and what they share is in
+// atomics. Close, when it hands the connection over, interrupts a Read in
+// progress and waits for it (and for deadline calls in progress) to end.
+// Once the connection can never be handed over (it answered over TLS or
+// HTTP/2, was upgraded or hijacked, or will close after its response), it is
+// settled: its calls go straight to the socket.
 type handoffConn struct {
 	net.Conn
 	ln *handoffListener
 
+	state atomic.Int32 // connLive, connHanding, connClosed
+	busy  atomic.Int32 // Reads and deadline calls in progress
+
+	// Owned by the reading goroutine; Close reads them once busy is 0.
+	prefix   []byte // bytes to serve before reading the socket
+	replay   []byte // bytes read since write number replayAt began
+	replayAt uint32
+	overrun  bool // replay exceeded maxReplay
+
+	kind     atomic.Int32  // kindUnknown, kindHTTP1, kindOther (TLS, h2c)
+	writes   atomic.Uint32 // writes begun (0: the server wrote nothing)
+	readAt   atomic.Uint32 // writes+1 at the last read of bytes: the next write starts a response
+	noReuse  atomic.Bool   // upgraded, hijacked, or answered with Connection: close
+	peerGone atomic.Bool   // a read failed other than by a deadline (EOF, reset)
+	settled  atomic.Bool   // never handed over: calls go straight to the socket
+
+	// A TLS connection handed over before its handshake, when no wrapper
+	// after `tls` takes it over, is pending (see handoffSocket.waitOlder)
+	// until its server writes after reading what followed its handshake
+	// flight.
+	pending atomic.Bool
 	mu      sync.Mutex
-	cond    sync.Cond
-	prefix  []byte // bytes to serve before reading the socket
-	replay  []byte // bytes read since the last write
-	overrun bool   // replay exceeded maxReplay
-	reading bool
-	state   int // connLive, connHanding, connClosed
-
-	kind      int  // kindUnknown, kindHTTP1, kindOther (TLS, h2c)
-	written   bool // the server wrote something
-	readSince bool // the server read since its last write: the next write starts a response
-	noReuse   bool // upgraded, hijacked, or answered with Connection: close
-
-	// A TLS connection is pending (see handoffSocket.waitOlder) until its
-	// server writes after reading what followed its handshake flight.
-	pending bool
-	phase   int // 0: handshake flight not written; 1: written; 2: read after it
+	cond    sync.Cond // on mu: busy dropped to 0 while not live
+	phase   int       // on mu: 0: handshake flight not written; 1: written; 2: read after it
 }
 
 const (
@@ -62,48 +84,78 @@ func newHandoffConn(c net.Conn, hl *handoffListener, prefix []byte) *handoffConn
 // aLongTimeAgo interrupts a blocked Read.
 var aLongTimeAgo = time.Unix(1, 0)
 
+// enter counts a Read or deadline call in progress; it reports false (and
+// counts nothing) once the connection is closed or being handed over.
+func (c *handoffConn) enter() bool {
+	c.busy.Add(1)
+	if c.state.Load() == connLive {
+		return true
+	}
+	c.leave()
+	return false
+}
+
+// leave ends what enter began and wakes a Close waiting for it.
+func (c *handoffConn) leave() {
+	if c.busy.Add(-1) == 0 && c.state.Load() != connLive {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}
+}
+
 // Read serves the replayed prefix first, then the socket.
 func (c *handoffConn) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	if c.state != connLive {
-		c.mu.Unlock()
+	if c.settled.Load() {
+		return c.Conn.Read(p)
+	}
+	if !c.enter() {
 		return 0, net.ErrClosed
 	}
+	defer c.leave()
 	if len(c.prefix) > 0 {
 		n := copy(p, c.prefix)
 		c.prefix = c.prefix[n:]
 		c.record(p[:n])
-		c.mu.Unlock()
 		return n, nil
 	}
 	// A shutting-down server would not answer a first request (or finish a
 	// TLS handshake): refuse, so that it closes the connection and it is
 	// handed over whole.
-	if !c.written && c.kind != kindHTTP1 && c.ln.closed() {
-		c.mu.Unlock()
+	if c.writes.Load() == 0 && c.kind.Load() != kindHTTP1 && c.ln.closed() {
 		return 0, net.ErrClosed
 	}
-	c.reading = true
-	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
-	c.mu.Lock()
-	c.reading = false
 	if n > 0 {
 		c.record(p[:n])
 	}
-	c.cond.Broadcast()
-	c.mu.Unlock()
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		c.peerGone.Store(true)
+	}
 	return n, err
 }
 
-// record keeps b for a replay; c.mu is held.
+// record keeps b for a replay, while a replay can still happen.
 func (c *handoffConn) record(b []byte) {
-	if c.kind == kindUnknown && len(b) > 0 {
-		c.kind = classify(b)
+	kind := c.kind.Load()
+	if kind == kindUnknown {
+		kind = classify(b)
+		c.kind.Store(kind)
 	}
-	c.readSince = true
-	if c.phase == 1 {
-		c.phase = 2
+	w := c.writes.Load()
+	c.readAt.Store(w + 1)
+	if c.pending.Load() {
+		c.mu.Lock()
+		if c.phase == 1 {
+			c.phase = 2
+		}
+		c.mu.Unlock()
+	}
+	if w > 0 && kind != kindHTTP1 {
+		return // answered TLS or HTTP/2: never handed over again
+	}
+	if c.replayAt != w {
+		c.replay, c.overrun, c.replayAt = c.replay[:0], false, w
 	}
 	if c.overrun {
 		return
@@ -117,7 +169,7 @@ func (c *handoffConn) record(b []byte) {
 
 // classify tells an HTTP/1 request (a method: upper-case letters) from a TLS
 // record or the HTTP/2 preface.
-func classify(b []byte) int {
+func classify(b []byte) int32 {
 	if b[0] < 'A' || b[0] > 'Z' || bytes.HasPrefix(b, []byte("PRI ")) {
 		return kindOther
 	}
@@ -126,6 +178,9 @@ func classify(b []byte) int {
 
 // Write notes the response's head before writing.
 func (c *handoffConn) Write(p []byte) (int, error) {
+	if c.settled.Load() {
+		return c.Conn.Write(p)
+	}
 	if !c.beginWrite(p) {
 		return 0, net.ErrClosed
 	}
@@ -134,7 +189,7 @@ func (c *handoffConn) Write(p []byte) (int, error) {
 
 // ReadFrom keeps the socket's sendfile/splice path.
 func (c *handoffConn) ReadFrom(r io.Reader) (int64, error) {
-	if !c.beginWrite(nil) {
+	if !c.settled.Load() && !c.beginWrite(nil) {
 		return 0, net.ErrClosed
 	}
 	if rf, ok := c.Conn.(io.ReaderFrom); ok {
@@ -144,40 +199,48 @@ func (c *handoffConn) ReadFrom(r io.Reader) (int64, error) {
 }
 
 func (c *handoffConn) beginWrite(p []byte) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state != connLive {
+	if c.state.Load() != connLive {
 		return false
 	}
-	if c.readSince && c.kind == kindHTTP1 && p != nil {
-		head := p
-		if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
-			head = head[:i+2]
-		}
-		if bytes.HasPrefix(head, []byte("HTTP/1.1 101")) || bytes.HasPrefix(head, []byte("HTTP/1.0 101")) ||
-			bytes.Contains(head, []byte("\r\nConnection: close\r\n")) {
-			c.noReuse = true
-		}
+	w := c.writes.Add(1) - 1
+	if p != nil && c.readAt.Load() == w+1 && c.kind.Load() == kindHTTP1 && closesConnection(p) {
+		c.noReuse.Store(true)
 	}
 	if c.ln.closed() {
 		// Go answers with Connection: close once its server shuts down.
-		c.noReuse = true
+		c.noReuse.Store(true)
 	}
-	c.written, c.readSince = true, false
-	c.replay, c.overrun = c.replay[:0], false
-	switch c.phase {
-	case 0:
-		c.phase = 1
-	case 2:
-		c.answered()
+	if c.pending.Load() {
+		c.mu.Lock()
+		switch c.phase {
+		case 0:
+			c.phase = 1
+		case 2:
+			c.answered()
+		}
+		c.mu.Unlock()
+	}
+	if c.noReuse.Load() || (c.kind.Load() == kindOther && !c.pending.Load()) {
+		c.settled.Store(true)
 	}
 	return true
 }
 
+// closesConnection reports whether the HTTP/1 response starting with p
+// ends its connection's reuse: a protocol switch or Connection: close.
+func closesConnection(p []byte) bool {
+	head := p
+	if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
+		head = head[:i+2]
+	}
+	return bytes.HasPrefix(head, []byte("HTTP/1.1 101")) || bytes.HasPrefix(head, []byte("HTTP/1.0 101")) ||
+		bytes.Contains(head, []byte("\r\nConnection: close\r\n"))
+}
+
 // answered ends the connection's pending state; c.mu is held.
 func (c *handoffConn) answered() {
-	if c.pending {
-		c.pending = false
+	if c.pending.Load() {
+		c.pending.Store(false)
 		c.ln.sock.addPending(c.ln, -1)
 	}
 }
@@ -185,80 +248,115 @@ func (c *handoffConn) answered() {
 // SetDeadline: net/http calls it (with a zero time) only when it gives the
 // connection to a handler (Hijack); such a connection is never handed over.
 func (c *handoffConn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
 	if t.IsZero() {
-		c.noReuse = true
+		c.noReuse.Store(true)
 	}
-	live := c.state == connLive
-	c.mu.Unlock()
-	if !live {
-		return nil
-	}
-	return c.Conn.SetDeadline(t)
+	return c.setDeadline(c.Conn.SetDeadline, t)
 }
 
 // SetReadDeadline is ignored once the connection is being handed over.
 func (c *handoffConn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	live := c.state == connLive
-	c.mu.Unlock()
-	if !live {
-		return nil
-	}
-	return c.Conn.SetReadDeadline(t)
+	return c.setDeadline(c.Conn.SetReadDeadline, t)
 }
 
-// canHandOver: the server is shutting down and the connection is at a point
-// where another server can take it: nothing answered yet, or a plain HTTP/1.1
-// connection between requests. c.mu is held.
-func (c *handoffConn) canHandOver() bool {
-	if !c.ln.closed() || c.overrun || c.noReuse {
-		return false
+// SetWriteDeadline is ignored once the connection is being handed over.
+func (c *handoffConn) SetWriteDeadline(t time.Time) error {
+	return c.setDeadline(c.Conn.SetWriteDeadline, t)
+}
+
+// setDeadline calls set(t) while the connection is live; should a handover
+// begin meanwhile, it restores the handover's interruption of reads.
+func (c *handoffConn) setDeadline(set func(time.Time) error, t time.Time) error {
+	if c.settled.Load() {
+		return set(t)
 	}
-	return !c.written || c.kind == kindHTTP1
+	if !c.enter() {
+		return nil
+	}
+	defer c.leave()
+	err := set(t)
+	if c.state.Load() != connLive {
+		_ = c.Conn.SetReadDeadline(aLongTimeAgo)
+	}
+	return err
 }
 
 // Close closes the connection, or hands it to the newest server when its
-// server is shutting down and nothing would be lost.
+// server is shutting down and nothing would be lost: nothing answered yet,
+// or a plain HTTP/1.1 connection between requests (with the bytes of a
+// request read and not answered).
 func (c *handoffConn) Close() error {
-	c.mu.Lock()
-	if c.state != connLive {
-		c.mu.Unlock()
+	if !c.state.CompareAndSwap(connLive, connHanding) {
 		return nil
 	}
-	c.answered()
-	if !c.canHandOver() {
-		c.state = connClosed
+	if c.pending.Load() {
+		c.mu.Lock()
+		c.answered()
 		c.mu.Unlock()
+	}
+	if !c.mayHandOver() {
+		c.state.Store(connClosed)
 		return c.Conn.Close()
 	}
-	c.state = connHanding
-	c.mu.Unlock()
+	go c.handOver()
+	return nil
+}
+
+// mayHandOver: the connection is at a point where another server can take
+// it, and a newer config's server exists to take it.
+func (c *handoffConn) mayHandOver() bool {
+	if c.noReuse.Load() || c.peerGone.Load() || (c.writes.Load() > 0 && c.kind.Load() != kindHTTP1) {
+		return false
+	}
+	return c.ln.closed() || c.ln.sock.newest() != c.ln
+}
+
+// handOver gives the connection, with the bytes its server read and did not
+// answer, to the newest server, once its own server's listener is closed.
+//
+// Go's http.Server.Shutdown marks the server as shutting down before it
+// closes its listeners; a server that reads a request in between closes the
+// connection unanswered, and one that finishes a response in between closes
+// it instead of reading the next request. So a connection closed while a
+// newer config is live but before its own listener closed waits, at most
+// shutdownWindow, for that listener to close: if it does not, the server
+// closed it for another reason, and it is closed.
+func (c *handoffConn) handOver() {
+	if !c.ln.closed() {
+		t := time.NewTimer(shutdownWindow)
+		select {
+		case <-c.ln.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	// Stop a Read in progress (net/http closes idle connections from
 	// another goroutine), and keep what it returns.
 	_ = c.Conn.SetReadDeadline(aLongTimeAgo)
 	c.mu.Lock()
-	for c.reading {
+	for c.busy.Load() != 0 {
 		c.cond.Wait()
 	}
-	c.state = connClosed
-	ok := !c.overrun
-	prefix := append(append([]byte(nil), c.replay...), c.prefix...)
 	c.mu.Unlock()
-	if !ok {
-		return c.Conn.Close()
+	c.state.Store(connClosed)
+	w := c.writes.Load()
+	if !c.ln.closed() || c.peerGone.Load() || (c.overrun && c.replayAt == w) {
+		_ = c.Conn.Close()
+		return
 	}
+	var prefix []byte
+	if c.replayAt == w {
+		prefix = append(prefix, c.replay...)
+	}
+	prefix = append(prefix, c.prefix...)
 	_ = c.Conn.SetDeadline(time.Time{})
-	go c.ln.sock.dispatch(c.Conn, prefix)
-	return nil
+	c.ln.sock.dispatch(c.Conn, prefix)
 }
 
 // CloseWrite half-closes the socket (net/http does before closing after an
 // oversized request body); such a connection is never handed over.
 func (c *handoffConn) CloseWrite() error {
-	c.mu.Lock()
-	c.noReuse = true
-	c.mu.Unlock()
+	c.noReuse.Store(true)
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
 	}

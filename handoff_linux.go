@@ -89,18 +89,27 @@ func waitReadable(c net.Conn, wait time.Duration) int {
 		return -1
 	}
 	rc, err := sc.SyscallConn()
-	if err != nil || c.SetReadDeadline(time.Now().Add(wait)) != nil {
+	if err != nil {
 		return -1
 	}
 	var b [1]byte
 	first := -1
-	_ = rc.Read(func(fd uintptr) bool {
+	peek := func(fd uintptr) bool {
 		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
 		if n == 1 {
 			first = int(b[0])
 		}
 		return err != unix.EAGAIN && err != unix.EINTR
-	})
+	}
+	// Usually the bytes are there already: no deadline to set and clear.
+	done := false
+	if rc.Control(func(fd uintptr) { done = peek(fd) }) != nil || done {
+		return first
+	}
+	if c.SetReadDeadline(time.Now().Add(wait)) != nil {
+		return -1
+	}
+	_ = rc.Read(peek)
 	_ = c.SetReadDeadline(time.Time{})
 	return first
 }

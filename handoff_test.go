@@ -66,7 +66,7 @@ func TestHandoffAfterTLS(t *testing.T) {
 }
 
 func TestHandoffClassify(t *testing.T) {
-	for in, want := range map[string]int{
+	for in, want := range map[string]int32{
 		"GET / HTTP/1.1\r\n": kindHTTP1,
 		"POST /x":            kindHTTP1,
 		"PRI * HTTP/2.0\r\n": kindOther,

@@ -1,11 +1,161 @@
+//go:build linux
+
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
 
 // handoffOption is the global option that puts the plugin's django_handoff
 // listener wrapper on the listener at 127.0.0.1:port (the sites `bind
 // 127.0.0.1`; config reloads lose no connection there; §4 compares it with
 // the plain Caddy controls).
 func handoffOption(port int) string {
-	return fmt.Sprintf("\tservers 127.0.0.1:%d {\n\t\tlistener_wrappers {\n\t\t\tdjango_handoff\n\t\t\ttls\n\t\t\tdjango_handoff\n\t\t}\n\t}\n", port)
+	return handoffWrappers(port, "django_handoff", "tls", "django_handoff")
 }
+
+// handoffWrappers is the global option that gives the listener at
+// 127.0.0.1:port these listener wrappers.
+func handoffWrappers(port int, wrappers ...string) string {
+	return fmt.Sprintf("\tservers 127.0.0.1:%d {\n\t\tlistener_wrappers {\n\t\t\t%s\n\t\t}\n\t}\n",
+		port, strings.Join(wrappers, "\n\t\t\t"))
+}
+
+// handoffCaddy is one Caddy of §8: `respond "ok"` on an HTTP site and two
+// HTTPS sites; with wrapped, the HTTP site and the first HTTPS site have the
+// wrapper as documented (before and after `tls`), the second HTTPS site has
+// it before `tls` only.
+type handoffCaddy struct {
+	admin, httpPort, http, https, httpsBefore int
+	wrapped                                   bool
+	p                                         *proc
+}
+
+func newHandoffCaddy(wrapped bool) *handoffCaddy {
+	return &handoffCaddy{admin: freePort(), httpPort: freePort(), http: freePort(), https: freePort(), httpsBefore: freePort(), wrapped: wrapped}
+}
+
+func (h *handoffCaddy) caddyfile() string {
+	site := func(scheme string, port int) string {
+		tls := ""
+		if scheme == "https" {
+			tls = "\ttls internal\n"
+		}
+		return fmt.Sprintf("%s://127.0.0.1:%d {\n\tbind 127.0.0.1\n%s\trespond \"ok\"\n}\n", scheme, port, tls)
+	}
+	global := fmt.Sprintf("\thttp_port %d\n\tauto_https disable_redirects\n\tskip_install_trust\n", h.httpPort)
+	if h.wrapped {
+		global += handoffOption(h.http) + handoffOption(h.https) + handoffWrappers(h.httpsBefore, "django_handoff", "tls")
+	}
+	return globalOptions(h.admin, global) + site("http", h.http) + site("https", h.https) + site("https", h.httpsBefore)
+}
+
+func (h *handoffCaddy) url(scheme string, port int) string {
+	return fmt.Sprintf("%s://127.0.0.1:%d/", scheme, port)
+}
+
+// start runs this Caddy (its data in dir) and waits until its sites answer.
+func (h *handoffCaddy) start(b *bench, dir string) error {
+	cf := filepath.Join(dir, "Caddyfile")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(cf, []byte(h.caddyfile()), 0o644); err != nil {
+		return err
+	}
+	env := setEnv(setEnv(os.Environ(), "HOME", dir), "XDG_DATA_HOME", filepath.Join(dir, "data"))
+	p, err := b.ps.spawn(filepath.Base(dir), dir, env, b.caddyBin, "run", "--config", cf, "--adapter", "caddyfile")
+	if err != nil {
+		return err
+	}
+	h.p = p
+	for _, u := range []string{h.url("http", h.http), h.url("https", h.https), h.url("https", h.httpsBefore)} {
+		if err := waitHTTP(u, 60*time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sectionHandoff measures what the django_handoff listener wrapper costs:
+// two Caddys built from this tree serve the same `respond "ok"` sites, one
+// with the wrapper and one without, and each pair of sites is loaded in
+// alternating rounds, kept-alive and with a new connection per request
+// (`Connection: close`), with each Caddy's CPU time per request.
+func (b *bench) sectionHandoff() {
+	m := b.sectionHeader("8. django_handoff throughput (req/s of `respond` sites, a Caddy with the wrapper against one without)")
+	// BENCH_HANDOFF_AA=1: neither Caddy has the wrapper, to see how far two
+	// identical Caddys differ on this machine (the noise floor of the ratios).
+	aa := os.Getenv("BENCH_HANDOFF_AA") == "1"
+	ours, plain := newHandoffCaddy(!aa), newHandoffCaddy(false)
+	if aa {
+		b.printf("**A/A control (BENCH_HANDOFF_AA=1): the \"with it\" Caddy has no wrapper either.**\n\n")
+	}
+	err := ours.start(b, filepath.Join(b.work, "caddy-handoff"))
+	if err == nil {
+		err = plain.start(b, filepath.Join(b.work, "caddy-plain"))
+	}
+	want := func(r checkResult) string {
+		if r.status != 200 || r.size != 2 {
+			return fmt.Sprintf("status %d, %d bytes; want 200, 2 bytes", r.status, r.size)
+		}
+		return ""
+	}
+	type row struct {
+		name, what string
+		ours, base *target
+	}
+	pair := func(name, what, scheme string, port func(*handoffCaddy) int, closeConn bool) row {
+		var h map[string]string
+		if closeConn {
+			h = map[string]string{"Connection": "close"}
+		}
+		r := row{name: name, what: what,
+			ours: &target{name: name + " (wrapper)", url: ours.url(scheme, port(ours)), headers: h, want: want},
+			base: &target{name: name + " (plain)", url: plain.url(scheme, port(plain)), headers: h, want: want}}
+		if err != nil {
+			r.ours.na, r.base.na = "failed: "+err.Error(), "failed: "+err.Error()
+		} else {
+			r.ours.cpuPID, r.base.cpuPID = ours.p.pid(), plain.p.pid()
+		}
+		return r
+	}
+	httpPort := func(h *handoffCaddy) int { return h.http }
+	httpsPort := func(h *handoffCaddy) int { return h.https }
+	beforePort := func(h *handoffCaddy) int { return h.httpsBefore }
+	const documented = "`django_handoff tls django_handoff` (documented)"
+	rows := []row{
+		pair("HTTP kept-alive", documented, "http", httpPort, false),
+		pair("HTTP new connection per request", documented, "http", httpPort, true),
+		pair("HTTPS kept-alive", documented, "https", httpsPort, false),
+		pair("HTTPS kept-alive, before tls only", "`django_handoff tls`", "https", beforePort, false),
+		pair("HTTPS new connection per request", documented, "https", httpsPort, true),
+	}
+	for i := range rows {
+		if aa {
+			rows[i].what = "none (A/A control)"
+		}
+	}
+	for _, r := range rows {
+		b.measure([]*target{r.ours, r.base}, b.rounds, 32, b.dur, "")
+	}
+	for _, h := range []*handoffCaddy{ours, plain} {
+		if h.p != nil {
+			b.ps.stop(h.p, 10*time.Second)
+		}
+	}
+	b.printf("Two Caddys built from this tree serve the same sites, `respond \"ok\"`, HTTPS with `tls internal`; in one, the sites' listeners have the wrapper (`servers 127.0.0.1:PORT { listener_wrappers { … } }`). \"New connection per request\" sends `Connection: close` (wrk reconnects after each answer; over HTTPS with a full handshake). CPU is each Caddy's own time per request. Reproduce this section alone: `BENCH_ONLY=handoff BENCH_ROUNDS=10 BENCH_DURATION=5s bench/run.sh`.\n\n")
+	b.printf("| connections | wrapper | req/s with it | req/s without it | ratio | CPU per request with / without |\n|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		s, _, _ := ratio(r.ours, r.base)
+		b.printf("| %s | %s | %s | %s | %s | %s / %s (%s) |\n", r.name, r.what, r.ours.cell(reqs), r.base.cell(reqs), s,
+			cpuMicros(r.ours), cpuMicros(r.base), cpuRatio(r.ours, r.base))
+		b.wantRatio("8", "django_handoff / plain, "+r.name, r.ours, r.base, 0.98, "≥ 0.98×")
+	}
+	b.sectionFooter(m)
+}
+

@@ -78,7 +78,7 @@ func main() {
 	flag.IntVar(&b.rounds, "rounds", 5, "alternating rounds per throughput measurement")
 	flag.DurationVar(&b.dur, "duration", 3*time.Second, "wrk duration per measurement")
 	flag.BoolVar(&b.pprof, "pprof", false, "always profile the django_files rows")
-	flag.StringVar(&b.sections, "sections", "", "run only these sections (comma-separated: static); default all")
+	flag.StringVar(&b.sections, "sections", "", "run only these sections (static: §1, handoff: §8); default all")
 	flag.Parse()
 	if b.work == "" || b.caddyBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: run through bench/run.sh")
@@ -149,6 +149,16 @@ func (b *bench) waitQuiet(limit time.Duration) {
 func (b *bench) run() error {
 	logf("waiting (up to 30 s) for the machine to be idle")
 	b.waitQuiet(30 * time.Second)
+	if b.sections == "handoff" {
+		b.df.reason = "not measured with BENCH_SECTIONS=handoff"
+		b.header()
+		b.sectionHandoff()
+		b.summary()
+		return nil
+	}
+	if b.sections != "" && b.sections != "static" {
+		return fmt.Errorf("-sections %q: want static or handoff", b.sections)
+	}
 	if err := b.setup(); err != nil {
 		return fmt.Errorf("setup: %v", err)
 	}
@@ -203,6 +213,7 @@ func (b *bench) run() error {
 	b.sectionCancelled() // last on the plugin's Caddy; stops it
 
 	b.sectionBoot()
+	b.sectionHandoff()
 	b.summary()
 	return nil
 }

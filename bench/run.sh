@@ -9,6 +9,8 @@
 #   BENCH_KEEP=1 ...             # keep the work directory (logs, configs, profiles)
 #   BENCH_PPROF=1 ...            # always take CPU profiles of the django_files rows
 #   BENCH_SECTIONS=static ...    # only §1 (static files, with the `respond` ceiling and the cache's memory)
+#   BENCH_SECTIONS=handoff ...   # only §8: django_handoff's throughput cost (about 3 minutes)
+#   BENCH_HANDOFF_AA=1 ...       # §8 as a control: neither Caddy has the wrapper (the noise floor)
 #
 # It installs what is missing (apt-get: wrk nginx-light supervisor
 # python3-whitenoise gunicorn python3-django), starts every server itself on
