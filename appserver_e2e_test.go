@@ -3,6 +3,8 @@ package caddydjango
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -272,4 +274,35 @@ func (l *load) note(t *testing.T, event string) {
 	waitFor(t, 60*time.Second, func() bool { return l.total.Load() >= after }, "requests after "+event)
 	l.halt()
 	t.Logf("%s: %d of %d requests failed (known limit, see README): %v", event, l.failed.Load(), l.total.Load(), l.errors)
+}
+
+// TestSIGKILLedCaddyLeavesNoAppServer, for each app server kind (and
+// Gunicorn's sync workers): when Caddy is SIGKILLed, every process of the
+// server's group dies within seconds and nothing keeps listening on its
+// bind.
+func TestSIGKILLedCaddyLeavesNoAppServer(t *testing.T) {
+	cases := append([]struct {
+		name, entry  string
+		closesUnread bool
+	}{{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t}", false}}, appServerCases...)
+	for _, tc := range cases {
+		t.Run(appServerTitle(tc.name, tc.entry), func(t *testing.T) {
+			t.Parallel()
+			s := appServerSite(t, tc.name, tc.entry)
+			master := s.statuses()[tc.name].PID
+			var members []int
+			waitFor(t, 30*time.Second, func() bool {
+				members = groupMembers(master)
+				return len(members) >= 3 || tc.name == "daphne"
+			}, "a master and its 2 workers")
+			s.signalAndWait(syscall.SIGKILL, 10*time.Second)
+			waitFor(t, 10*time.Second, func() bool { return !slices.ContainsFunc(members, testkit.Alive) },
+				"every process of "+tc.name+"'s group to die after Caddy's SIGKILL")
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", s.gport))
+			if err != nil {
+				t.Fatalf("%s's bind is still taken after Caddy died: %v", tc.name, err)
+			}
+			ln.Close()
+		})
+	}
 }
