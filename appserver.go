@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -174,6 +175,15 @@ func (k *serverKind) argv(c *AppServerConfig, bind bindAddr) ([]string, error) {
 	return append(argv, c.App), nil
 }
 
+// replicasUnsupported says why an app server has no replicas, and what to
+// use instead.
+func replicasUnsupported(word string) string {
+	if k := serverKinds[word]; k != nil && k.workers == "" {
+		return fmt.Sprintf("replicas is not supported for %s; run several %s entries (each with its own name and bind)", word, word)
+	}
+	return fmt.Sprintf("replicas is not supported for %s; use workers", word)
+}
+
 // bindsSocket reports whether arg chooses a socket (`--bind x`,
 // `--bind=x`, `-bx`).
 func (k *serverKind) bindsSocket(arg string) bool {
@@ -184,6 +194,9 @@ func (k *serverKind) bindsSocket(arg string) bool {
 	}
 	return false
 }
+
+// serverWord is an app server's kind: its word (gunicorn, uvicorn, …).
+func (s *spec) serverWord() string { return cmp.Or(s.Server, gunicornName) }
 
 // probeRequest is the readiness probe's request for s: an upgrade to an
 // unknown protocol for uvicorn's HTTP implementation (Gunicorn's

@@ -99,7 +99,7 @@ func (p *process) launch() (*instance, error) {
 	if p.spec.appServer() {
 		sock, err := acquireSocket(p.spec.Bind)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s (%s): %v", p.spec.Name, p.spec.serverWord(), err)
 		}
 		defer releaseSocket(p.spec.Bind)
 		f, err := sock.file()

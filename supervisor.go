@@ -1,7 +1,6 @@
 package caddydjango
 
 import (
-	"cmp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -26,7 +25,8 @@ const (
 // ProcessStatus is what `GET /django/processes` (and `caddy django status`)
 // reports for one process.
 type ProcessStatus struct {
-	// Name is the process's name: `gunicorn`, a process's name, or
+	// Name is the process's name: an app server's (`gunicorn`, `uvicorn`,
+	// or its `name`), a process's name, or
 	// NAME-i for replica i of a process with replicas.
 	Name string `json:"name"`
 
@@ -35,8 +35,8 @@ type ProcessStatus struct {
 	// NAME may be a group: the action applies to every replica.
 	Group string `json:"group"`
 
-	// Server is the kind of app server (gunicorn, uvicorn, hypercorn) for
-	// an app server, empty for other processes.
+	// Server is the kind of app server (gunicorn, uvicorn, hypercorn,
+	// daphne, uwsgi) for an app server, empty for other processes.
 	Server string `json:"server,omitempty"`
 
 	// State is the supervision state, as supervisord names it: STOPPED,
@@ -73,8 +73,8 @@ type ProcessStatus struct {
 	// start clears it.
 	LastError string `json:"last_error,omitempty"`
 
-	// Command is the program and its arguments as started (for gunicorn,
-	// with the --bind fd:// arguments Caddy adds).
+	// Command is the program and its arguments as started (for an app
+	// server, with the socket arguments Caddy adds, e.g. --bind fd://3).
 	Command []string `json:"command"`
 
 	// Essential is true when Caddy exits if this process goes FATAL.
@@ -238,7 +238,7 @@ func (p *process) status() ProcessStatus {
 		Essential: p.spec.Essential,
 	}
 	if p.spec.appServer() {
-		st.Server = cmp.Or(p.spec.Server, gunicornName)
+		st.Server = p.spec.serverWord()
 	}
 	if p.inst != nil && (p.state == StateStarting || p.state == StateRunning || p.state == StateStopping) {
 		st.PID = p.inst.pid
