@@ -28,6 +28,9 @@ type serverKind struct {
 	sockets func(bind bindAddr) []string
 	// probeFD: the server also serves fd 4, the private probe socket.
 	probeFD bool
+	// ownFD: the server also serves fd 4, its generation's own socket,
+	// which django_files dials (appserver_switch.go); implied by probeFD.
+	ownFD bool
 	// readyLine, for a server that serves one socket only, is the output
 	// line (a substring) that says this generation has loaded the app.
 	readyLine string
@@ -93,7 +96,8 @@ var serverKinds = map[string]*serverKind{
 		// Debian's uwsgi loads the Python plugin on request
 		command: []string{"uwsgi", "--plugin", "python3"},
 		// uWSGI speaking HTTP on the inherited socket
-		sockets: func(bindAddr) []string { return []string{"--http-socket", "fd://3"} },
+		sockets: func(bindAddr) []string { return []string{"--http-socket", "fd://3", "--http-socket", "fd://4"} },
+		ownFD:   true,
 		// a one-word or invalid request line reaches Django through
 		// uWSGI: readiness is its worker spawn line (the app is loaded in
 		// the master before it forks, and --need-app exits if it fails)

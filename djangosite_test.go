@@ -2,7 +2,9 @@ package caddydjango
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -64,6 +66,18 @@ func launchDjangoSite(t *testing.T, d *djangoProject, mk func(s *djangoSite, adm
 		return mk(s, admin)
 	}, d.Env...)
 	return s
+}
+
+// upstreamPort is the port django_files dials to reach Gunicorn: the
+// socket of its serving generation (ProcessStatus.Socket).
+func (s *djangoSite) upstreamPort() int {
+	s.t.Helper()
+	_, p, err := net.SplitHostPort(s.statuses()[gunicornName].Socket)
+	port, _ := strconv.Atoi(p)
+	if err != nil || port == 0 {
+		s.t.Fatalf("gunicorn has no socket of its own: %+v", s.statuses()[gunicornName])
+	}
+	return port
 }
 
 func (s *djangoSite) url(path string) string {

@@ -77,9 +77,13 @@ func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 	if h.UpstreamKeepAlive < 0 {
 		return fmt.Errorf("upstream_keepalive must not be negative")
 	}
+	dial := upstream
+	if h.switched = h.waitApp && h.app.switchesUpstream(h.App); h.switched {
+		dial = "{http.vars." + upstreamVar + "}" // set per request (serveProxy)
+	}
 	h.proxy = &reverseproxy.Handler{
 		TransportRaw:   h.upstreamTransport(),
-		Upstreams:      reverseproxy.UpstreamPool{{Dial: upstream}},
+		Upstreams:      reverseproxy.UpstreamPool{{Dial: dial}},
 		TrustedProxies: h.TrustedProxies,
 		// upgraded streams survive reloads (reload_streams.go)
 		StreamCloseDelay: streamsOutliveReloads,
@@ -140,6 +144,12 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 		}
 	}
 
+	if h.switched {
+		addr, lease := leaseAppServer(h.app.appServerSpec(h.App).Bind, h.upstream)
+		defer lease.release()
+		w = lease.writer(w)
+		caddyhttp.SetVar(r.Context(), upstreamVar, addr)
+	}
 	sent := inFlightMetrics(h.upstream)
 	err := h.proxy.ServeHTTP(w, r, next)
 	sent()

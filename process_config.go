@@ -221,6 +221,7 @@ type spec struct {
 	Server       string        `json:"server,omitempty"`
 	Bind         bindAddr      `json:"bind,omitzero"`
 	ProbeFD      bool          `json:"-"`
+	OwnFD        bool          `json:"-"` // serves fd 4 (ProbeFD too)
 	ReadyLine    string        `json:"ready_line,omitempty"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
@@ -422,6 +423,7 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	}
 	s.Bind = bind.resolve(a.Root)
 	s.ProbeFD = kind.probeFD
+	s.OwnFD = kind.probeFD || kind.ownFD
 	s.ReadyPath = g.ReadyPath
 	if !kind.probeFD {
 		s.ReadyLine = kind.readyLine

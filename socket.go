@@ -32,9 +32,12 @@ type heldSocket struct {
 }
 
 // file returns a duplicate of the socket's descriptor for a child process.
-func (h *heldSocket) file() (*os.File, error) {
+func (h *heldSocket) file() (*os.File, error) { return fileOf(h.ln) }
+
+// fileOf returns a duplicate of ln's descriptor for a child process.
+func fileOf(ln net.Listener) (*os.File, error) {
 	type filer interface{ File() (*os.File, error) }
-	f, ok := h.ln.(filer)
+	f, ok := ln.(filer)
 	if !ok {
 		return nil, errors.New("listener has no file descriptor")
 	}

@@ -73,6 +73,11 @@ type ProcessStatus struct {
 	// start clears it.
 	LastError string `json:"last_error,omitempty"`
 
+	// Socket is, for an app server that serves a socket of its own per
+	// generation (all but uvicorn), that socket's address (127.0.0.1:PORT):
+	// django_files sends its requests there; the bind serves other clients.
+	Socket string `json:"socket,omitempty"`
+
 	// Command is the program and its arguments as started (for an app
 	// server, with the socket arguments Caddy adds, e.g. --bind fd://3).
 	Command []string `json:"command"`
@@ -126,6 +131,9 @@ type process struct {
 	done     chan struct{}
 	started  atomic.Bool
 	onFatal  func(*process)
+
+	// gen is an app server generation's own socket (appserver_switch.go).
+	gen *genSocket
 
 	sched   scheduleState   // a schedule's runs (schedule.go)
 	trigger chan chan error // a schedule's "run now" requests
@@ -240,6 +248,9 @@ func (p *process) status() ProcessStatus {
 	if p.spec.appServer() {
 		st.Server = p.spec.serverWord()
 	}
+	if p.gen != nil {
+		st.Socket = p.gen.addr
+	}
 	if p.inst != nil && (p.state == StateStarting || p.state == StateRunning || p.state == StateStopping) {
 		st.PID = p.inst.pid
 		st.StartedAt = p.startedAt
@@ -277,6 +288,7 @@ func (p *process) signal(sig string) error {
 func (p *process) run() {
 	defer close(p.done)
 	defer p.markLaunched()
+	defer closeOwnSocket(p)
 	startFailures, quickExits := 0, 0
 	for {
 		if p.stopping() {
@@ -343,6 +355,7 @@ func (p *process) run() {
 // is requested: then it stops inst, the process is STOPPED and stopped is
 // true. stable reports a run long enough that a restart is immediate.
 func (p *process) whileRunning(inst *instance) (stopped, stable bool) {
+	switchTo(p) // a new generation serves: django_files' requests go to it
 	p.setState(StateRunning, func() { p.lastErr = "" })
 	p.log().Info("process running", zap.Int("pid", inst.pid))
 	runStart := time.Now()
@@ -458,6 +471,9 @@ func backoffDelay(n int, base, limit time.Duration) time.Duration {
 // StopTimeout too.
 func (p *process) terminate(inst *instance) {
 	p.setState(StateStopping, nil)
+	// an app server closes what it has accepted but not read: let it
+	// answer first what it was sent
+	drainLeases(p, time.Now().Add(p.spec.StopTimeout/2))
 	sig, _ := parseSignal(p.spec.StopSignal)
 	p.log().Info("stopping process", zap.Int("pid", inst.pid), zap.String("signal", p.spec.StopSignal))
 	if err := signalGroup(inst.pid, sig); err != nil {
