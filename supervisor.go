@@ -248,15 +248,16 @@ func (p *process) status() ProcessStatus {
 	if p.spec.appServer() {
 		st.Server = p.spec.serverWord()
 	}
-	if p.gen != nil {
-		st.Socket = p.gen.addr
-	}
+
 	if p.inst != nil && (p.state == StateStarting || p.state == StateRunning || p.state == StateStopping) {
 		st.PID = p.inst.pid
 		st.StartedAt = p.startedAt
 		up := time.Since(p.startedAt).Truncate(time.Second)
 		st.Uptime = up.String()
 		st.UptimeSecs = time.Since(p.startedAt).Seconds()
+		if p.gen != nil {
+			st.Socket = p.gen.addr
+		}
 	}
 	p.scheduleStatus(&st)
 	return st
