@@ -19,13 +19,13 @@ func init() {
 //
 //	GET  /django/processes                      status of every process
 //	GET  /django/processes/NAME                 status of one process (or group)
-//	POST /django/processes/NAME/restart         graceful; zero-downtime for gunicorn
+//	POST /django/processes/NAME/restart         graceful; zero-downtime for app servers
 //	POST /django/processes/NAME/stop
 //	POST /django/processes/NAME/start
 //	POST /django/processes/NAME/signal/SIGNAL   e.g. signal/HUP, signal/TTIN: HUP, TTIN, TTOU,
 //	                                            USR1, USR2, WINCH to the process itself, others
 //	                                            (TERM, INT, QUIT, KILL...) to its process group
-//	POST /django/reload                         deploy: release commands, new Gunicorn, restart workers
+//	POST /django/reload                         deploy: release commands, new app servers, restart workers
 //	GET  /django/files                          the project's settings as read, and the static and
 //	                                            media paths each django_files serves (and from where)
 //	GET  /django/exec-env                       root, environment (values included) and user for

@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -27,6 +28,9 @@ type serverKind struct {
 	sockets func(bind bindAddr) []string
 	// probeFD: the server also serves fd 4, the private probe socket.
 	probeFD bool
+	// ownFD: the server also serves fd 4, its generation's own socket,
+	// which django_files dials (appserver_switch.go); implied by probeFD.
+	ownFD bool
 	// readyLine, for a server that serves one socket only, is the output
 	// line (a substring) that says this generation has loaded the app.
 	readyLine string
@@ -92,7 +96,8 @@ var serverKinds = map[string]*serverKind{
 		// Debian's uwsgi loads the Python plugin on request
 		command: []string{"uwsgi", "--plugin", "python3"},
 		// uWSGI speaking HTTP on the inherited socket
-		sockets: func(bindAddr) []string { return []string{"--http-socket", "fd://3"} },
+		sockets: func(bindAddr) []string { return []string{"--http-socket", "fd://3", "--http-socket", "fd://4"} },
+		ownFD:   true,
 		// a one-word or invalid request line reaches Django through
 		// uWSGI: readiness is its worker spawn line (the app is loaded in
 		// the master before it forks, and --need-app exits if it fails)
@@ -174,6 +179,15 @@ func (k *serverKind) argv(c *AppServerConfig, bind bindAddr) ([]string, error) {
 	return append(argv, c.App), nil
 }
 
+// replicasUnsupported says why an app server has no replicas, and what to
+// use instead.
+func replicasUnsupported(word string) string {
+	if k := serverKinds[word]; k != nil && k.workers == "" {
+		return fmt.Sprintf("replicas is not supported for %s; run several %s entries (each with its own name and bind)", word, word)
+	}
+	return fmt.Sprintf("replicas is not supported for %s; use workers", word)
+}
+
 // bindsSocket reports whether arg chooses a socket (`--bind x`,
 // `--bind=x`, `-bx`).
 func (k *serverKind) bindsSocket(arg string) bool {
@@ -184,6 +198,9 @@ func (k *serverKind) bindsSocket(arg string) bool {
 	}
 	return false
 }
+
+// serverWord is an app server's kind: its word (gunicorn, uvicorn, …).
+func (s *spec) serverWord() string { return cmp.Or(s.Server, gunicornName) }
 
 // probeRequest is the readiness probe's request for s: an upgrade to an
 // unknown protocol for uvicorn's HTTP implementation (Gunicorn's

@@ -3,6 +3,8 @@ package caddydjango
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,54 +15,81 @@ import (
 
 // End-to-end tests of each app server kind through a real Caddy: it serves
 // the demo project through django_files, gets ready without logging an
-// error, is restarted and survives a SIGKILL of its master with no failed
-// request under load, and leaves nothing behind when Caddy stops.
+// error, is restarted, redeployed, replaced by a reload and survives a
+// SIGKILL of its master under load, keeps its PID over a reload that does
+// not change it, and leaves nothing behind when Caddy stops (SIGTERM) or
+// dies (SIGKILL).
 
 // appServerCases are the servers (and Gunicorn worker classes) tested: the
-// Caddyfile entry and the process name.
-var appServerCases = []struct{ name, entry string }{
-	{"uvicorn", "uvicorn demo.asgi:application"},
-	{"hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn\n\t\t}"},
-	{"daphne", "daphne demo.asgi:application {\n\t\t\tcommand /usr/bin/daphne\n\t\t}"},
-	{"uwsgi", "uwsgi demo.wsgi:application {\n\t\t\tcommand /usr/bin/uwsgi --plugin python3\n\t\t}"},
-	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class gthread --threads 4\n\t\t}"},
-	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class gevent\n\t\t}"},
-	{"gunicorn", "gunicorn demo.asgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class uvicorn.workers.UvicornWorker\n\t\t}"},
+// process name, the Caddyfile entry, and whether Caddy's requests can meet
+// the server closing, as it stops, connections it has accepted but not read
+// a request from yet: uvicorn, which serves one socket only, the held one,
+// that old and new generations share (a known limit, README "Status and
+// limits"); the others serve a socket of their own per generation
+// (appserver_switch.go).
+var appServerCases = []struct {
+	name, entry  string
+	closesUnread bool
+}{
+	{"uvicorn", "uvicorn demo.asgi:application", true},
+	{"hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn\n\t\t}", false},
+	{"daphne", "daphne demo.asgi:application {\n\t\t\tcommand /usr/bin/daphne\n\t\t}", false},
+	{"uwsgi", "uwsgi demo.wsgi:application {\n\t\t\tcommand /usr/bin/uwsgi --plugin python3\n\t\t}", false},
+	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class gthread --threads 4\n\t\t}", false},
+	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class gevent\n\t\t}", false},
+	{"gunicorn", "gunicorn demo.asgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class uvicorn.workers.UvicornWorker\n\t\t}", false},
 }
 
-// appServerSite runs Caddy with one app server entry (given its bind and 2
-// workers) and django_files, and waits until it is RUNNING.
+// appServerConfig renders the Caddyfile of an app server site: the entry
+// with its bind and workers (daphne, one process, gets a longer
+// stop_timeout for each worker instead, so that a change of workers still
+// changes its entry), and a django_files site after siteLines.
+func appServerConfig(s *djangoSite, admin, name, entry string, workers int, siteLines string) string {
+	opts := fmt.Sprintf("\n\t\t\tworkers %d", workers)
+	if name == "daphne" { // one process
+		opts = fmt.Sprintf("\n\t\t\tstop_timeout %ds", 15+workers)
+	}
+	bind := fmt.Sprintf("\n\t\t\tbind 127.0.0.1:%d%s\n\t\t}", s.gport, opts)
+	if strings.HasSuffix(entry, "}") {
+		entry = strings.TrimSuffix(entry, "\n\t\t}") + bind
+	} else {
+		entry += " {" + bind
+	}
+	django := fmt.Sprintf("\t\troot %s\n\t\tenv DJANGO_SETTINGS_MODULE demo.settings\n\t\t%s", s.project.Root, entry)
+	return globalBlock(admin, django) + fmt.Sprintf("\n:%d {\n\t%sdjango_files\n}\n", s.hport, siteLines)
+}
+
+// appServerSite runs Caddy with one app server entry (2 workers) and
+// django_files, and waits until it is RUNNING.
 func appServerSite(t *testing.T, name, entry string) *djangoSite {
 	t.Helper()
 	s := launchDjangoSite(t, newDjangoProject(t), func(s *djangoSite, admin string) string {
-		workers := "\n\t\t\tworkers 2"
-		if name == "daphne" { // one process
-			workers = ""
-		}
-		bind := fmt.Sprintf("\n\t\t\tbind 127.0.0.1:%d%s\n\t\t}", s.gport, workers)
-		if strings.HasSuffix(entry, "}") {
-			entry = strings.TrimSuffix(entry, "\n\t\t}") + bind
-		} else {
-			entry += " {" + bind
-		}
-		django := fmt.Sprintf("\t\troot %s\n\t\tenv DJANGO_SETTINGS_MODULE demo.settings\n\t\t%s", s.project.Root, entry)
-		return globalBlock(admin, django) + fmt.Sprintf("\n:%d {\n\tdjango_files\n}\n", s.hport)
+		return appServerConfig(s, admin, name, entry, 2, "")
 	})
 	s.waitState(name, StateRunning, 90*time.Second)
 	return s
 }
 
+// appServerTitle names a case: the server, and a Gunicorn worker class.
+func appServerTitle(name, entry string) string {
+	if i := strings.Index(entry, "--worker-class "); i > 0 {
+		return name + " " + strings.Fields(entry[i:])[1]
+	}
+	return name
+}
+
+// TestAppServers, for each app server kind: it serves through
+// django_files, gets ready without an error line, and under a load of
+// POSTs fails no request while it is restarted, redeployed, replaced by a
+// reload that changes its workers, or its master is SIGKILLed; a reload
+// that does not change its entry keeps its PID; nothing is left after
+// Caddy's SIGTERM.
 func TestAppServers(t *testing.T) {
 	for _, tc := range appServerCases {
-		title := tc.name
-		if i := strings.Index(tc.entry, "--worker-class "); i > 0 {
-			title += " " + strings.Fields(tc.entry[i:])[1]
-		}
-		t.Run(title, func(t *testing.T) {
+		t.Run(appServerTitle(tc.name, tc.entry), func(t *testing.T) {
 			t.Parallel()
 			s := appServerSite(t, tc.name, tc.entry)
-			hello := s.url("/hello/")
-			if code, body := httpGet(hello); code != 200 {
+			if code, body := httpGet(s.url("/hello/")); code != 200 {
 				t.Fatalf("GET /hello/ through django_files: %d %s", code, body)
 			}
 			pid := func() int { return s.statuses()[tc.name].PID }
@@ -78,38 +107,56 @@ func TestAppServers(t *testing.T) {
 			}
 
 			before := pid()
-			l := startSteadyLoad(t, hello)
-			if code, body := s.post("/django/processes/" + tc.name + "/restart"); code != 200 {
-				t.Fatalf("restart: %d %s", code, body)
-			}
-			if tc.name == "uvicorn" {
-				// known: uvicorn 0.17 resets connections it accepted just
-				// before its graceful stop (a few 502s in some runs; see
-				// docs/caddyfile.md): noted, not failed
-				l.note(t, "restart")
-			} else {
-				l.stop(t, "restart")
-			}
-			if pid() == before || testkit.Alive(before) {
-				t.Errorf("restart: old master %d should be gone (now %d)", before, pid())
+			underLoad(t, s, tc.closesUnread, "a reload that does not change it", true, func() {
+				if err := s.reload(appServerConfig(s, s.admin, tc.name, tc.entry, 2, "header X-Rev 1\n\t")); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if pid() != before {
+				t.Errorf("a reload that does not change %s replaced it: %d -> %d", tc.name, before, pid())
 			}
 
-			before = pid()
-			l = startSteadyLoad(t, hello)
-			if err := syscall.Kill(before, syscall.SIGKILL); err != nil {
-				t.Fatal(err)
+			replacedBy := func(event string, reload, losesSome bool, do func()) {
+				t.Helper()
+				before := pid()
+				underLoad(t, s, losesSome, event, reload, do)
+				if pid() == before || testkit.Alive(before) {
+					t.Errorf("%s: old master %d should be gone (now %d)", event, before, pid())
+				}
 			}
-			waitFor(t, 60*time.Second, func() bool {
-				st := s.statuses()[tc.name]
-				return st.State == StateRunning && st.PID != before
-			}, "a new "+tc.name)
-			if tc.name == "hypercorn" {
-				// known: a request in flight in the killed hypercorn can be
-				// cut off (1 of ~270 in one CI run): noted, not failed
-				l.note(t, "SIGKILL of the master")
-			} else {
-				l.stop(t, "SIGKILL of the master")
+			replacedBy("restart", false, tc.closesUnread, func() {
+				if code, body := s.post("/django/processes/" + tc.name + "/restart"); code != 200 {
+					t.Fatalf("restart: %d %s", code, body)
+				}
+			})
+			replacedBy("deploy", false, tc.closesUnread, func() {
+				if code, body := s.post("/django/reload"); code != 200 {
+					t.Fatalf("deploy: %d %s", code, body)
+				}
+			})
+			replacedBy("a reload that changes its workers", true, tc.closesUnread, func() {
+				if err := s.reload(appServerConfig(s, s.admin, tc.name, tc.entry, 3, "")); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if st := s.statuses()[tc.name]; tc.name != "daphne" && !strings.Contains(strings.Join(st.Command, " "), "--workers 3") {
+				t.Errorf("after the reload %s runs %v", tc.name, st.Command)
 			}
+
+			// a request in flight inside the killed master (daphne: one
+			// process) or in its workers, which stop with it (hypercorn, uWSGI),
+			// is lost: counted (README)
+			killLoses := tc.closesUnread || tc.name == "daphne" || tc.name == "hypercorn" || tc.name == "uwsgi"
+			replacedBy("SIGKILL of the master", false, killLoses, func() {
+				before := pid()
+				if err := syscall.Kill(before, syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, 60*time.Second, func() bool {
+					st := s.statuses()[tc.name]
+					return st.State == StateRunning && st.PID != before
+				}, "a new "+tc.name)
+			})
 			if bad := s.entries(isErr); len(bad) > 0 {
 				t.Errorf("error lines: %v", bad)
 			}
@@ -204,6 +251,26 @@ func TestTwoAppServers(t *testing.T) {
 	}
 }
 
+// underLoad runs do under two loads, GETs of /hello/ and POSTs to
+// /echo-size/ (requests through a config reload's front-end swap aside, see
+// load): no request may fail, except with a server that closes connections
+// it has not read when it stops (closesUnread): those are counted (a known
+// limit, README; Caddy retries such a GET once, which may meet the same
+// server). reload: do reloads Caddy's config.
+func underLoad(t *testing.T, s *djangoSite, closesUnread bool, event string, reload bool, do func()) {
+	t.Helper()
+	gets := startLoadOpts(testkit.Clients{}, s.url("/hello/"), reload)
+	posts := startPostLoad(t, s.url("/echo-size/"), reload)
+	do()
+	if closesUnread {
+		gets.note(t, event+" (GET)")
+		posts.note(t, event+" (POST)")
+	} else {
+		gets.stop(t, event+" (GET)")
+		posts.stop(t, event+" (POST)")
+	}
+}
+
 // note is stop for a known limit (README, Status and limits): it logs the failed requests
 // instead of failing the test.
 func (l *load) note(t *testing.T, event string) {
@@ -212,4 +279,35 @@ func (l *load) note(t *testing.T, event string) {
 	waitFor(t, 60*time.Second, func() bool { return l.total.Load() >= after }, "requests after "+event)
 	l.halt()
 	t.Logf("%s: %d of %d requests failed (known limit, see README): %v", event, l.failed.Load(), l.total.Load(), l.errors)
+}
+
+// TestSIGKILLedCaddyLeavesNoAppServer, for each app server kind (and
+// Gunicorn's sync workers): when Caddy is SIGKILLed, every process of the
+// server's group dies within seconds and nothing keeps listening on its
+// bind.
+func TestSIGKILLedCaddyLeavesNoAppServer(t *testing.T) {
+	cases := append([]struct {
+		name, entry  string
+		closesUnread bool
+	}{{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t}", false}}, appServerCases...)
+	for _, tc := range cases {
+		t.Run(appServerTitle(tc.name, tc.entry), func(t *testing.T) {
+			t.Parallel()
+			s := appServerSite(t, tc.name, tc.entry)
+			master := s.statuses()[tc.name].PID
+			var members []int
+			waitFor(t, 30*time.Second, func() bool {
+				members = groupMembers(master)
+				return len(members) >= 3 || tc.name == "daphne"
+			}, "a master and its 2 workers")
+			s.signalAndWait(syscall.SIGKILL, 10*time.Second)
+			waitFor(t, 10*time.Second, func() bool { return !slices.ContainsFunc(members, testkit.Alive) },
+				"every process of "+tc.name+"'s group to die after Caddy's SIGKILL")
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", s.gport))
+			if err != nil {
+				t.Fatalf("%s's bind is still taken after Caddy died: %v", tc.name, err)
+			}
+			ln.Close()
+		})
+	}
 }

@@ -17,7 +17,7 @@ func TestAppServerArgv(t *testing.T) {
 		{"uvicorn", []string{"/usr/bin/python3", "-m", "uvicorn", "--fd", "3", "--workers", "3", "--timeout", "9", "config.app:application"}},
 		{"hypercorn", []string{"hypercorn", "--bind", "fd://3", "--bind", "fd://4", "--workers", "3", "--timeout", "9", "config.app:application"}},
 		{"daphne", []string{"daphne", "--fd", "3", "-e", "fd:fileno=4", "--timeout", "9", "config.app:application"}},
-		{"uwsgi", []string{"uwsgi", "--plugin", "python3", "--http-socket", "fd://3", "--workers", "3", "--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all", "--timeout", "9", "--module", "config.app:application"}},
+		{"uwsgi", []string{"uwsgi", "--plugin", "python3", "--http-socket", "fd://3", "--http-socket", "fd://4", "--workers", "3", "--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all", "--timeout", "9", "--module", "config.app:application"}},
 	} {
 		c := &AppServerConfig{Server: tc.server, App: "config.app:application", Workers: 3, Args: []string{"--timeout", "9"}}
 		if tc.server == "daphne" {

@@ -16,7 +16,7 @@ type bindAddr struct {
 	addr    string
 }
 
-// parseBind reads Gunicorn's bind syntax: HOST:PORT (or tcp://HOST:PORT),
+// parseBind reads Gunicorn's bind syntax (for every app server): HOST:PORT (or tcp://HOST:PORT),
 // unix:PATH (or unix://PATH); "" is 127.0.0.1:8000. Port 0 is refused: it
 // would give the server a random port nobody can proxy to. A relative
 // socket path stays relative (see resolve).
@@ -42,7 +42,7 @@ func parseBind(bind string) (bindAddr, error) {
 		return bindAddr{}, fmt.Errorf("bind %q: port %q is not a number from 0 to 65535", orig, b.addr[i+1:])
 	}
 	if port == 0 {
-		return bindAddr{}, fmt.Errorf("bind %q: port 0 would give Gunicorn a random port nobody can proxy to", orig)
+		return bindAddr{}, fmt.Errorf("bind %q: port 0 would give the app server a random port nobody can proxy to", orig)
 	}
 	return b, nil
 }

@@ -33,7 +33,7 @@ func TestParseBind(t *testing.T) {
 
 	bad := []struct{ in, want string }{
 		{"localhost", `bind "localhost": want HOST:PORT or unix:PATH`},
-		{"127.0.0.1:0", `bind "127.0.0.1:0": port 0 would give Gunicorn a random port`},
+		{"127.0.0.1:0", `bind "127.0.0.1:0": port 0 would give the app server a random port`},
 		{"127.0.0.1:http", `bind "127.0.0.1:http": port "http" is not a number from 0 to 65535`},
 		{"127.0.0.1:65536", `port "65536" is not a number`},
 		{"unix:", `bind "unix:": missing socket path after unix:`},

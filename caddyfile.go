@@ -189,7 +189,7 @@ func (g *GunicornConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "command":
 			g.Command = d.RemainingArgs()
 			if len(g.Command) == 0 {
-				return d.Err("command needs a program, e.g. command uv run --no-sync gunicorn")
+				return d.Errf("command needs a program, e.g. command uv run --no-sync %s", word)
 			}
 		case "bind":
 			if err := oneArg(d, &g.Bind); err != nil {
@@ -220,9 +220,9 @@ func (g *GunicornConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 		case "before_release", "ready":
-			return d.Errf("%s is for processes, not gunicorn (release commands run before Gunicorn starts; it is ready once it answers HTTP)", opt)
+			return d.Errf("%s is for processes, not %s (release commands run before the app server starts; it is ready once it answers HTTP)", opt, word)
 		default:
-			if err := g.ProcessOptions.unmarshalOption(d, true); err != nil {
+			if err := g.ProcessOptions.unmarshalOption(d, word); err != nil {
 				return err
 			}
 		}
@@ -252,15 +252,16 @@ func (p *ProcessConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			continue
 		}
-		if err := p.ProcessOptions.unmarshalOption(d, false); err != nil {
+		if err := p.ProcessOptions.unmarshalOption(d, ""); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// unmarshalOption parses one process option at the dispenser's cursor.
-func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) error {
+// unmarshalOption parses one process option at the dispenser's cursor;
+// server is the app server's word (gunicorn, uvicorn, …), "" for a process.
+func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, server string) error {
 	switch opt := d.Val(); opt {
 	case "autorestart":
 		if err := oneArg(d, &o.Autorestart); err != nil {
@@ -330,8 +331,8 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 		}
 		o.Priority = &n
 	case "replicas":
-		if gunicorn {
-			return d.Err("replicas is not supported for gunicorn; use workers")
+		if server != "" {
+			return d.Err(replicasUnsupported(server))
 		}
 		if err := intArg(d, &o.Replicas, 1); err != nil {
 			return err
@@ -365,8 +366,8 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, gunicorn bool) 
 	default:
 		what := "process"
 		extra := "before_release, ready, "
-		if gunicorn {
-			what, extra = "gunicorn", "name, command, bind, workers, args, ready_path, ready_timeout, "
+		if server != "" {
+			what, extra = server, "name, command, bind, workers, args, ready_path, ready_timeout, "
 		}
 		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user, enabled or essential)", what, opt, extra)
 	}

@@ -25,20 +25,21 @@ import (
 const djangoShort = "Shows and controls the django app's processes through the private admin API"
 
 const djangoLong = `
-Shows and controls the processes of the running Caddy's django app (Gunicorn,
-workers, other programs), like supervisorctl:
+Shows and controls the processes of the running Caddy's django app (app
+servers such as Gunicorn or uvicorn, workers, other programs), like
+supervisorctl:
 
 	caddy django status [<name>]        status table (--json for the API's JSON)
 	caddy django status --check [<name>]  health check: exit 0 healthy, 1 not,
 	                                    2 when the admin API cannot be reached
-	caddy django restart <name>         restart (zero-downtime for gunicorn)
+	caddy django restart <name>         restart (zero-downtime for app servers)
 	caddy django stop <name>            stop; it stays stopped until started
 	caddy django start <name>           start a stopped, exited or fatal process
 	caddy django signal <name> <sig>    send a signal: HUP, TTIN, TTOU, USR1,
 	                                    USR2, WINCH to the process, TERM, INT,
 	                                    QUIT, KILL to its process group
-	caddy django reload                 deploy: release commands, new Gunicorn,
-	                                    then restart the other processes
+	caddy django reload                 deploy: release commands, new app
+	                                    servers, then restart the other processes
 	caddy django exec [--] <command>    run a command with the app's root, env
 	                                    and user (e.g. manage.py createsuperuser)
 	caddy django files                  static and media paths in effect and where
@@ -107,7 +108,7 @@ last meaningful line it printed: Python's exception line (e.g.
 "ModuleNotFoundError: No module named 'config'"), else its last error line.
 With --json, prints the admin API's JSON instead (last_exit, last_error).
 
-With --check, exits 0 when every app server (gunicorn) is RUNNING and no
+With --check, exits 0 when every app server (gunicorn, uvicorn, …) is RUNNING and no
 process is FATAL or BACKOFF (with <name>: when that process, or every
 replica of that group, is RUNNING), 1 otherwise, saying which process is
 wrong and why, and 2 when the admin API cannot be reached. For a container
@@ -138,9 +139,10 @@ health check:
 		name, short, long string
 		wait              bool
 	}{
-		{"restart", "Restarts a process or group (zero-downtime for gunicorn)", `
-Restarts <name> (a process, or every replica of a group). Gunicorn is swapped
-with zero downtime: a new Gunicorn serves before the old one stops gracefully.
+		{"restart", "Restarts a process or group (zero-downtime for app servers)", `
+Restarts <name> (a process, or every replica of a group). An app server
+(gunicorn, uvicorn, hypercorn, daphne, uwsgi) is swapped with zero downtime:
+a new generation serves before the old one stops gracefully.
 Waits (--wait) until it is RUNNING, then prints its status.
 `, true},
 		{"stop", "Stops a process or group until it is started again", `
@@ -184,7 +186,8 @@ TTIN, TTOU.
 Control signals (HUP, TTIN, TTOU, USR1, USR2, WINCH) go to the process itself
 (the leader of its process group, e.g. Gunicorn's master), which passes them
 on: 'signal gunicorn HUP' is Gunicorn's graceful reload of its workers,
-'signal gunicorn TTIN' adds a worker. Stop signals (TERM, INT, QUIT, KILL and
+'signal gunicorn TTIN' adds a worker; what HUP does for each app server is in
+docs/caddyfile.md. Stop signals (TERM, INT, QUIT, KILL and
 the others) go to its whole process group, as 'stop' does.
 
 Prints the status as it is right after the signal was sent.
@@ -200,12 +203,13 @@ Prints the status as it is right after the signal was sent.
 
 	cmd.AddCommand(&cobra.Command{
 		Use:   "reload",
-		Short: "Deploys: release commands, new Gunicorn, restarted workers",
+		Short: "Deploys: release commands, new app servers, restarted workers",
 		Long: `
 The deploy hook, run after new code is in place ('git pull && caddy django
 reload'): runs the release commands (e.g. migrate, collectstatic), then swaps
-Gunicorn with zero downtime, then restarts the other processes. If a release
-command fails, the deploy stops there, the running Gunicorn keeps serving,
+each app server with zero downtime, then restarts the other processes. If a
+release command fails, the deploy stops there, the running app servers keep
+serving,
 and this command exits non-zero. Waits (--wait) until the processes are
 RUNNING, then prints their status.
 

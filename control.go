@@ -54,9 +54,9 @@ func (a *App) each(name string, fn func(*entry) error) error {
 	return nil
 }
 
-// Restart restarts the named process (or every replica of a group). Gunicorn
-// is swapped with zero downtime: a new generation serves before the old one
-// gets its graceful stop.
+// Restart restarts the named process (or every replica of a group). An app
+// server is swapped with zero downtime: a new generation serves before the
+// old one gets its graceful stop.
 func (a *App) Restart(ctx context.Context, name string) error {
 	return a.each(name, func(e *entry) error { return a.restartEntry(ctx, e) })
 }
@@ -144,8 +144,8 @@ func (a *App) Signal(name, sig string) error {
 
 // Deploy is the deploy hook (`POST /django/reload`): release commands, then
 // the settings are read again (django_files' paths), then a zero-downtime
-// Gunicorn swap (new code), then the other processes restart.
-// A failing release stops the deploy; the running Gunicorn keeps serving.
+// swap of each app server (new code), then the other processes restart. A
+// failing release stops the deploy; the running app servers keep serving.
 func (a *App) Deploy(ctx context.Context) error {
 	if err := a.runReleases(ctx); err != nil {
 		return err

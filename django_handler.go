@@ -149,6 +149,7 @@ type DjangoFiles struct {
 	fsmap     caddy.FileSystems
 	roots     []*rootFS
 	waitApp   bool
+	switched  bool   // dial the app server's serving generation (appserver_switch.go)
 	upstream  string // the upstream's address (metrics label)
 
 	trustedProxies []netip.Prefix

@@ -16,7 +16,7 @@ import (
 func TestHandlerProvisionErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct{ name, handler, want string }{
-		{"no upstream", `{"handler":"django_files"}`, "no upstream: set `upstream` or configure gunicorn in the django app"},
+		{"no upstream", `{"handler":"django_files"}`, "no upstream: set `upstream` or configure an app server (gunicorn, uvicorn, …) in the django app"},
 		{"protected inside media", `{"handler":"django_files","upstream":"127.0.0.1:9","media":{"root":` + jsonString(dir) + `},"protected":{"root":` + jsonString(filepath.Join(dir, "private")) + `}}`, "overlaps the media root"},
 		{"protected is static", `{"handler":"django_files","upstream":"127.0.0.1:9","static":{"root":` + jsonString(dir) + `},"protected":{"root":` + jsonString(dir) + `}}`, "overlaps the static root"},
 		{"same prefix", `{"handler":"django_files","upstream":"127.0.0.1:9","static":{"url":"/files/"},"media":{"url":"/files"}}`, "static and media use the same URL prefix /files/"},

@@ -2,7 +2,9 @@ package caddydjango
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -66,6 +68,18 @@ func launchDjangoSite(t *testing.T, d *djangoProject, mk func(s *djangoSite, adm
 	return s
 }
 
+// upstreamPort is the port django_files dials to reach Gunicorn: the
+// socket of its serving generation (ProcessStatus.Socket).
+func (s *djangoSite) upstreamPort() int {
+	s.t.Helper()
+	_, p, err := net.SplitHostPort(s.statuses()[gunicornName].Socket)
+	port, _ := strconv.Atoi(p)
+	if err != nil || port == 0 {
+		s.t.Fatalf("gunicorn has no socket of its own: %+v", s.statuses()[gunicornName])
+	}
+	return port
+}
+
 func (s *djangoSite) url(path string) string {
 	return fmt.Sprintf("http://127.0.0.1:%d%s", s.hport, path)
 }
@@ -92,7 +106,7 @@ type load struct {
 	halt          func()
 }
 
-func startLoad(url string) *load { return startLoadOpts(url, false) }
+func startLoad(url string) *load { return startLoadOpts(testkit.Clients{}, url, false) }
 
 // startSteadyLoad is startLoad, returning once the load is under way (50
 // requests sent), so that what follows happens under load.
@@ -104,11 +118,20 @@ func startSteadyLoad(t *testing.T, url string) *load {
 }
 
 // startLoadDuringReloads is startLoad for config reloads (see load).
-func startLoadDuringReloads(url string) *load { return startLoadOpts(url, true) }
+func startLoadDuringReloads(url string) *load { return startLoadOpts(testkit.Clients{}, url, true) }
 
-func startLoadOpts(url string, allowDrops bool) *load {
+// startPostLoad is startSteadyLoad with POSTs of a small body (a request a
+// proxy never retries), allowDrops as startLoadDuringReloads.
+func startPostLoad(t *testing.T, url string, allowDrops bool) *load {
+	t.Helper()
+	l := startLoadOpts(testkit.Clients{Method: http.MethodPost, Body: []byte("x=1")}, url, allowDrops)
+	waitFor(t, 10*time.Second, func() bool { return l.total.Load() > 50 }, "load")
+	return l
+}
+
+func startLoadOpts(c testkit.Clients, url string, allowDrops bool) *load {
 	l := &load{}
-	l.halt = testkit.Hammer(url, 4, func(status int, err error, _ time.Duration) {
+	l.halt = c.Run(url, 4, func(status int, err error, _ time.Duration) {
 		l.total.Add(1)
 		switch {
 		case status == 0 && allowDrops:

@@ -70,12 +70,15 @@ func TestBrokenAppIsReported(t *testing.T) {
 		t.Errorf("POST once FATAL answered after %s, want at once", took)
 	}
 	// the 503s are logged with the real wait and the reason
-	for _, e := range s.waitEntries(2, 10*time.Second, "the 503s in the log", msgIs("gunicorn cannot serve the request; answered 503")) {
+	for _, e := range s.waitEntries(2, 10*time.Second, "the 503s in the log", msgIs("app server cannot serve the request; answered 503")) {
 		if e.str("level") != "error" || !strings.Contains(e.str("error"), "gunicorn is FATAL: ") || !strings.Contains(e.str("error"), want) {
 			t.Errorf("503 entry %v, want level error with the reason", e)
 		}
 		if _, ok := e["waited"].(float64); !ok {
 			t.Errorf("503 entry %v has no waited", e)
+		}
+		if e.str("app_server") != gunicornName {
+			t.Errorf("503 entry %v does not name the app server", e)
 		}
 	}
 

@@ -48,7 +48,8 @@ func (h *DjangoFiles) provisionLimits(caddy.Context) error {
 }
 
 // provisionProxy sets up reverse_proxy to the upstream (by default the
-// django app's Gunicorn), with the protected-file routes.
+// django app's first app server, or the one `app` names), with the
+// protected-file routes.
 func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 	upstream, err := expandPlaceholders("upstream", h.Upstream)
 	if err != nil {
@@ -64,7 +65,7 @@ func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 		return fmt.Errorf("app %q: the django app has no app server by that name", h.App)
 	}
 	if upstream == "" {
-		return fmt.Errorf("no upstream: set `upstream` or configure gunicorn in the django app")
+		return fmt.Errorf("no upstream: set `upstream` or configure an app server (gunicorn, uvicorn, …) in the django app")
 	}
 	h.waitApp = h.app != nil && upstream == h.app.AppServerUpstream(h.App)
 	h.upstream = upstream
@@ -76,9 +77,13 @@ func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 	if h.UpstreamKeepAlive < 0 {
 		return fmt.Errorf("upstream_keepalive must not be negative")
 	}
+	dial := upstream
+	if h.switched = h.waitApp && h.app.switchesUpstream(h.App); h.switched {
+		dial = "{http.vars." + upstreamVar + "}" // set per request (serveProxy)
+	}
 	h.proxy = &reverseproxy.Handler{
 		TransportRaw:   h.upstreamTransport(),
-		Upstreams:      reverseproxy.UpstreamPool{{Dial: upstream}},
+		Upstreams:      reverseproxy.UpstreamPool{{Dial: dial}},
 		TrustedProxies: h.TrustedProxies,
 		// upgraded streams survive reloads (reload_streams.go)
 		StreamCloseDelay: streamsOutliveReloads,
@@ -105,7 +110,7 @@ func (h *DjangoFiles) upstreamTransport() json.RawMessage {
 }
 
 // serveProxy sends the request to the upstream once its body is buffered
-// and, with the django app, Gunicorn serves.
+// and, with the django app, its app server serves.
 func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h.sanitizeForwarding(r)
 	h.setRequestStart(r)
@@ -133,12 +138,18 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 				return caddyhttp.Error(499, err)
 			}
 			// FATAL or stopped: at once; still starting: after wait_timeout
-			h.logger.Error("gunicorn cannot serve the request; answered 503",
-				zap.Duration("waited", time.Since(start).Round(time.Millisecond)), zap.Error(err))
+			h.logger.Error("app server cannot serve the request; answered 503",
+				zap.String("app_server", h.appServerName()), zap.Duration("waited", time.Since(start).Round(time.Millisecond)), zap.Error(err))
 			return writeUnavailable(w)
 		}
 	}
 
+	if h.switched {
+		addr, lease := leaseAppServer(h.app.appServerSpec(h.App).Bind, h.upstream)
+		defer lease.release()
+		w = lease.writer(w)
+		caddyhttp.SetVar(r.Context(), upstreamVar, addr)
+	}
 	sent := inFlightMetrics(h.upstream)
 	err := h.proxy.ServeHTTP(w, r, next)
 	sent()
@@ -153,6 +164,14 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 		}
 	}
 	return err
+}
+
+// appServerName names the app server this handler proxies to.
+func (h *DjangoFiles) appServerName() string {
+	if s := h.app.appServerSpec(h.App); s != nil {
+		return s.Name
+	}
+	return h.App
 }
 
 // writeUnavailable answers 503 with Retry-After and a short body that says

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -64,21 +63,6 @@ func (e exitInfo) String() string {
 	}
 }
 
-// probeSocket is a private loopback socket an app server serves as fd 4:
-// only the generation it is given to answers there.
-func probeSocket() (*os.File, string, error) {
-	probe, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", fmt.Errorf("readiness socket: %v", err)
-	}
-	defer probe.Close()
-	pf, err := probe.(*net.TCPListener).File()
-	if err != nil {
-		return nil, "", err
-	}
-	return pf, probe.Addr().String(), nil
-}
-
 // launch starts the program from an OS thread that stays locked for the
 // program's lifetime (Linux's parent-death signal is tied to that thread).
 func (p *process) launch() (*instance, error) {
@@ -99,7 +83,7 @@ func (p *process) launch() (*instance, error) {
 	if p.spec.appServer() {
 		sock, err := acquireSocket(p.spec.Bind)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s (%s): %v", p.spec.Name, p.spec.serverWord(), err)
 		}
 		defer releaseSocket(p.spec.Bind)
 		f, err := sock.file()
@@ -108,13 +92,15 @@ func (p *process) launch() (*instance, error) {
 		}
 		closeAfterStart = append(closeAfterStart, f)
 		cmd.ExtraFiles = []*os.File{f}
-		if p.spec.ProbeFD {
-			pf, addr, err := probeSocket()
+		if p.spec.OwnFD {
+			pf, addr, err := ownSocket(p)
 			if err != nil {
 				return nil, err
 			}
 			closeAfterStart = append(closeAfterStart, pf)
-			inst.probeAddr = addr
+			if p.spec.ProbeFD {
+				inst.probeAddr = addr
+			}
 			cmd.ExtraFiles = append(cmd.ExtraFiles, pf)
 		}
 	}

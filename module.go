@@ -1,7 +1,8 @@
 // Package caddydjango runs a Django project from one Caddy binary: the
-// `django` app supervises Gunicorn and background workers inside Caddy's
-// lifecycle, and the `django_files` handler serves static files, media and
-// protected downloads and proxies everything else to Gunicorn.
+// `django` app supervises its app servers (Gunicorn, uvicorn, hypercorn,
+// daphne, uWSGI) and background workers inside Caddy's lifecycle, and the
+// `django_files` handler serves static files, media and protected
+// downloads and proxies everything else to an app server.
 package caddydjango
 
 import (
@@ -23,14 +24,14 @@ func init() {
 }
 
 // App is the `django` app: it supervises a Django project's processes
-// (Gunicorn and background workers) for as long as Caddy runs.
+// (app servers and background workers) for as long as Caddy runs.
 //
 // Processes survive config reloads: a process whose definition did not change
-// keeps running (same PID), a changed one is replaced (Gunicorn without
-// dropping a request: the new one serves before the old one stops) and a
-// removed one is stopped. Gunicorn's listening socket is held by Caddy and
-// passed to Gunicorn, so connections wait in the kernel's backlog while
-// Gunicorn restarts instead of being refused.
+// keeps running (same PID), a changed one is replaced (an app server
+// gracefully: the new one serves before the old one stops) and a removed one
+// is stopped. An app server's listening socket is held by Caddy and passed
+// to it, so connections wait in the kernel's backlog while it restarts
+// instead of being refused.
 type App struct {
 	// Root is the working directory of every process and the base of the
 	// default static and media roots. Default: Caddy's working directory.
@@ -45,23 +46,25 @@ type App struct {
 	// loaded; relative to Root. Its values override Env.
 	EnvFile string `json:"env_file,omitempty"`
 
-	// Release lists commands that run in order, in Root, before Gunicorn
-	// starts: at boot, on a reload that changes the gunicorn entry, and on a
-	// deploy (`POST /django/reload`). A failing command stops the deploy;
-	// the running Gunicorn keeps serving. Each is an argument vector or an
+	// Release lists commands that run in order, in Root, before the app
+	// servers start: at boot, on a reload that changes an app server entry,
+	// and on a deploy (`POST /django/reload`). A failing command stops the
+	// deploy; the running app servers keep serving. Each is an argument vector or an
 	// object with options (user, env, dir, timeout): see ReleaseCommand.
 	Release []ReleaseCommand `json:"release,omitempty"`
 
 	// ReleaseTimeout bounds each release command. Default: 10m.
 	ReleaseTimeout caddy.Duration `json:"release_timeout,omitempty"`
 
-	// Gunicorn is the WSGI server. Its listening socket is held by Caddy.
-	// It is the first app server, named gunicorn.
+	// Gunicorn is the `gunicorn` entry: the first app server, named
+	// gunicorn (kept for configs written before app_servers; an entry of
+	// app_servers with "server": "gunicorn" is the same). Its listening
+	// socket is held by Caddy.
 	Gunicorn *GunicornConfig `json:"gunicorn,omitempty"`
 
-	// AppServers are app servers (Gunicorn, uvicorn, hypercorn), after
-	// Gunicorn. Each has its own listening socket, held by Caddy; names and
-	// binds must be unique.
+	// AppServers are app servers (gunicorn, uvicorn, hypercorn, daphne,
+	// uwsgi), after Gunicorn. Each has its own listening socket, held by
+	// Caddy; names and binds must be unique.
 	AppServers []*AppServerConfig `json:"app_servers,omitempty"`
 
 	// Processes are the other supervised programs, e.g. a task worker.
@@ -189,9 +192,9 @@ func (a *App) Validate() error {
 
 // Start starts every process that is not already running with the same
 // definition (from the previous config), in priority order. Release commands
-// run first when Gunicorn is new. At boot Start does not wait for processes;
-// when it replaces a running Gunicorn it waits until the new one serves, and
-// fails (keeping the old one) if it cannot.
+// run first when an app server is new. At boot Start does not wait for
+// processes; when it replaces a running app server it waits until the new
+// one serves, and fails (keeping the old one) if it cannot.
 func (a *App) Start() error {
 	prev, fresh := a.register()
 	if err := a.holdSocket(); err != nil {
@@ -213,7 +216,7 @@ func (a *App) Start() error {
 		return nil
 	}
 	// Boot (or nothing to replace): do not hold up Caddy. Releases run at
-	// boot, or for a new Gunicorn.
+	// boot, or for a new app server.
 	go a.boot(fresh, len(a.Release) > 0 && (freshServer || prev == nil))
 	return nil
 }
@@ -226,7 +229,7 @@ func (a *App) holdSocket() error {
 			continue
 		}
 		if _, err := acquireSocket(s.Bind); err != nil {
-			return err
+			return fmt.Errorf("%s (%s): %v", s.Name, s.serverWord(), err)
 		}
 		a.heldBinds = append(a.heldBinds, s.Bind)
 	}
@@ -248,9 +251,9 @@ func servingAppServer(a *App, s *spec) bool {
 	return st == StateRunning || st == StateStarting
 }
 
-// replace starts fresh entries, among them a new Gunicorn that replaces a
-// serving one: release commands, then the processes, then it waits until
-// the new Gunicorn serves.
+// replace starts fresh entries, among them a new app server that replaces
+// a serving one: release commands, then the processes, then it waits until
+// the new app servers serve.
 func (a *App) replace(fresh []*entry) error {
 	rest, err := a.startBeforeRelease(context.Background(), fresh, len(a.Release) > 0)
 	if err != nil {
@@ -323,7 +326,7 @@ var exitFunc = func(code int) {
 //
 // When Caddy quits, the processes are stopped in Cleanup instead: Caddy
 // runs it after every app has stopped, the HTTP server included, which
-// first finishes its in-flight requests; Gunicorn must serve those (and
+// first finishes its in-flight requests; the app servers must serve those (and
 // the connections waiting in its socket's backlog) before it is told to go.
 func (a *App) Stop() error {
 	if caddy.Exiting() {
@@ -398,13 +401,13 @@ func (a *App) AppServerUpstream(name string) string {
 // RootDir returns the project root (absolute).
 func (a *App) RootDir() string { return a.Root }
 
-// WaitGunicorn blocks until a Gunicorn serves this config's bind (RUNNING)
-// or ctx is done. It returns nil at once when there is no gunicorn entry,
-// and an error when ctx ends first or no Gunicorn on the bind can become
-// RUNNING any more (FATAL, stopped).
+// WaitGunicorn blocks until the first app server serves this config's bind
+// (RUNNING) or ctx is done. It returns nil at once when there is no app
+// server, and an error when ctx ends first or no app server on the bind can
+// become RUNNING any more (FATAL, stopped).
 //
-// Caddy holds the listening socket and every Gunicorn on it accepts from
-// it, so another config's Gunicorn on the same bind serves this config's
+// Caddy holds the listening socket and every app server on it accepts from
+// it, so another config's app server on the same bind serves this config's
 // requests too: during a reload the old one serves the new config's
 // requests until the new one is ready, and the new one serves what the old
 // config's HTTP server still handles (or even accepts, on its old listener)
@@ -423,7 +426,7 @@ func (a *App) WaitAppServer(ctx context.Context, name string) error {
 	}
 	var tick *time.Ticker
 	for {
-		// this config's own Gunicorn; none yet when Caddy started the new
+		// this config's own app server; none yet when Caddy started the new
 		// config's HTTP server before its django app (app order is random)
 		var p *process
 		state, changed, err := "not started", (<-chan struct{})(nil), error(nil)

@@ -30,8 +30,9 @@ type ProcessOptions struct {
 	ExitCodes []int `json:"exitcodes,omitempty"`
 
 	// StartSecs is how long a process must stay up to count as started
-	// (RUNNING). An exit before that is a failed start. Default: 1s. For
-	// Gunicorn, RUNNING additionally waits until it answers an HTTP request.
+	// (RUNNING). An exit before that is a failed start. Default: 1s. For an
+	// app server, RUNNING additionally waits until it serves (an HTTP answer
+	// on its private probe socket, or its startup line).
 	StartSecs *caddy.Duration `json:"startsecs,omitempty"`
 
 	// StartRetries is how many failed starts in a row are retried before
@@ -54,8 +55,9 @@ type ProcessOptions struct {
 	// StopTimeout is how long a stopping process, and every other process
 	// of its process group, may take to exit after the stop signal before
 	// the whole group is killed (a launcher that exits at once leaves the
-	// Gunicorn it started this long to finish its requests). Default: 10s;
-	// 35s for gunicorn (longer than Gunicorn's own 30s graceful timeout).
+	// app server it started this long to finish its requests). Default:
+	// 10s; for an app server, longer than its own graceful timeout: 35s for
+	// gunicorn, 30s uvicorn, 10s hypercorn, 15s daphne, 65s uwsgi.
 	StopTimeout caddy.Duration `json:"stop_timeout,omitempty"`
 
 	// Priority orders processes: lower starts first and stops last.
@@ -113,9 +115,9 @@ type ProcessConfig struct {
 	ProcessOptions
 }
 
-// AppServerConfig is a Python app server (Gunicorn, uvicorn, hypercorn):
-// Caddy creates the listening socket and passes it to the server (e.g.
-// Gunicorn's `--bind fd://3`), so it survives restarts; it is RUNNING once
+// AppServerConfig is a Python app server (gunicorn, uvicorn, hypercorn,
+// daphne, uwsgi): Caddy creates the listening socket and passes it to the
+// server (e.g. Gunicorn's `--bind fd://3`), so it survives restarts; it is RUNNING once
 // it serves (see appserver.go for how each server is started).
 type AppServerConfig struct {
 	// Server is the kind of app server: gunicorn (default), uvicorn,
@@ -127,13 +129,14 @@ type AppServerConfig struct {
 	// uvicorn, …). Letters, digits, `-` and `_`.
 	Name string `json:"name,omitempty"`
 
-	// App is the application, e.g. `config.wsgi:application` (Gunicorn) or
-	// `config.asgi:application` (uvicorn, hypercorn).
+	// App is the application, e.g. `config.wsgi:application` (gunicorn,
+	// uwsgi) or `config.asgi:application` (uvicorn, hypercorn, daphne, or
+	// gunicorn with uvicorn's worker class).
 	App string `json:"app"`
 
 	// Command is the launcher. Default: ["gunicorn"], ["/usr/bin/python3",
-	// "-m", "uvicorn"] or ["hypercorn"]. Example: ["uv", "run", "--no-sync",
-	// "gunicorn"].
+	// "-m", "uvicorn"], ["hypercorn"], ["daphne"] or ["uwsgi", "--plugin",
+	// "python3"]. Example: ["uv", "run", "--no-sync", "gunicorn"].
 	Command []string `json:"command,omitempty"`
 
 	// Bind is where the server listens: HOST:PORT or unix:PATH. Default:
@@ -218,6 +221,7 @@ type spec struct {
 	Server       string        `json:"server,omitempty"`
 	Bind         bindAddr      `json:"bind,omitzero"`
 	ProbeFD      bool          `json:"-"`
+	OwnFD        bool          `json:"-"` // serves fd 4 (ProbeFD too)
 	ReadyLine    string        `json:"ready_line,omitempty"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
@@ -390,7 +394,7 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 		return nil, fmt.Errorf("missing application (e.g. config.asgi:application)")
 	}
 	if g.Replicas > 1 {
-		return nil, fmt.Errorf("replicas is not supported for %s; use workers", kind.word)
+		return nil, fmt.Errorf("%s", replicasUnsupported(kind.word))
 	}
 	if g.Workers < 0 {
 		return nil, fmt.Errorf("workers must be at least 1")
@@ -424,6 +428,7 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 		s.launcher = kind.command
 	}
 	s.ProbeFD = kind.probeFD
+	s.OwnFD = kind.probeFD || kind.ownFD
 	s.ReadyPath = g.ReadyPath
 	if !kind.probeFD {
 		s.ReadyLine = kind.readyLine

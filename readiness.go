@@ -11,9 +11,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// Readiness: when a process counts as started (StartSecs, and for Gunicorn
-// an HTTP answer on its private probe socket), and waiting until it is
-// RUNNING.
+// Readiness: when a process counts as started (StartSecs, and for an app
+// server an HTTP answer on its private probe socket or its startup line),
+// and waiting until it is RUNNING.
 
 // waitRunning blocks until the process is RUNNING. It fails when ctx ends or
 // the process can no longer become RUNNING (FATAL, EXITED, STOPPED).
@@ -184,13 +184,13 @@ func probeRawOnce(ctx context.Context, addr string, raw []byte) error {
 	return nil
 }
 
-// waitReplacement waits until p, a new Gunicorn that replaces a serving
+// waitReplacement waits until p, a new app server that replaces a serving
 // one, is RUNNING: at most its ready timeout and start seconds, plus 5s.
 func waitReplacement(ctx context.Context, p *process) error {
 	ctx, cancel := context.WithTimeout(ctx, p.spec.ReadyTimeout+p.spec.StartSecs+5*time.Second)
 	defer cancel()
 	if err := p.waitRunning(ctx); err != nil {
-		return fmt.Errorf("new gunicorn did not start, the running one keeps serving: %v", err)
+		return fmt.Errorf("new %s did not start, the running one keeps serving: %v", p.spec.Name, err)
 	}
 	return nil
 }

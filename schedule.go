@@ -347,7 +347,7 @@ func (c *ScheduleConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			continue
 		case "env", "dir", "user", "enabled", "stop_signal", "stop_timeout":
 			o = ProcessOptions{Env: c.Env}
-			if err := o.unmarshalOption(d, false); err != nil {
+			if err := o.unmarshalOption(d, ""); err != nil {
 				return err
 			}
 		default:

@@ -94,8 +94,8 @@ func TestSIGTERMLetsSlowRequestsFinish(t *testing.T) {
 // countSlowInFlight counts Gunicorn workers busy in /slow/: Gunicorn sync
 // workers handle one request each, so a worker's open client socket means
 // a request in flight. Approximated by Caddy's established upstream
-// connections to Gunicorn's port.
-func countSlowInFlight(s *djangoSite) int { return countEstablishedTo(s.gport) }
+// connections to Gunicorn's socket.
+func countSlowInFlight(s *djangoSite) int { return countEstablishedTo(s.upstreamPort()) }
 
 func TestSIGKILLedCaddyLeavesNoProcess(t *testing.T) {
 	t.Parallel()

@@ -10,11 +10,12 @@ import (
 	"sync"
 )
 
-// Gunicorn's listening sockets are created and held by Caddy, one per bind
-// address, for as long as any Gunicorn generation of any loaded config uses
-// it. Each Gunicorn gets a duplicate as fd 3 (`--bind fd://3`). While no
-// Gunicorn runs (a crash, a swap), connections wait in the kernel's backlog
-// instead of being refused.
+// App servers' listening sockets are created and held by Caddy, one per
+// bind address, for as long as any generation of an app server of any
+// loaded config uses it. Each app server gets a duplicate as fd 3
+// (Gunicorn's `--bind fd://3`, uvicorn's `--fd 3`, …: see appserver.go).
+// While none runs (a crash, a swap), connections wait in the kernel's
+// backlog instead of being refused.
 var sockets = struct {
 	sync.Mutex
 	m map[bindAddr]*heldSocket
@@ -23,17 +24,20 @@ var sockets = struct {
 type heldSocket struct {
 	ln   net.Listener
 	refs int
-	// unix sockets: Gunicorn unlinks the path it finds with getsockname()
-	// when it stops, so the socket is bound at a private path and the
+	// unix sockets: Gunicorn (and others) unlink the path they find with
+	// getsockname() when they stop, so the socket is bound at a private path and the
 	// user's path is a hard link to it; the private name is restored after
-	// each Gunicorn (restorePrivateLink). Dials use the user's path.
+	// each generation (restorePrivateLink). Dials use the user's path.
 	userPath, privPath string
 }
 
 // file returns a duplicate of the socket's descriptor for a child process.
-func (h *heldSocket) file() (*os.File, error) {
+func (h *heldSocket) file() (*os.File, error) { return fileOf(h.ln) }
+
+// fileOf returns a duplicate of ln's descriptor for a child process.
+func fileOf(ln net.Listener) (*os.File, error) {
 	type filer interface{ File() (*os.File, error) }
-	f, ok := h.ln.(filer)
+	f, ok := ln.(filer)
 	if !ok {
 		return nil, errors.New("listener has no file descriptor")
 	}
@@ -54,7 +58,7 @@ func acquireSocket(bind bindAddr) (*heldSocket, error) {
 	listenAddr := addr
 	if network == "unix" {
 		if err := os.MkdirAll(filepath.Dir(addr), 0o755); err != nil {
-			return nil, fmt.Errorf("directory for gunicorn's socket: %v", err)
+			return nil, fmt.Errorf("directory for the socket %s: %v", addr, err)
 		}
 		h.userPath = addr
 		h.privPath = filepath.Join(filepath.Dir(addr), "."+filepath.Base(addr)+".caddy-django")
@@ -68,7 +72,7 @@ func acquireSocket(bind bindAddr) (*heldSocket, error) {
 	}
 	ln, err := net.Listen(network, listenAddr)
 	if err != nil {
-		return nil, fmt.Errorf("listening for gunicorn on %s: %v", addr, err)
+		return nil, fmt.Errorf("listening on %s: %v", addr, err)
 	}
 	h.ln = ln
 	if h.userPath != "" {
@@ -76,15 +80,16 @@ func acquireSocket(bind bindAddr) (*heldSocket, error) {
 		if err := os.Link(h.privPath, h.userPath); err != nil {
 			ln.Close()
 			_ = os.Remove(h.privPath)
-			return nil, fmt.Errorf("listening for gunicorn on %s: %v", addr, err)
+			return nil, fmt.Errorf("listening on %s: %v", addr, err)
 		}
 	}
 	sockets.m[bind] = h
 	return h, nil
 }
 
-// restorePrivateLink gives a unix socket back the private name Gunicorn
-// unlinked when it stopped, so that the next Gunicorn can unlink it in turn.
+// restorePrivateLink gives a unix socket back the private name an app
+// server unlinked when it stopped, so that the next one can unlink it in
+// turn.
 func restorePrivateLink(bind bindAddr) {
 	sockets.Lock()
 	defer sockets.Unlock()

@@ -1,7 +1,6 @@
 package caddydjango
 
 import (
-	"cmp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -26,7 +25,8 @@ const (
 // ProcessStatus is what `GET /django/processes` (and `caddy django status`)
 // reports for one process.
 type ProcessStatus struct {
-	// Name is the process's name: `gunicorn`, a process's name, or
+	// Name is the process's name: an app server's (`gunicorn`, `uvicorn`,
+	// or its `name`), a process's name, or
 	// NAME-i for replica i of a process with replicas.
 	Name string `json:"name"`
 
@@ -35,8 +35,8 @@ type ProcessStatus struct {
 	// NAME may be a group: the action applies to every replica.
 	Group string `json:"group"`
 
-	// Server is the kind of app server (gunicorn, uvicorn, hypercorn) for
-	// an app server, empty for other processes.
+	// Server is the kind of app server (gunicorn, uvicorn, hypercorn,
+	// daphne, uwsgi) for an app server, empty for other processes.
 	Server string `json:"server,omitempty"`
 
 	// State is the supervision state, as supervisord names it: STOPPED,
@@ -73,8 +73,13 @@ type ProcessStatus struct {
 	// start clears it.
 	LastError string `json:"last_error,omitempty"`
 
-	// Command is the program and its arguments as started (for gunicorn,
-	// with the --bind fd:// arguments Caddy adds).
+	// Socket is, for an app server that serves a socket of its own per
+	// generation (all but uvicorn), that socket's address (127.0.0.1:PORT):
+	// django_files sends its requests there; the bind serves other clients.
+	Socket string `json:"socket,omitempty"`
+
+	// Command is the program and its arguments as started (for an app
+	// server, with the socket arguments Caddy adds, e.g. --bind fd://3).
 	Command []string `json:"command"`
 
 	// Essential is true when Caddy exits if this process goes FATAL.
@@ -126,6 +131,9 @@ type process struct {
 	done     chan struct{}
 	started  atomic.Bool
 	onFatal  func(*process)
+
+	// gen is an app server generation's own socket (appserver_switch.go).
+	gen *genSocket
 
 	sched   scheduleState   // a schedule's runs (schedule.go)
 	trigger chan chan error // a schedule's "run now" requests
@@ -238,14 +246,18 @@ func (p *process) status() ProcessStatus {
 		Essential: p.spec.Essential,
 	}
 	if p.spec.appServer() {
-		st.Server = cmp.Or(p.spec.Server, gunicornName)
+		st.Server = p.spec.serverWord()
 	}
+
 	if p.inst != nil && (p.state == StateStarting || p.state == StateRunning || p.state == StateStopping) {
 		st.PID = p.inst.pid
 		st.StartedAt = p.startedAt
 		up := time.Since(p.startedAt).Truncate(time.Second)
 		st.Uptime = up.String()
 		st.UptimeSecs = time.Since(p.startedAt).Seconds()
+		if p.gen != nil {
+			st.Socket = p.gen.addr
+		}
 	}
 	p.scheduleStatus(&st)
 	return st
@@ -277,6 +289,7 @@ func (p *process) signal(sig string) error {
 func (p *process) run() {
 	defer close(p.done)
 	defer p.markLaunched()
+	defer closeOwnSocket(p)
 	startFailures, quickExits := 0, 0
 	for {
 		if p.stopping() {
@@ -343,6 +356,7 @@ func (p *process) run() {
 // is requested: then it stops inst, the process is STOPPED and stopped is
 // true. stable reports a run long enough that a restart is immediate.
 func (p *process) whileRunning(inst *instance) (stopped, stable bool) {
+	switchTo(p) // a new generation serves: django_files' requests go to it
 	p.setState(StateRunning, func() { p.lastErr = "" })
 	p.log().Info("process running", zap.Int("pid", inst.pid))
 	runStart := time.Now()
@@ -458,6 +472,9 @@ func backoffDelay(n int, base, limit time.Duration) time.Duration {
 // StopTimeout too.
 func (p *process) terminate(inst *instance) {
 	p.setState(StateStopping, nil)
+	// an app server closes what it has accepted but not read: let it
+	// answer first what it was sent
+	drainLeases(p, time.Now().Add(p.spec.StopTimeout/2))
 	sig, _ := parseSignal(p.spec.StopSignal)
 	p.log().Info("stopping process", zap.Int("pid", inst.pid), zap.String("signal", p.spec.StopSignal))
 	if err := signalGroup(inst.pid, sig); err != nil {

@@ -1,0 +1,182 @@
+package caddydjango
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+)
+
+// Switching django_files from one generation of an app server to the next.
+//
+// Most app servers close, when their graceful stop begins, the connections
+// they have accepted but not read a request from yet (uvicorn's
+// Server.shutdown, hypercorn, daphne, Gunicorn's UvicornWorker). On the
+// held socket, shared by the old and the new generation, a request Caddy
+// sends just as the old one stops is lost (a 502 for a POST, which no proxy
+// may retry). So every app server that serves a second socket (fd 4: all
+// but uvicorn, which takes one) gets
+// one of its own per generation (the process started for a restart, a
+// deploy or a reload; kept across its crash-restarts, so connections wait in
+// its backlog), and django_files dials that socket of the newest generation
+// that serves: once a new generation is RUNNING, new requests go to it, and
+// the old one is told to stop only when every request sent to it has begun
+// to be answered (leases), so it has nothing unread to close. The held
+// socket (fd 3) still serves the bind for other clients.
+
+// upstreamVar is the request variable that holds the address django_files
+// dials for a switched app server.
+const upstreamVar = "django_upstream"
+
+// switchesUpstream reports whether django_files dials the named app
+// server's generations (it serves fd 4) rather than its bind.
+func (a *App) switchesUpstream(name string) bool {
+	s := a.appServerSpec(name)
+	return s != nil && s.OwnFD
+}
+
+// genSocket is one generation's own listening socket (fd 4), also its
+// readiness probe's address.
+type genSocket struct {
+	ln   net.Listener
+	addr string
+	// leases counts requests django_files sent to it whose answer has not
+	// begun (appServerLease).
+	leases atomic.Int64
+}
+
+// upstreams maps an app server's bind to the genSocket of its newest
+// serving generation (absent: django_files dials the bind).
+var upstreams sync.Map // bindAddr → *genSocket
+
+// ownSocket returns a duplicate of p's generation socket for a child
+// process (made on p's first launch) and its address.
+func ownSocket(p *process) (*os.File, string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gen == nil {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, "", fmt.Errorf("the generation's own socket: %v", err)
+		}
+		p.gen = &genSocket{ln: ln, addr: ln.Addr().String()}
+	}
+	f, err := fileOf(p.gen.ln)
+	return f, p.gen.addr, err
+}
+
+// generation returns p's generation socket, or nil.
+func (p *process) generation() *genSocket {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.gen
+}
+
+// switchTo sends django_files' new requests for p's bind to p (it serves).
+func switchTo(p *process) {
+	if g := p.generation(); g != nil {
+		upstreams.Store(p.spec.Bind, g)
+	}
+}
+
+// drainLeases stops sending p new requests (they go to the bind, where
+// they wait while p is STOPPING, or to a newer generation) and waits, at
+// most until deadline, until every request sent to it has begun to be
+// answered.
+func drainLeases(p *process, deadline time.Time) {
+	g := p.generation()
+	if g == nil {
+		return
+	}
+	upstreams.CompareAndDelete(p.spec.Bind, g)
+	for g.leases.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := g.leases.Load(); n > 0 {
+		p.log().Warn("stopping with requests not answered yet", zap.Int64("requests", n))
+	}
+}
+
+// closeOwnSocket closes p's generation socket once p is done.
+func closeOwnSocket(p *process) {
+	if g := p.generation(); g != nil {
+		upstreams.CompareAndDelete(p.spec.Bind, g)
+		_ = g.ln.Close()
+	}
+}
+
+// appServerLease is a request django_files sends to an app server
+// generation's own socket, until its answer begins (release).
+type appServerLease struct {
+	g        *genSocket
+	released atomic.Bool
+}
+
+// leaseAppServer returns the address to dial for the app server on bind
+// (fallback: its upstream on the bind) and a lease on it, nil when that is
+// the bind.
+func leaseAppServer(bind bindAddr, fallback string) (string, *appServerLease) {
+	for {
+		v, ok := upstreams.Load(bind)
+		if !ok {
+			return fallback, nil
+		}
+		g := v.(*genSocket)
+		g.leases.Add(1)
+		if cur, _ := upstreams.Load(bind); cur == v { // before any switch away from g
+			return g.addr, &appServerLease{g: g}
+		}
+		g.leases.Add(-1)
+	}
+}
+
+// release ends the lease (once; nil-safe).
+func (l *appServerLease) release() {
+	if l != nil && l.released.CompareAndSwap(false, true) {
+		l.g.leases.Add(-1)
+	}
+}
+
+// writer returns w, wrapped so that the lease ends when the answer begins
+// (the app server has read the request: it no longer closes the
+// connection unanswered when it stops).
+func (l *appServerLease) writer(w http.ResponseWriter) http.ResponseWriter {
+	if l == nil {
+		return w
+	}
+	return &leaseWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, lease: l}
+}
+
+// leaseWriter ends its lease at the answer's first header or byte.
+type leaseWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	lease *appServerLease
+}
+
+func (w *leaseWriter) WriteHeader(code int) {
+	w.lease.release()
+	w.ResponseWriterWrapper.WriteHeader(code)
+}
+
+func (w *leaseWriter) Write(b []byte) (int, error) {
+	w.lease.release()
+	return w.ResponseWriterWrapper.Write(b)
+}
+
+func (w *leaseWriter) ReadFrom(r io.Reader) (int64, error) {
+	w.lease.release()
+	return w.ResponseWriterWrapper.ReadFrom(r)
+}
+
+// Interface guards
+var (
+	_ http.ResponseWriter = (*leaseWriter)(nil)
+	_ io.ReaderFrom       = (*leaseWriter)(nil)
+)

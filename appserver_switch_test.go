@@ -1,0 +1,62 @@
+package caddydjango
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// A generation's requests are leased until their answer begins; a newer
+// generation takes the new requests at once, and the old one's drain waits
+// for its leases only.
+func TestAppServerSwitchLeases(t *testing.T) {
+	bind := bindAddr{"tcp", "127.0.0.1:1"}
+	gen := func(addr string) *process {
+		p := newProcess(&spec{Name: "web", Bind: bind, StopTimeout: time.Second}, zap.NewNop())
+		p.gen = &genSocket{addr: addr}
+		return p
+	}
+	old, next := gen("127.0.0.1:2"), gen("127.0.0.1:3")
+	defer upstreams.Delete(bind)
+
+	if addr, l := leaseAppServer(bind, "bind"); addr != "bind" || l != nil {
+		t.Fatalf("before any generation serves: %q %v, want the bind and no lease", addr, l)
+	}
+	switchTo(old)
+	addr, inFlight := leaseAppServer(bind, "bind")
+	if addr != "127.0.0.1:2" || old.gen.leases.Load() != 1 {
+		t.Fatalf("lease: %q, %d leases", addr, old.gen.leases.Load())
+	}
+	switchTo(next)
+	if addr, l := leaseAppServer(bind, "bind"); addr != "127.0.0.1:3" {
+		t.Fatalf("after the switch: %q", addr)
+	} else {
+		l.release()
+	}
+
+	drained := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		drainLeases(old, start.Add(30*time.Second))
+		drained <- time.Since(start)
+	}()
+	select {
+	case <-drained:
+		t.Fatal("the drain ended with a request not answered yet")
+	case <-time.After(50 * time.Millisecond):
+	}
+	w := inFlight.writer(httptest.NewRecorder())
+	w.WriteHeader(200) // the answer begins: the lease ends
+	inFlight.release() // and a second release changes nothing
+	if took := <-drained; took > 10*time.Second {
+		t.Errorf("drain took %s", took)
+	}
+	if n := old.gen.leases.Load(); n != 0 {
+		t.Errorf("%d leases left", n)
+	}
+	if v, _ := upstreams.Load(bind); v != next.gen {
+		t.Error("the old generation's drain switched requests away from the new one")
+	}
+}
