@@ -158,4 +158,3 @@ func (b *bench) sectionHandoff() {
 	}
 	b.sectionFooter(m)
 }
-
