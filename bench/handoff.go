@@ -148,7 +148,7 @@ func (b *bench) sectionHandoff() {
 			b.ps.stop(h.p, 10*time.Second)
 		}
 	}
-	b.printf("Two Caddys built from this tree serve the same sites, `respond \"ok\"`, HTTPS with `tls internal`; in one, the sites' listeners have the wrapper (`servers 127.0.0.1:PORT { listener_wrappers { … } }`). \"New connection per request\" sends `Connection: close` (wrk reconnects after each answer; over HTTPS with a full handshake). CPU is each Caddy's own time per request. Reproduce this section alone: `BENCH_ONLY=handoff BENCH_ROUNDS=10 BENCH_DURATION=5s bench/run.sh`.\n\n")
+	b.printf("Two Caddys built from this tree serve the same sites, `respond \"ok\"`, HTTPS with `tls internal`; in one, the sites' listeners have the wrapper (`servers 127.0.0.1:PORT { listener_wrappers { … } }`). \"New connection per request\" sends `Connection: close` (wrk reconnects after each answer; over HTTPS with a full handshake). CPU is each Caddy's own time per request. Reproduce this section alone: `BENCH_SECTIONS=handoff BENCH_ROUNDS=10 BENCH_DURATION=5s bench/run.sh`.\n\n")
 	b.printf("| connections | wrapper | req/s with it | req/s without it | ratio | CPU per request with / without |\n|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		s, _, _ := ratio(r.ours, r.base)
