@@ -42,6 +42,10 @@ type serverKind struct {
 	workers string
 	// stopSignal is the signal the server treats as a graceful stop.
 	stopSignal string
+	// stopMaster: the stop signal goes to the master alone, which stops
+	// its workers gracefully; its workers die at once on that signal
+	// (hypercorn's, uWSGI's), so the group does not get it.
+	stopMaster bool
 	// stopTimeout is longer than the server's own graceful timeout.
 	stopTimeout time.Duration
 	// bindFlags are arguments that choose a socket: not allowed in args.
@@ -86,8 +90,11 @@ var serverKinds = map[string]*serverKind{
 		sockets: func(bindAddr) []string { return []string{"--bind", "fd://3", "--bind", "fd://4"} },
 		probeFD: true,
 		workers: "--workers",
-		// TERM and INT: graceful, graceful_timeout 3s
+		// TERM and INT to the master: graceful (it tells its workers,
+		// which finish within graceful_timeout, 3s); a worker dies at once
+		// on TERM (default action) and ignores INT
 		stopSignal:  "TERM",
+		stopMaster:  true,
 		stopTimeout: 10 * time.Second,
 		bindFlags:   []string{"-b", "--bind", "--insecure-bind", "--quic-bind"},
 	},
@@ -104,8 +111,10 @@ var serverKinds = map[string]*serverKind{
 		readyLine: "spawned uWSGI worker 1 ",
 		workers:   "--workers",
 		// TERM is a brutal reload in uWSGI 2.0: the hook makes it a
-		// graceful shutdown (workers finish their requests, mercy 60s)
+		// graceful shutdown of the master (workers finish their requests,
+		// mercy 60s); a worker ends at once on TERM
 		stopSignal:  "TERM",
+		stopMaster:  true,
 		stopTimeout: 65 * time.Second,
 		bindFlags:   []string{"--http-socket", "--socket", "-s", "--http", "--uwsgi-socket", "--shared-socket", "--http11-socket"},
 		extra:       []string{"--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all"},
@@ -122,8 +131,9 @@ var serverKinds = map[string]*serverKind{
 		// line it answers 400 itself
 		probe: singleWordLine,
 		// one process: no workers flag
-		// TERM: twisted stops listening, daphne waits for its application
-		// instances (application_close_timeout 10s)
+		// TERM (and INT): twisted stops listening and daphne cancels its
+		// application instances, answers in progress too: it has no
+		// graceful stop (django_files waits for its answers first)
 		stopSignal:  "TERM",
 		stopTimeout: 15 * time.Second,
 		bindFlags:   []string{"-b", "--bind", "-p", "--port", "-u", "--unix-socket", "--fd", "-e", "--endpoint"},

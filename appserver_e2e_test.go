@@ -2,8 +2,14 @@ package caddydjango
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -82,8 +88,9 @@ func appServerTitle(name, entry string) string {
 // django_files, gets ready without an error line, and under a load of
 // POSTs fails no request while it is restarted, redeployed, replaced by a
 // reload that changes its workers, or its master is SIGKILLed; a reload
-// that does not change its entry keeps its PID; nothing is left after
-// Caddy's SIGTERM.
+// that does not change its entry keeps its PID; an answer in progress during
+// a restart arrives whole (finishesAnswers); nothing is left after Caddy's
+// SIGTERM.
 func TestAppServers(t *testing.T) {
 	for _, tc := range appServerCases {
 		t.Run(appServerTitle(tc.name, tc.entry), func(t *testing.T) {
@@ -115,6 +122,8 @@ func TestAppServers(t *testing.T) {
 			if pid() != before {
 				t.Errorf("a reload that does not change %s replaced it: %d -> %d", tc.name, before, pid())
 			}
+
+			t.Run("answers in progress during a restart", func(t *testing.T) { finishesAnswers(t, s, tc.name) })
 
 			replacedBy := func(event string, reload, losesSome bool, do func()) {
 				t.Helper()
@@ -172,6 +181,64 @@ func TestAppServers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// finishesAnswers: an answer the app server is sending when it is
+// restarted arrives whole, through django_files (the old generation gets its
+// stop signal once the answer is complete) and, but for daphne, from its
+// bind (its stop is graceful). The answer (POST /held/) sends half, then
+// the rest once the test creates a file: after the old master got its stop
+// signal, or while Caddy waits for the answer before sending it.
+func finishesAnswers(t *testing.T, s *djangoSite, name string) {
+	vias := []struct{ via, url string }{{"through django_files", s.url("/held/")}}
+	if name != "daphne" { // its stop cancels every application instance (docs/caddyfile.md)
+		vias = append(vias, struct{ via, url string }{"from its bind", fmt.Sprintf("http://127.0.0.1:%d/held/", s.gport)})
+	}
+	release := filepath.Join(s.project.Root, "held_release")
+	for _, v := range vias {
+		if err := os.Remove(release); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		sent := time.Now()
+		resp, err := (&http.Client{Timeout: 120 * time.Second}).Post(v.url, "text/plain", strings.NewReader("x"))
+		if err != nil {
+			t.Fatalf("%s: %v", v.via, err)
+		}
+		half := make([]byte, 1000)
+		if _, err := io.ReadFull(resp.Body, half); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d, first half: %v", v.via, resp.StatusCode, err)
+		}
+		if took := time.Since(sent); took > 30*time.Second { // /held/ sends the rest after 60s
+			t.Fatalf("%s: the first half took %s: it came with the rest, not on its own", v.via, took)
+		}
+		old := s.statuses()[name].PID
+		restarted := make(chan string, 1)
+		go func() {
+			resp, err := adminClient.Post("http://"+s.admin+"/django/processes/"+name+"/restart", "", nil)
+			if err != nil {
+				restarted <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			restarted <- fmt.Sprintf("%d %s", resp.StatusCode, body)
+		}()
+		s.waitLog(120*time.Second, "the old "+name+" stopping or waiting for the answer", func(e logEntry) bool {
+			return e.str("process") == name && e.num("pid") == old &&
+				(e.str("msg") == "stopping process" || e.str("msg") == "waiting for answers in progress before stopping")
+		})
+		if err := os.WriteFile(release, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rest, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || len(rest) != 1000 {
+			t.Errorf("%s: an answer in progress during a restart was cut off: %d of 2000 bytes, %v", v.via, 1000+len(rest), err)
+		}
+		if got := <-restarted; !strings.HasPrefix(got, "200 ") {
+			t.Fatalf("restart: %s", got)
+		}
 	}
 }
 

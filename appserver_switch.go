@@ -2,7 +2,7 @@ package caddydjango
 
 import (
 	"fmt"
-	"io"
+	"mime"
 	"net"
 	"net/http"
 	"os"
@@ -27,9 +27,13 @@ import (
 // deploy or a reload; kept across its crash-restarts, so connections wait in
 // its backlog), and django_files dials that socket of the newest generation
 // that serves: once a new generation is RUNNING, new requests go to it, and
-// the old one is told to stop only when every request sent to it has begun
-// to be answered (leases), so it has nothing unread to close. The held
-// socket (fd 3) still serves the bind for other clients.
+// the old one is told to stop only when every answer it was sending is
+// complete (leases), so it has nothing unread to close and nothing half
+// sent to cut (daphne's stop cancels every application instance; uWSGI's
+// and hypercorn's workers die at once on a stop signal of their own). An
+// upgraded connection or an event stream (text/event-stream), open-ended,
+// counts as done once it begins: the server's own graceful stop ends it.
+// The held socket (fd 3) still serves the bind for other clients.
 
 // upstreamVar is the request variable that holds the address django_files
 // dials for a switched app server.
@@ -47,8 +51,8 @@ func (a *App) switchesUpstream(name string) bool {
 type genSocket struct {
 	ln   net.Listener
 	addr string
-	// leases counts requests django_files sent to it whose answer has not
-	// begun (appServerLease).
+	// leases counts requests django_files sent to it whose answer is not
+	// complete (appServerLease).
 	leases atomic.Int64
 }
 
@@ -88,19 +92,23 @@ func switchTo(p *process) {
 
 // drainLeases stops sending p new requests (they go to the bind, where
 // they wait while p is STOPPING, or to a newer generation) and waits, at
-// most until deadline, until every request sent to it has begun to be
-// answered.
-func drainLeases(p *process, deadline time.Time) {
+// most until deadline, until every answer to a request sent to it is
+// complete.
+func drainLeases(p *process, pid int, deadline time.Time) {
 	g := p.generation()
 	if g == nil {
 		return
 	}
 	upstreams.CompareAndDelete(p.spec.Bind, g)
+	if n := g.leases.Load(); n > 0 {
+		p.log().Info("waiting for answers in progress before stopping", zap.Int("pid", pid),
+			zap.Int64("requests", n), zap.Duration("at_most", time.Until(deadline).Round(time.Second)))
+	}
 	for g.leases.Load() > 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if n := g.leases.Load(); n > 0 {
-		p.log().Warn("stopping with requests not answered yet", zap.Int64("requests", n))
+		p.log().Warn("stopping with answers not complete yet", zap.Int("pid", pid), zap.Int64("requests", n))
 	}
 }
 
@@ -113,7 +121,8 @@ func closeOwnSocket(p *process) {
 }
 
 // appServerLease is a request django_files sends to an app server
-// generation's own socket, until its answer begins (release).
+// generation's own socket, until its answer is complete (release), or
+// has begun for an open-ended one (see leaseWriter).
 type appServerLease struct {
 	g        *genSocket
 	released atomic.Bool
@@ -144,9 +153,9 @@ func (l *appServerLease) release() {
 	}
 }
 
-// writer returns w, wrapped so that the lease ends when the answer begins
-// (the app server has read the request: it no longer closes the
-// connection unanswered when it stops).
+// writer returns w, wrapped so that the lease of an open-ended answer (an
+// upgrade, an event stream) ends when it begins; any other ends with the
+// request (release, deferred by serveProxy).
 func (l *appServerLease) writer(w http.ResponseWriter) http.ResponseWriter {
 	if l == nil {
 		return w
@@ -154,29 +163,28 @@ func (l *appServerLease) writer(w http.ResponseWriter) http.ResponseWriter {
 	return &leaseWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, lease: l}
 }
 
-// leaseWriter ends its lease at the answer's first header or byte.
+// leaseWriter ends its lease when an open-ended answer begins.
 type leaseWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 	lease *appServerLease
 }
 
 func (w *leaseWriter) WriteHeader(code int) {
-	w.lease.release()
+	if openEnded(code, w.Header()) {
+		w.lease.release()
+	}
 	w.ResponseWriterWrapper.WriteHeader(code)
 }
 
-func (w *leaseWriter) Write(b []byte) (int, error) {
-	w.lease.release()
-	return w.ResponseWriterWrapper.Write(b)
-}
-
-func (w *leaseWriter) ReadFrom(r io.Reader) (int64, error) {
-	w.lease.release()
-	return w.ResponseWriterWrapper.ReadFrom(r)
+// openEnded reports whether an answer lasts as long as the client or the
+// app wants: a protocol switch (websocket) or an event stream.
+func openEnded(code int, h http.Header) bool {
+	if code == http.StatusSwitchingProtocols {
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	return mt == "text/event-stream"
 }
 
 // Interface guards
-var (
-	_ http.ResponseWriter = (*leaseWriter)(nil)
-	_ io.ReaderFrom       = (*leaseWriter)(nil)
-)
+var _ http.ResponseWriter = (*leaseWriter)(nil)

@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -8,7 +9,8 @@ import (
 	"go.uber.org/zap"
 )
 
-// A generation's requests are leased until their answer begins; a newer
+// A generation's requests are leased until their answer is complete (an
+// open-ended one, an upgrade or an event stream, until it begins); a newer
 // generation takes the new requests at once, and the old one's drain waits
 // for its leases only.
 func TestAppServerSwitchLeases(t *testing.T) {
@@ -36,19 +38,39 @@ func TestAppServerSwitchLeases(t *testing.T) {
 		l.release()
 	}
 
+	// two open-ended answers, leased before the switch: done when they begin
+	for _, contentType := range []string{"", "text/event-stream; charset=utf-8"} {
+		switchTo(old)
+		_, l := leaseAppServer(bind, "bind")
+		rec := httptest.NewRecorder()
+		w := l.writer(rec)
+		code := http.StatusSwitchingProtocols
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+			code = http.StatusOK
+		}
+		w.WriteHeader(code)
+		if n := old.gen.leases.Load(); n != 1 {
+			t.Fatalf("a %d %q answer that began left %d leases, want the first request's only", code, contentType, n)
+		}
+	}
+	switchTo(next)
+
 	drained := make(chan time.Duration, 1)
 	go func() {
 		start := time.Now()
-		drainLeases(old, start.Add(30*time.Second))
+		drainLeases(old, 1, start.Add(30*time.Second))
 		drained <- time.Since(start)
 	}()
+	w := inFlight.writer(httptest.NewRecorder())
+	w.WriteHeader(http.StatusOK) // the answer begins: the old generation may still cut it
+	_, _ = w.Write([]byte("half"))
 	select {
 	case <-drained:
-		t.Fatal("the drain ended with a request not answered yet")
+		t.Fatal("the drain ended with an answer not complete yet")
 	case <-time.After(50 * time.Millisecond):
 	}
-	w := inFlight.writer(httptest.NewRecorder())
-	w.WriteHeader(200) // the answer begins: the lease ends
+	inFlight.release() // the answer is complete (serveProxy returned)
 	inFlight.release() // and a second release changes nothing
 	if took := <-drained; took > 10*time.Second {
 		t.Errorf("drain took %s", took)

@@ -222,6 +222,7 @@ type spec struct {
 	Bind         bindAddr      `json:"bind,omitzero"`
 	ProbeFD      bool          `json:"-"`
 	OwnFD        bool          `json:"-"` // serves fd 4 (ProbeFD too)
+	StopMaster   bool          `json:"-"` // the stop signal to the leader alone
 	ReadyLine    string        `json:"ready_line,omitempty"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
@@ -429,6 +430,7 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	}
 	s.ProbeFD = kind.probeFD
 	s.OwnFD = kind.probeFD || kind.ownFD
+	s.StopMaster = kind.stopMaster
 	s.ReadyPath = g.ReadyPath
 	if !kind.probeFD {
 		s.ReadyLine = kind.readyLine

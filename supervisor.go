@@ -464,7 +464,8 @@ func backoffDelay(n int, base, limit time.Duration) time.Duration {
 	return min(d, limit)
 }
 
-// terminate stops inst: stop signal to its group, SIGKILL to the group if
+// terminate stops inst: stop signal to its group (to inst alone for a
+// server whose master stops its workers, StopMaster), SIGKILL to the group if
 // the group (not only inst) has not exited after StopTimeout, then waits for
 // its output to drain (bounded). A launcher (`uv run`, `sh -c` without
 // exec) often exits on the stop signal at once while the Gunicorn it
@@ -472,12 +473,16 @@ func backoffDelay(n int, base, limit time.Duration) time.Duration {
 // StopTimeout too.
 func (p *process) terminate(inst *instance) {
 	p.setState(StateStopping, nil)
-	// an app server closes what it has accepted but not read: let it
-	// answer first what it was sent
-	drainLeases(p, time.Now().Add(p.spec.StopTimeout/2))
+	// an app server closes what it has accepted but not read, and some
+	// cut what they are sending: let it finish first what it was sent
+	drainLeases(p, inst.pid, time.Now().Add(p.spec.StopTimeout/2))
 	sig, _ := parseSignal(p.spec.StopSignal)
 	p.log().Info("stopping process", zap.Int("pid", inst.pid), zap.String("signal", p.spec.StopSignal))
-	if err := signalGroup(inst.pid, sig); err != nil {
+	send := signalGroup
+	if p.spec.StopMaster { // its workers would die at once on sig
+		send = signalProcess
+	}
+	if err := send(inst.pid, sig); err != nil {
 		p.log().Debug("signal", zap.Error(err))
 	}
 	if !waitGroupGone(inst, time.Now().Add(p.spec.StopTimeout)) {

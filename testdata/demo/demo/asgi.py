@@ -1,8 +1,9 @@
 """ASGI entry point: python3 -m uvicorn demo.asgi:application (or daphne, hypercorn)
 
-Besides Django, two raw ASGI endpoints for the proxy tests: a websocket echo
-at /ws/echo/ and a server-sent event stream at /events/ (Django 3.2 has
-neither websockets nor async streaming responses).
+Besides Django, three raw ASGI endpoints for the proxy tests: a websocket
+echo at /ws/echo/, a server-sent event stream at /events/ (Django 3.2 has
+neither websockets nor async streaming responses) and POST /held/, the
+answer views.held sends (half of it, the rest once a file exists).
 """
 import asyncio
 import os
@@ -36,9 +37,31 @@ async def events(send):
     await send({"type": "http.response.body", "body": b""})
 
 
+async def held(receive, send):
+    from django.conf import settings
+
+    from .views import HELD_HALF
+
+    while (await receive()).get("more_body"):
+        pass
+    await send({
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"text/plain")],
+    })
+    await send({"type": "http.response.body", "body": HELD_HALF, "more_body": True})
+    for _ in range(1200):
+        if os.path.exists(settings.HELD_RELEASE_FILE):
+            break
+        await asyncio.sleep(0.05)
+    await send({"type": "http.response.body", "body": HELD_HALF})
+
+
 async def application(scope, receive, send):
     if scope["type"] == "websocket" and scope["path"] == "/ws/echo/":
         return await echo(receive, send)
     if scope["type"] == "http" and scope["path"] == "/events/":
         return await events(send)
+    if scope["type"] == "http" and scope["path"] == "/held/" and scope["method"] == "POST":
+        return await held(receive, send)
     return await django_application(scope, receive, send)

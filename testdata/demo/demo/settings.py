@@ -99,6 +99,9 @@ PRIVATE_ROOT = _path("DJANGO_PRIVATE_ROOT", BASE_DIR / "private_files")
 # Counter file written by `manage.py worker` and read by /heartbeat/.
 HEARTBEAT_FILE = _path("DJANGO_HEARTBEAT_FILE", BASE_DIR / "worker_heartbeat.txt")
 
+# POST /held/ sends half its answer and the rest once this file exists.
+HELD_RELEASE_FILE = _path("DJANGO_HELD_RELEASE_FILE", BASE_DIR / "held_release")
+
 # We run behind Caddy: trust its X-Forwarded-Proto / X-Forwarded-Host.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = True

@@ -11,6 +11,7 @@ urlpatterns = [
     path("slow-post/", views.slow_post, name="slow-post"),
     path("upload/", views.upload, name="upload"),
     path("echo-size/", views.echo_size, name="echo-size"),
+    path("held/", views.held, name="held"),
     # /download/<id>/ resolves a private Upload; must precede the <path:> route.
     path("download/<int:pk>/", views.download_upload, name="download-upload"),
     path("download/<path:name>", views.download, name="download"),

@@ -11,6 +11,7 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponseForbidden,
     JsonResponse,
+    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -91,6 +92,33 @@ def slow_post(request):
     if seconds is None:
         return HttpResponseBadRequest("seconds must be a number")
     return HttpResponse(f"slept {seconds:g} pid={os.getpid()}", content_type="text/plain; charset=utf-8")
+
+
+HELD_HALF = b"x" * 1000
+
+
+def held_released():
+    """Wait (60 s at most) until HELD_RELEASE_FILE exists."""
+    for _ in range(1200):
+        if os.path.exists(settings.HELD_RELEASE_FILE):
+            return
+        time.sleep(0.05)
+
+
+@csrf_exempt
+@require_POST
+def held(request):
+    """POST /held/: an answer of 2000 bytes whose second half is sent once
+    HELD_RELEASE_FILE exists: an answer in progress for as long as a test
+    needs. No Content-Length, so that a proxy passes the first half on at
+    once (the ASGI app has its own, demo/asgi.py)."""
+    request.body  # read (uWSGI resets a connection closed with a body unread)
+
+    def body():
+        yield HELD_HALF
+        held_released()
+        yield HELD_HALF
+    return StreamingHttpResponse(body(), content_type="text/plain")
 
 
 @csrf_exempt
