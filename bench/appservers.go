@@ -20,14 +20,15 @@ type appServerBench struct {
 	name, entry string
 	workers     bool // takes `workers` (daphne is one process)
 	closes      bool // closes every connection without saying so (wrk direct asks it to)
+	pins        bool // an idle connection blocks a worker (sync workers)
 }
 
 var appServerBenches = []appServerBench{
-	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand /usr/bin/gunicorn", true, false},
-	{"uvicorn", "uvicorn demo.asgi:application {", true, false},
-	{"hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn", true, false},
-	{"daphne", "daphne demo.asgi:application {\n\t\t\tcommand /usr/bin/daphne", false, false},
-	{"uwsgi", "uwsgi demo.wsgi:application {\n\t\t\tcommand /usr/bin/uwsgi --plugin python3", true, true},
+	{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand /usr/bin/gunicorn", true, false, true},
+	{"uvicorn", "uvicorn demo.asgi:application {", true, false, false},
+	{"hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn", true, false, false},
+	{"daphne", "daphne demo.asgi:application {\n\t\t\tcommand /usr/bin/daphne", false, false, false},
+	{"uwsgi", "uwsgi demo.wsgi:application {\n\t\t\tcommand /usr/bin/uwsgi --plugin python3", true, true, true},
 }
 
 // appServerCaddyfile: the django app with one app server (3 workers) on
@@ -70,7 +71,7 @@ func (b *bench) sectionAppServers() {
 	for _, s := range appServerBenches {
 		rows = append(rows, b.appServerRun(s))
 	}
-	b.printf("Each server runs alone under the plugin's Caddy (3 workers; daphne: one process), started by `django { %s … }` with `bind 127.0.0.1:PORT`. `django_files` dials the server's per-generation socket (fd 4; uvicorn: the bind) with a lease per request; `reverse_proxy` dials the bind (Caddy's held socket, fd 3) with Caddy's default keep-alive; \"direct\" is wrk on the bind (uWSGI's HTTP socket closes every connection, so wrk sends it `Connection: close`); idle connections reverse_proxy leaves to the bind are drained after each run. Failures: 4 threads POST 512 bytes to `/echo-size/` through `django_files`, a new connection per request, during %d restarts (`POST /django/processes/NAME/restart`) and %d deploys (`POST /django/reload`: `migrate`, then a new generation), 1 s apart.\n\n", "NAME", failEvents, failEvents)
+	b.printf("Each server runs alone under the plugin's Caddy (3 workers; daphne: one process), started by `django { %s … }` with `bind 127.0.0.1:PORT`. `django_files` dials the server's per-generation socket (fd 4; uvicorn: the bind) with a lease per request; `reverse_proxy` dials the bind (Caddy's held socket, fd 3) with Caddy's default keep-alive; \"direct\" is wrk on the bind (uWSGI's HTTP socket closes every connection, so wrk sends it `Connection: close`); idle connections reverse_proxy leaves to a Gunicorn or uWSGI (each blocks a sync worker) are drained after each run. Failures: 4 threads POST 512 bytes to `/echo-size/` through `django_files`, a new connection per request, during %d restarts (`POST /django/processes/NAME/restart`) and %d deploys (`POST /django/reload`: `migrate`, then a new generation), 1 s apart.\n\n", "NAME", failEvents, failEvents)
 	b.printf("| server | django_files | reverse_proxy | direct | django_files / reverse_proxy | django_files / direct | reverse_proxy / direct | restart: failed / requests | deploy: failed / requests |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		if r.err != "" {
@@ -126,9 +127,12 @@ func (b *bench) appServerRun(s appServerBench) *appServerRow {
 		return ""
 	}
 	row.df = &target{name: s.name + " django_files", url: b.url(df, "/hello/"), want: want}
-	// reverse_proxy keeps idle connections to the bind: drain them after
-	// each run (they pin sync workers); django_files keeps none
-	row.rp = &target{name: s.name + " reverse_proxy", url: b.url(rp, "/hello/"), want: want, pinPort: bind}
+	row.rp = &target{name: s.name + " reverse_proxy", url: b.url(rp, "/hello/"), want: want}
+	if s.pins {
+		// reverse_proxy keeps idle connections to the bind: drain them
+		// after each run; django_files keeps none
+		row.rp.pinPort = bind
+	}
 	row.direct = &target{name: s.name + " direct", url: b.url(bind, "/hello/"), want: want}
 	if s.closes {
 		row.direct.headers = map[string]string{"Connection": "close"}
