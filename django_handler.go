@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -149,8 +150,10 @@ type DjangoFiles struct {
 	fsmap     caddy.FileSystems
 	roots     []*rootFS
 	waitApp   bool
+	appServer *spec  // the app server waited for (with waitApp)
 	switched  bool   // dial the app server's serving generation (appserver_switch.go)
 	upstream  string // the upstream's address (metrics label)
+	inFlight  prometheus.Gauge
 
 	trustedProxies []netip.Prefix
 }

@@ -68,7 +68,11 @@ func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 		return fmt.Errorf("no upstream: set `upstream` or configure an app server (gunicorn, uvicorn, …) in the django app")
 	}
 	h.waitApp = h.app != nil && upstream == h.app.AppServerUpstream(h.App)
+	if h.waitApp {
+		h.appServer = h.app.appServerSpec(h.App)
+	}
 	h.upstream = upstream
+	h.inFlight = inFlightGauge(upstream)
 
 	routes, err := h.protectedRoutes(ctx)
 	if err != nil {
@@ -127,32 +131,20 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 	}
 
 	if h.waitApp {
-		start := time.Now()
-		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.WaitTimeout))
-		waited := waitMetrics()
-		err := h.app.WaitAppServer(ctx, h.App)
-		waited()
-		cancel()
-		if err != nil {
-			if r.Context().Err() != nil {
-				return caddyhttp.Error(499, err)
-			}
-			// FATAL or stopped: at once; still starting: after wait_timeout
-			h.logger.Error("app server cannot serve the request; answered 503",
-				zap.String("app_server", h.appServerName()), zap.Duration("waited", time.Since(start).Round(time.Millisecond)), zap.Error(err))
-			return writeUnavailable(w)
+		if answered, err := h.awaitAppServer(w, r); answered {
+			return err
 		}
 	}
 
 	if h.switched {
-		addr, lease := leaseAppServer(h.app.appServerSpec(h.App).Bind, h.upstream)
+		addr, lease := leaseAppServer(h.appServer.Bind, h.upstream)
 		defer lease.release()
 		w = lease.writer(w)
 		caddyhttp.SetVar(r.Context(), upstreamVar, addr)
 	}
-	sent := inFlightMetrics(h.upstream)
+	h.inFlight.Inc()
 	err := h.proxy.ServeHTTP(w, r, next)
-	sent()
+	h.inFlight.Dec()
 	if err != nil {
 		if herr, ok := errors.AsType[caddyhttp.HandlerError](err); ok && herr.StatusCode == http.StatusBadGateway {
 			if _, ok := errors.AsType[reverseproxy.DialError](herr.Err); ok {
@@ -164,6 +156,32 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 		}
 	}
 	return err
+}
+
+// awaitAppServer holds the request until the app server serves, at most
+// wait_timeout. When it cannot serve, it answers (503; 499 when the client
+// has gone) and reports that the request is answered.
+func (h *DjangoFiles) awaitAppServer(w http.ResponseWriter, r *http.Request) (answered bool, err error) {
+	if h.app.appServerRunning(h.appServer) { // the usual case: no timer, nothing to wait for
+		waitedNothing()
+		return false, nil
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.WaitTimeout))
+	waited := waitMetrics()
+	err = h.app.WaitAppServer(ctx, h.App)
+	waited()
+	cancel()
+	if err == nil {
+		return false, nil
+	}
+	if r.Context().Err() != nil {
+		return true, caddyhttp.Error(499, err)
+	}
+	// FATAL or stopped: at once; still starting: after wait_timeout
+	h.logger.Error("app server cannot serve the request; answered 503",
+		zap.String("app_server", h.appServerName()), zap.Duration("waited", time.Since(start).Round(time.Millisecond)), zap.Error(err))
+	return true, writeUnavailable(w)
 }
 
 // appServerName names the app server this handler proxies to.

@@ -78,10 +78,11 @@ func waitMetrics() (done func()) {
 	}
 }
 
-// inFlightMetrics counts a request as in flight to upstream until the
-// returned function is called.
-func inFlightMetrics(upstream string) (done func()) {
-	g := requestMetrics.inFlight.WithLabelValues(upstream)
-	g.Inc()
-	return g.Dec
+// waitedNothing records a request that found its app server serving.
+func waitedNothing() { requestMetrics.waited.Observe(0) }
+
+// inFlightGauge counts the requests in flight to upstream (a handler looks
+// it up once, not per request).
+func inFlightGauge(upstream string) prometheus.Gauge {
+	return requestMetrics.inFlight.WithLabelValues(upstream)
 }

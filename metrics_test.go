@@ -121,11 +121,12 @@ func TestRequestMetricsAcrossReloads(t *testing.T) {
 	}
 
 	g := requestMetrics.inFlight.WithLabelValues("127.0.0.1:1")
-	sent := inFlightMetrics("127.0.0.1:1")
+	sent := inFlightGauge("127.0.0.1:1")
+	sent.Inc()
 	if v := testutil.ToFloat64(g); v != 1 {
 		t.Errorf("in flight %v, want 1", v)
 	}
-	sent()
+	sent.Dec()
 	if v := testutil.ToFloat64(g); v != 0 {
 		t.Errorf("in flight %v after the response, want 0", v)
 	}

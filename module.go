@@ -472,6 +472,18 @@ func (a *App) WaitAppServer(ctx context.Context, name string) error {
 	}
 }
 
+// appServerRunning reports, without waiting, whether this config's app
+// server s is RUNNING: the first thing WaitAppServer checks, and all it
+// checks for almost every request.
+func (a *App) appServerRunning(s *spec) bool {
+	own := a.entry(s.Name)
+	if own == nil {
+		return false
+	}
+	state, _ := own.proc().snapshot()
+	return state == StateRunning
+}
+
 // appServerSpec returns the named app server's spec (the first one for
 // ""), or nil.
 func (a *App) appServerSpec(name string) *spec {

@@ -206,10 +206,13 @@ func classify(err error) string {
 
 // startLoad runs threads clients, each doing GET url on a new connection
 // in a loop, until stop.
-func startLoad(url string, threads int) *load {
+func startLoad(url string, threads int) *load { return startLoadWith(testkit.Clients{}, url, threads) }
+
+// startLoadWith runs threads clients of kind c on url until stop.
+func startLoadWith(c testkit.Clients, url string, threads int) *load {
 	l := &load{url: url, started: time.Now()}
 	l.res.httpErrs, l.res.connErrs = map[string]int64{}, map[string]int64{}
-	l.halt = testkit.Hammer(url, threads, func(status int, err error, took time.Duration) {
+	l.halt = c.Run(url, threads, func(status int, err error, took time.Duration) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.maxLat = max(l.maxLat, took)

@@ -10,6 +10,9 @@
 #   BENCH_PPROF=1 ...            # always take CPU profiles of the django_files rows
 #   BENCH_SECTIONS=static ...    # only §1 (static files, with the `respond` ceiling and the cache's memory)
 #   BENCH_SECTIONS=handoff ...   # only §8: django_handoff's throughput cost (about 3 minutes)
+#   BENCH_SECTIONS=appservers ... # only §9: each app server (gunicorn, uvicorn, hypercorn, daphne,
+#                                uwsgi) through django_files vs reverse_proxy vs direct, and failed
+#                                POSTs during restart and deploy (about 8 minutes)
 #   BENCH_HANDOFF_AA=1 ...       # §8 as a control: neither Caddy has the wrapper (the noise floor)
 #
 # It installs what is missing (apt-get: wrk nginx-light supervisor
@@ -24,7 +27,8 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 
 # --- dependencies -----------------------------------------------------------
 . scripts/lib.sh
-ensure_pkgs wrk supervisor gunicorn python3-django python3-whitenoise
+ensure_pkgs wrk supervisor gunicorn python3-django python3-whitenoise \
+	python3-uvicorn python3-hypercorn daphne uwsgi uwsgi-plugin-python3
 # any one of Debian's nginx packages will do
 nginx_pkgs=(nginx-light nginx-core nginx-full nginx-extras nginx)
 if [ "$(missing_pkgs "${nginx_pkgs[@]}" | wc -l)" -eq ${#nginx_pkgs[@]} ]; then

@@ -613,7 +613,12 @@ const failEvents = 3
 // failRun loads url with 4 threads (new connection per request), performs
 // event failEvents times 1 s apart, and counts what failed.
 func failRun(url string, event func(i int) error) (loadResult, string) {
-	l := startLoad(url, 4)
+	return failRunWith(testkit.Clients{}, url, event)
+}
+
+// failRunWith is failRun with clients of kind c.
+func failRunWith(c testkit.Clients, url string, event func(i int) error) (loadResult, string) {
+	l := startLoadWith(c, url, 4)
 	deadline := time.Now().Add(10 * time.Second)
 	for l.okCount() < 50 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
