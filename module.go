@@ -379,11 +379,6 @@ func stopByPriority(last []*entry) {
 	}
 }
 
-// GunicornUpstream returns the address Caddy's reverse_proxy dials to reach
-// the first app server ("127.0.0.1:8000" or "unix//run/app.sock"), or ""
-// when the app has none.
-func (a *App) GunicornUpstream() string { return a.AppServerUpstream("") }
-
 // AppServerUpstream returns the address Caddy's reverse_proxy dials to
 // reach the named app server (the first one for ""), or "" when there is
 // no such app server.
@@ -401,8 +396,8 @@ func (a *App) AppServerUpstream(name string) string {
 // RootDir returns the project root (absolute).
 func (a *App) RootDir() string { return a.Root }
 
-// WaitGunicorn blocks until the first app server serves this config's bind
-// (RUNNING) or ctx is done. It returns nil at once when there is no app
+// WaitAppServer blocks until the named app server (the first one for
+// "") serves this config's bind (RUNNING) or ctx is done. It returns nil at once when there is no app
 // server, and an error when ctx ends first or no app server on the bind can
 // become RUNNING any more (FATAL, stopped).
 //
@@ -412,10 +407,6 @@ func (a *App) RootDir() string { return a.Root }
 // requests until the new one is ready, and the new one serves what the old
 // config's HTTP server still handles (or even accepts, on its old listener)
 // while Caddy stops the old config.
-func (a *App) WaitGunicorn(ctx context.Context) error { return a.WaitAppServer(ctx, "") }
-
-// WaitAppServer is WaitGunicorn for the named app server (the first one
-// for "").
 func (a *App) WaitAppServer(ctx context.Context, name string) error {
 	if a == nil || (a.Gunicorn == nil && len(a.AppServers) == 0) {
 		return nil
