@@ -121,9 +121,11 @@ func (h *DjangoFiles) checkFiles(ctx caddy.Context) error {
 		}
 		s.Compress = nil
 	}
-	if _, err := h.newStaticSite(ctx, &s); err != nil {
+	site, err := h.newStaticSite(ctx, &s)
+	if err != nil {
 		return fmt.Errorf("static: %v", err)
 	}
+	site.close() // only checked: its cache must not count in the metrics
 	m := h.mediaOptions()
 	dir, err := h.resolveDir("media root", m.Root, "media_root")
 	if err == nil {

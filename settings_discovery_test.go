@@ -242,6 +242,10 @@ func TestSettingsDiscovery(t *testing.T) {
 	}
 	var cached float64
 	waitFor(t, 30*time.Second, func() bool { cached = cacheFiles(); return cached > 0 }, "the static cache built")
+	unused := filepath.Join(p.Root, "static_root") // the default, only checked in Provision
+	if _, ok := scrapeMetrics(t, "http://"+s.admin+"/metrics")[`caddy_django_static_cache_files{dir="`+unused+`"}`]; ok {
+		t.Errorf("a static cache for %s, which nothing serves, is in the metrics", unused)
+	}
 
 	// a reload that changes nothing the settings depend on: no Python
 	if err := s.reload(p.config(s, s.admin, "demo.settings_assets", site+"\n\theader X-Reloaded 1")); err != nil {
