@@ -31,6 +31,9 @@ type serverKind struct {
 	// ownFD: the server also serves fd 4, its generation's own socket,
 	// which django_files dials (appserver_switch.go); implied by probeFD.
 	ownFD bool
+	// tcpGeneration: the generation's own socket is loopback TCP, not a
+	// unix socket (see listenGeneration).
+	tcpGeneration bool
 	// readyLine, for a server that serves one socket only, is the output
 	// line (a substring) that says this generation has loaded the app.
 	readyLine string
@@ -74,10 +77,12 @@ var serverKinds = map[string]*serverKind{
 		word: "uvicorn",
 		// Debian ships no uvicorn script
 		command: []string{"/usr/bin/python3", "-m", "uvicorn"},
+		// run through uvicorn_sockets.py, which serves fd 4 as well
+		// (appserver_uvicorn.go)
 		sockets: func(bindAddr) []string { return []string{"--fd", "3"} },
-		// uvicorn takes one socket: readiness is its own startup line
-		readyLine: "Application startup complete.",
-		workers:   "--workers",
+		probeFD: true,
+		probe:   unknownUpgrade,
+		workers: "--workers",
 		// TERM and INT: graceful (stop accepting, finish requests); uvicorn
 		// 0.17 has no graceful timeout of its own
 		stopSignal:  "TERM",
@@ -123,10 +128,13 @@ var serverKinds = map[string]*serverKind{
 	"daphne": {
 		word:    "daphne",
 		command: []string{"daphne"},
-		// twisted endpoints: fd 3 through --fd, the probe socket as an
-		// endpoint of its own
+		// twisted endpoints: fd 3 through --fd, the generation's socket
+		// as an endpoint of its own
 		sockets: func(bindAddr) []string { return []string{"--fd", "3", "-e", "fd:fileno=4"} },
-		probeFD: true,
+		// Twisted's fd endpoint adopts TCP sockets only (its domain
+		// option stays a string, which adoptStreamPort refuses)
+		tcpGeneration: true,
+		probeFD:       true,
 		// twisted passes any three-word request line to Django; a one-word
 		// line it answers 400 itself
 		probe: singleWordLine,

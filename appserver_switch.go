@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,10 +48,18 @@ func (a *App) switchesUpstream(name string) bool {
 }
 
 // genSocket is one generation's own listening socket (fd 4), also its
-// readiness probe's address.
+// readiness probe's address: a unix socket in a private directory (or,
+// for daphne, a loopback TCP port).
 type genSocket struct {
-	ln   net.Listener
+	ln net.Listener
+	// addr is the address to dial, as reverse_proxy writes it:
+	// "unix//DIR/socket" or "127.0.0.1:PORT".
 	addr string
+	// A unix socket is bound at dir/bound, the name the server finds with
+	// getsockname() and unlinks when it stops (Gunicorn, daphne), and
+	// dialed at dir/socket, a hard link to it; bound is restored before
+	// each launch (restore).
+	dir string
 	// leases counts requests django_files sent to it whose answer is not
 	// complete (appServerLease).
 	leases atomic.Int64
@@ -66,14 +75,74 @@ func ownSocket(p *process) (*os.File, string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.gen == nil {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		g, err := listenGeneration(p.spec.User, serverKinds[p.spec.serverWord()].tcpGeneration)
 		if err != nil {
 			return nil, "", fmt.Errorf("the generation's own socket: %v", err)
 		}
-		p.gen = &genSocket{ln: ln, addr: ln.Addr().String()}
+		p.gen = g
 	}
+	p.gen.restore()
 	f, err := fileOf(p.gen.ln)
 	return f, p.gen.addr, err
+}
+
+// listenGeneration makes a generation socket: a unix socket in a new
+// private directory (owned by user, when the server runs as another user,
+// so that it can unlink the name it was bound at). Over a unix socket, the
+// new connection django_files opens per request costs Caddy and the server
+// less than over loopback TCP (Gunicorn's sync workers: about a fifth more
+// requests per second), and the socket is private to the directory's owner.
+// With tcp (a server that adopts TCP sockets only), a loopback TCP port.
+func listenGeneration(user string, tcp bool) (*genSocket, error) {
+	if tcp {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		return &genSocket{ln: ln, addr: ln.Addr().String()}, nil
+	}
+	dir, err := os.MkdirTemp("", "caddy-django-")
+	if err != nil {
+		return nil, err
+	}
+	g := &genSocket{dir: dir, addr: "unix/" + filepath.Join(dir, "socket")}
+	err = chownTo(dir, user)
+	if err == nil {
+		g.ln, err = net.Listen("unix", filepath.Join(dir, "bound"))
+	}
+	if err == nil {
+		g.ln.(*net.UnixListener).SetUnlinkOnClose(false)
+		err = os.Link(filepath.Join(dir, "bound"), filepath.Join(dir, "socket"))
+	}
+	if err != nil {
+		if g.ln != nil {
+			_ = g.ln.Close()
+		}
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return g, nil
+}
+
+// restore gives a unix generation socket back the name it was bound at,
+// which the server unlinked when it stopped (a crash-restart reuses the
+// socket, and the next server unlinks it in turn).
+func (g *genSocket) restore() {
+	if g.dir == "" {
+		return
+	}
+	bound := filepath.Join(g.dir, "bound")
+	if _, err := os.Lstat(bound); err != nil {
+		_ = os.Link(filepath.Join(g.dir, "socket"), bound)
+	}
+}
+
+// close closes the socket and removes its directory.
+func (g *genSocket) close() {
+	_ = g.ln.Close()
+	if g.dir != "" {
+		_ = os.RemoveAll(g.dir)
+	}
 }
 
 // generation returns p's generation socket, or nil.
@@ -116,7 +185,7 @@ func drainLeases(p *process, pid int, deadline time.Time) {
 func closeOwnSocket(p *process) {
 	if g := p.generation(); g != nil {
 		upstreams.CompareAndDelete(p.spec.Bind, g)
-		_ = g.ln.Close()
+		g.close()
 	}
 }
 

@@ -1,8 +1,11 @@
 package caddydjango
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -80,5 +83,56 @@ func TestAppServerSwitchLeases(t *testing.T) {
 	}
 	if v, _ := upstreams.Load(bind); v != next.gen {
 		t.Error("the old generation's drain switched requests away from the new one")
+	}
+}
+
+// A generation's unix socket survives its server unlinking the name it was
+// bound at (Gunicorn and Twisted do when they stop; a crash-restart of the
+// generation reuses the socket), is private to its owner, and leaves
+// nothing behind.
+func TestGenerationUnixSocket(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	g, err := listenGeneration("", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	network, path := dialAddress(g.addr)
+	if network != "unix" {
+		t.Fatalf("generation socket %q: want a unix socket", g.addr)
+	}
+	if fi, err := os.Stat(g.dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("directory %s: %v %v, want mode 0700", g.dir, fi.Mode(), err)
+	}
+	dial := func() error {
+		c, err := net.DialTimeout(network, path, 5*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	// the server's unlink at stop, as Gunicorn's close_sockets does it
+	bound := filepath.Join(g.dir, "bound")
+	if err := os.Remove(bound); err != nil {
+		t.Fatal(err)
+	}
+	if err := dial(); err != nil {
+		t.Fatalf("after the server unlinked its name: %v", err)
+	}
+	g.restore() // the next launch
+	if _, err := os.Lstat(bound); err != nil {
+		t.Fatalf("the name the next server unlinks: %v", err)
+	}
+	g.close()
+	if _, err := os.Stat(g.dir); !os.IsNotExist(err) {
+		t.Fatalf("after close: %s still there (%v)", g.dir, err)
+	}
+
+	tg, err := listenGeneration("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.close()
+	if n, _ := dialAddress(tg.addr); n != "tcp" || tg.dir != "" {
+		t.Fatalf("tcp generation: %q in %q", tg.addr, tg.dir)
 	}
 }

@@ -42,7 +42,7 @@ func TestAppServerDefaults(t *testing.T) {
 		readyLine            string
 	}{
 		{"gunicorn", "gunicorn", "TERM", 35, true, ""},
-		{"uvicorn", "uvicorn", "TERM", 30, false, "Application startup complete."},
+		{"uvicorn", "uvicorn", "TERM", 30, true, ""},
 		{"hypercorn", "hypercorn", "TERM", 10, true, ""},
 		{"daphne", "daphne", "TERM", 15, true, ""},
 		{"uwsgi", "uwsgi", "TERM", 65, false, "spawned uWSGI worker 1 "},

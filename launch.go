@@ -67,7 +67,11 @@ func (e exitInfo) String() string {
 // program's lifetime (Linux's parent-death signal is tied to that thread).
 func (p *process) launch() (*instance, error) {
 	inst := &instance{exited: make(chan struct{}), begun: make(chan struct{}), loaded: make(chan struct{})}
-	cmd := exec.Command(p.spec.Argv[0], p.spec.Argv[1:]...)
+	argv, err := p.spec.command()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = p.spec.Env
 	cmd.Dir = p.spec.Dir
 	if err := configureCmd(cmd, p.spec.User); err != nil {

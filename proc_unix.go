@@ -178,3 +178,16 @@ func startWatchdog(pgid int) (dismiss func()) {
 		w.Close()
 	}
 }
+
+// chownTo gives path to the user a process runs as (nothing to do when it
+// runs as Caddy's user).
+func chownTo(path, username string) error {
+	if username == "" {
+		return nil
+	}
+	cred, err := lookupCredential(username)
+	if err != nil {
+		return err
+	}
+	return os.Chown(path, int(cred.Uid), int(cred.Gid))
+}

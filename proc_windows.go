@@ -64,3 +64,6 @@ func startWatchdog(int) func() { return func() {} }
 // groupAlive: Windows has no process groups; the process alone is waited
 // for.
 func groupAlive(int) bool { return false }
+
+// chownTo has nothing to do on Windows (no user switch).
+func chownTo(string, string) error { return nil }

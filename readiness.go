@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -149,6 +150,10 @@ func probeHTTP(ctx context.Context, addr, path string, raw []byte, timeout time.
 
 // probeGetOnce sends GET path (Host: localhost) and reads the answer.
 func probeGetOnce(ctx context.Context, client *http.Client, addr, path string) error {
+	if network, address := dialAddress(addr); network == "unix" {
+		client = unixClient(client, address)
+		addr = "localhost"
+	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
 	req.Host = "localhost"
 	req.Header.Set("User-Agent", "caddy-django readiness probe")
@@ -163,8 +168,9 @@ func probeGetOnce(ctx context.Context, client *http.Client, addr, path string) e
 
 // probeRawOnce sends raw and wants an HTTP answer.
 func probeRawOnce(ctx context.Context, addr string, raw []byte) error {
+	network, address := dialAddress(addr)
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := d.DialContext(ctx, network, address)
 	if err != nil {
 		return err
 	}
@@ -182,6 +188,24 @@ func probeRawOnce(ctx context.Context, addr string, raw []byte) error {
 		return fmt.Errorf("not an HTTP answer: %q", buf)
 	}
 	return nil
+}
+
+// dialAddress splits an address as reverse_proxy writes it ("unix//path"
+// or "host:port") into a network and an address for a dialer.
+func dialAddress(addr string) (network, address string) {
+	if path, ok := strings.CutPrefix(addr, "unix/"); ok {
+		return "unix", path
+	}
+	return "tcp", addr
+}
+
+// unixClient is client dialing the unix socket at path whatever the URL.
+func unixClient(client *http.Client, path string) *http.Client {
+	t := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	}}
+	return &http.Client{Transport: t, CheckRedirect: client.CheckRedirect}
 }
 
 // waitReplacement waits until p, a new app server that replaces a serving
