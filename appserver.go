@@ -31,9 +31,10 @@ type serverKind struct {
 	// ownFD: the server also serves fd 4, its generation's own socket,
 	// which django_files dials (appserver_switch.go); implied by probeFD.
 	ownFD bool
-	// tcpGeneration: the generation's own socket is loopback TCP, not a
-	// unix socket (see listenGeneration).
-	tcpGeneration bool
+	// tcpOnly: the server adopts inherited TCP sockets only, so its bind
+	// must be HOST:PORT and the generation's own socket is loopback TCP,
+	// not a unix socket (see listenGeneration).
+	tcpOnly bool
 	// readyLine, for a server that serves one socket only, is the output
 	// line (a substring) that says this generation has loaded the app.
 	readyLine string
@@ -133,8 +134,8 @@ var serverKinds = map[string]*serverKind{
 		sockets: func(bindAddr) []string { return []string{"--fd", "3", "-e", "fd:fileno=4"} },
 		// Twisted's fd endpoint adopts TCP sockets only (its domain
 		// option stays a string, which adoptStreamPort refuses)
-		tcpGeneration: true,
-		probeFD:       true,
+		tcpOnly: true,
+		probeFD: true,
 		// twisted passes any three-word request line to Django; a one-word
 		// line it answers 400 itself
 		probe: singleWordLine,
@@ -146,6 +147,11 @@ var serverKinds = map[string]*serverKind{
 		stopTimeout: 15 * time.Second,
 		bindFlags:   []string{"-b", "--bind", "-p", "--port", "-u", "--unix-socket", "--fd", "-e", "--endpoint"},
 	},
+}
+
+// unixBindError is the error for a unix bind of a tcpOnly server.
+func (k *serverKind) unixBindError(bind string) error {
+	return fmt.Errorf("bind %q: %s takes a HOST:PORT bind only (Twisted's fd endpoint adopts TCP sockets)", bind, k.word)
 }
 
 // serverWords lists the supported app servers for error messages.

@@ -75,7 +75,7 @@ func ownSocket(p *process) (*os.File, string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.gen == nil {
-		g, err := listenGeneration(p.spec.User, serverKinds[p.spec.serverWord()].tcpGeneration)
+		g, err := listenGeneration(p.spec.User, serverKinds[p.spec.serverWord()].tcpOnly)
 		if err != nil {
 			return nil, "", fmt.Errorf("the generation's own socket: %v", err)
 		}

@@ -79,7 +79,8 @@ func TestAppServerArgsRejectSockets(t *testing.T) {
 	}
 }
 
-// Several app servers: names and binds must be unique.
+// Several app servers: names and binds must be unique; daphne's bind is
+// TCP (Twisted adopts TCP sockets only: on a unix socket it answers nothing).
 func TestAppServersUnique(t *testing.T) {
 	for _, tc := range []struct {
 		app  *App
@@ -88,6 +89,7 @@ func TestAppServersUnique(t *testing.T) {
 		{&App{Gunicorn: &GunicornConfig{App: "a:b"}, AppServers: []*AppServerConfig{{Server: "gunicorn", App: "c:d", Bind: "127.0.0.1:8001"}}}, `app server "gunicorn" is defined twice`},
 		{&App{AppServers: []*AppServerConfig{{Server: "uvicorn", App: "a:b"}, {Server: "hypercorn", App: "c:d"}}}, "bind 127.0.0.1:8000 is already used by uvicorn"},
 		{&App{AppServers: []*AppServerConfig{{Server: "uvicorn", App: "a:b"}}, Processes: []*ProcessConfig{{Name: "uvicorn", Command: []string{"x"}}}}, `process "uvicorn" is defined twice`},
+		{&App{AppServers: []*AppServerConfig{{Server: "daphne", App: "a:b", Bind: "unix:/run/ws.sock"}}}, `daphne takes a HOST:PORT bind only`},
 	} {
 		tc.app.Root = "/srv"
 		err := tc.app.provisionSpecs()

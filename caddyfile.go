@@ -148,6 +148,9 @@ func (a *App) unmarshalAppServer(d *caddyfile.Dispenser, word string, names map[
 		return d.Errf("%s: name %q is already used; names must be unique (set `name`)", word, name)
 	}
 	bind, _ := parseBind(g.Bind) // checked by bind's parser
+	if k := serverKinds[word]; k != nil && k.tcpOnly && bind.network == "unix" {
+		return d.Errf("%s %q: %v", word, name, k.unixBindError(g.Bind))
+	}
 	if other, ok := binds[bind]; ok {
 		return d.Errf("%s %q: bind %s is already used by %q; binds must be unique (set `bind`)", word, name, bind.upstream(), other)
 	}

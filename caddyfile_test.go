@@ -132,6 +132,7 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"app server named like a process", "{\n\tdjango {\n\t\tprocess ws ./a\n\t\tuvicorn b.asgi {\n\t\t\tname ws\n\t\t}\n\t}\n}", `Caddyfile:6 - Error during parsing: uvicorn: name "ws" is already used`},
 		{"unnamed second server", "{\n\tdjango {\n\t\tuvicorn a.asgi\n\t\tuvicorn b.asgi {\n\t\t\tbind 127.0.0.1:8001\n\t\t}\n\t}\n}", `Caddyfile:6 - Error during parsing: uvicorn: name "uvicorn" is already used`},
 		{"bad bind", "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\tbind localhost\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: bind "localhost": want HOST:PORT or unix:PATH`},
+		{"daphne on a unix bind", "{\n\tdjango {\n\t\tdaphne a.asgi {\n\t\t\tbind unix:/run/ws.sock\n\t\t}\n\t}\n}", `Caddyfile:5 - Error during parsing: daphne "daphne": bind "unix:/run/ws.sock": daphne takes a HOST:PORT bind only (Twisted's fd endpoint adopts TCP sockets)`},
 		{"port 0", "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\tbind 127.0.0.1:0\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: bind "127.0.0.1:0": port 0 would give the app server a random port`},
 		{"process named release", "{\n\tdjango {\n\t\tprocess release ./a\n\t}\n}", `Caddyfile:3 - Error during parsing: process name "release" is reserved`},
 		{"replicas on gunicorn", "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\treplicas 2\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: replicas is not supported for gunicorn; use workers`},

@@ -404,6 +404,9 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if kind.tcpOnly && bind.network == "unix" {
+		return nil, kind.unixBindError(g.Bind)
+	}
 	argv, err := kind.argv(g, bind)
 	if err != nil {
 		return nil, err
