@@ -35,6 +35,10 @@ type serverKind struct {
 	// must be HOST:PORT and the generation's own socket is loopback TCP,
 	// not a unix socket (see listenGeneration).
 	tcpOnly bool
+	// upstreamKeepAlive is django_files' upstream_keepalive by default:
+	// one process (daphne) spends on a new connection per request what a
+	// kept one saves, and nothing blocks on an idle one.
+	upstreamKeepAlive time.Duration
 	// readyLine, for a server that serves one socket only, is the output
 	// line (a substring) that says this generation has loaded the app.
 	readyLine string
@@ -135,7 +139,9 @@ var serverKinds = map[string]*serverKind{
 		// Twisted's fd endpoint adopts TCP sockets only (its domain
 		// option stays a string, which adoptStreamPort refuses)
 		tcpOnly: true,
-		probeFD: true,
+		// Twisted keeps an idle connection 12 hours
+		upstreamKeepAlive: 10 * time.Second,
+		probeFD:           true,
 		// twisted passes any three-word request line to Django; a one-word
 		// line it answers 400 itself
 		probe: singleWordLine,

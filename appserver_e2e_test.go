@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -126,6 +127,17 @@ func TestAppServers(t *testing.T) {
 				t.Fatalf("GET /hello/ through django_files: %d %s", code, body)
 			}
 			pid := func() int { return s.statuses()[tc.name].PID }
+			if tc.name == "daphne" {
+				// one process: django_files keeps its connections (10 s)
+				_, port, _ := net.SplitHostPort(s.statuses()[tc.name].Socket)
+				gen, _ := strconv.Atoi(port)
+				for range 3 {
+					httpGet(s.url("/hello/"))
+				}
+				if n := countEstablishedTo(gen); n != 1 {
+					t.Errorf("daphne: %d connections after 4 sequential requests, want 1 kept and reused", n)
+				}
+			}
 			isErr := func(e logEntry) bool {
 				return e.str("logger") == "django."+tc.name && e.str("level") == "error"
 			}

@@ -123,6 +123,9 @@ type DjangoFiles struct {
 	// while the sync worker that accepted it blocks reading a request that
 	// never comes (until Gunicorn's 30 s worker timeout kills it). Set it
 	// for gthread or async workers, below Gunicorn's --keep-alive (2 s).
+	// For daphne (one process, which keeps idle connections for hours) the
+	// default is 10s: a new connection per request costs it more than the
+	// proxy saves.
 	UpstreamKeepAlive caddy.Duration `json:"upstream_keepalive,omitempty"`
 
 	// A URL path (e.g. `/healthz`) that Caddy answers itself, for any

@@ -104,11 +104,18 @@ func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 }
 
 // upstreamTransport is reverse_proxy's HTTP transport: connections are
-// reused only when upstream_keepalive is set.
+// reused when upstream_keepalive is set, or by default for an app server
+// that keeps them (daphne).
 func (h *DjangoFiles) upstreamTransport() json.RawMessage {
-	reuse := h.UpstreamKeepAlive > 0
+	idle := h.UpstreamKeepAlive
+	if idle == 0 && h.appServer != nil {
+		if k := serverKinds[h.appServer.serverWord()]; k != nil {
+			idle = caddy.Duration(k.upstreamKeepAlive)
+		}
+	}
+	reuse := idle > 0
 	transport := &reverseproxy.HTTPTransport{
-		KeepAlive: &reverseproxy.KeepAlive{Enabled: &reuse, IdleConnTimeout: h.UpstreamKeepAlive},
+		KeepAlive: &reverseproxy.KeepAlive{Enabled: &reuse, IdleConnTimeout: idle},
 	}
 	return caddyconfig.JSONModuleObject(transport, "protocol", "http", nil)
 }

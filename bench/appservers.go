@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,10 +69,13 @@ var postLoad = testkit.Clients{Method: "POST", Body: []byte(strings.Repeat("x", 
 func (b *bench) sectionAppServers() {
 	m := b.sectionHeader("9. App servers: a trivial view `/hello/` through `django_files`, a plain `reverse_proxy` and directly; failed POSTs during restart and deploy")
 	var rows []*appServerRow
+	only := strings.Fields(os.Getenv("BENCH_APPSERVERS")) // e.g. "daphne uwsgi"; default: all
 	for _, s := range appServerBenches {
-		rows = append(rows, b.appServerRun(s))
+		if len(only) == 0 || slices.Contains(only, s.name) {
+			rows = append(rows, b.appServerRun(s))
+		}
 	}
-	b.printf("Each server runs alone under the plugin's Caddy (3 workers; daphne: one process), started by `django { %s … }` with `bind 127.0.0.1:PORT`. `django_files` dials the server's per-generation socket (fd 4; uvicorn: the bind) with a lease per request; `reverse_proxy` dials the bind (Caddy's held socket, fd 3) with Caddy's default keep-alive; \"direct\" is wrk on the bind (uWSGI's HTTP socket closes every connection, so wrk sends it `Connection: close`); idle connections reverse_proxy leaves to a Gunicorn or uWSGI (each blocks a sync worker) are drained after each run. Failures: 4 threads POST 512 bytes to `/echo-size/` through `django_files`, a new connection per request, during %d restarts (`POST /django/processes/NAME/restart`) and %d deploys (`POST /django/reload`: `migrate`, then a new generation), 1 s apart.\n\n", "NAME", failEvents, failEvents)
+	b.printf("Each server runs alone under the plugin's Caddy (3 workers; daphne: one process), started by `django { %s … }` with `bind 127.0.0.1:PORT`. `django_files` dials the server's per-generation socket (fd 4: a unix socket; daphne's is TCP) with a lease per request, a new connection each time (daphne: kept 10 s); `reverse_proxy` dials the bind (Caddy's held socket, fd 3) with Caddy's default keep-alive; \"direct\" is wrk on the bind (uWSGI's HTTP socket closes every connection, so wrk sends it `Connection: close`); idle connections reverse_proxy leaves to a Gunicorn or uWSGI (each blocks a sync worker) are drained after each run. Failures: 4 threads POST 512 bytes to `/echo-size/` through `django_files`, a new connection per request, during %d restarts (`POST /django/processes/NAME/restart`) and %d deploys (`POST /django/reload`: `migrate`, then a new generation), 1 s apart.\n\n", "NAME", failEvents, failEvents)
 	b.printf("| server | django_files | reverse_proxy | direct | django_files / reverse_proxy | django_files / direct | reverse_proxy / direct | restart: failed / requests | deploy: failed / requests |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		if r.err != "" {
