@@ -208,6 +208,25 @@ func registerHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger, af
 // hold it that long).
 const pendingBound = 2 * time.Second
 
+// claim reports whether c's config is still the address's newest live one,
+// as c's server is about to read c's first bytes (first is the first one).
+// A TLS ClientHello (on a wrapper before `tls`) is pending on that config
+// from then on: counted under the same lock as the check, so a config that
+// joins later sees it in waitOlder, and one that joined earlier is seen here.
+func (s *handoffSocket) claim(c *handoffConn, first byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.configs)
+	if n == 0 || s.configs[n-1] != c.ln || c.ln.closed() {
+		return false
+	}
+	if !s.tls && first == tlsHandshakeRecord {
+		c.pending.Store(true)
+		c.ln.pending++
+	}
+	return true
+}
+
 // newest returns the most recently started live listener, or nil.
 func (s *handoffSocket) newest() *handoffListener {
 	s.mu.Lock()
@@ -268,32 +287,12 @@ func (s *handoffSocket) dispatch(c net.Conn, prefix []byte) {
 		s.dispatchTLS(c, prefix)
 		return
 	}
-	tlsHello := false
 	if len(prefix) == 0 {
 		if hl := s.newest(); hl != nil {
-			tlsHello = waitReadable(c, hl.wait) == tlsHandshakeRecord
+			waitReadable(c, hl.wait)
 		}
 	}
-	for {
-		hl := s.newest()
-		if hl == nil {
-			_ = c.Close()
-			return
-		}
-		hc := newHandoffConn(c, hl, prefix)
-		if tlsHello {
-			hc.pending.Store(true)
-			s.addPending(hl, 1)
-		}
-		select {
-		case hl.ch <- hc:
-			return
-		case <-hl.done:
-			if tlsHello {
-				s.addPending(hl, -1)
-			}
-		}
-	}
+	s.deliver(c, func(hl *handoffListener) net.Conn { return newHandoffConn(c, hl, prefix) })
 }
 
 // dispatchTLS hands a *tls.Conn to the newest live listener after `tls`:
