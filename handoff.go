@@ -276,7 +276,37 @@ func (s *handoffSocket) acceptLoop(ln net.Listener) {
 			continue
 		}
 		delay = 0
-		go s.dispatch(c, nil)
+		if !s.handDirect(c) {
+			go s.dispatch(c, nil)
+		}
+	}
+}
+
+// handDirect hands a new connection straight to the address's only live
+// config, before its first bytes arrive, and reports whether it did. It
+// does not while a reload is in progress (more than one config is live: a
+// new connection then goes to dispatch, which waits for its first bytes),
+// nor after `tls` (the handshake is dispatch's). The connection itself
+// refuses its first bytes should a newer config join before they are read
+// (see handoffConn.firstRead).
+func (s *handoffSocket) handDirect(c net.Conn) bool {
+	if s.tls {
+		return false
+	}
+	s.mu.Lock()
+	var hl *handoffListener
+	if len(s.configs) == 1 {
+		hl = s.configs[0]
+	}
+	s.mu.Unlock()
+	if hl == nil {
+		return false
+	}
+	select {
+	case hl.ch <- newHandoffConn(c, hl, nil):
+		return true
+	case <-hl.done:
+		return false
 	}
 }
 
