@@ -28,8 +28,11 @@ func init() {
 //     uses the address: the kernel (6.2 and later) then gives every new
 //     connection to one of them, so the sockets Caddy binds per config receive
 //     none and are closed without resetting any;
-//   - a new connection is handed, once its first bytes have arrived, to the
-//     newest config's server, so an old server never reads its first request;
+//   - a new connection goes to the newest config's server: at once while one
+//     config is live, once its first bytes have arrived during a reload; a
+//     server whose config is no longer the newest when the connection's first
+//     bytes arrive refuses them, and the connection goes, bytes and all, to
+//     the newest: an old server never reads a connection's first request;
 //   - a connection an old server closes while shutting down, before it answered
 //     anything (or, for plain HTTP/1.1, between two requests), is handed to the
 //     newest server with the bytes the old one read but did not answer.
@@ -46,8 +49,9 @@ func init() {
 //		}
 //	}
 type Handoff struct {
-	// How long to wait for a new connection's first bytes before handing it
-	// to the newest server anyway. Default: 10s.
+	// During a reload (more than one config live), how long to wait for a
+	// new connection's first bytes before handing it to the newest server
+	// anyway. Default: 10s.
 	FirstByteWait caddy.Duration `json:"first_byte_wait,omitempty"`
 
 	logger *zap.Logger
