@@ -28,8 +28,11 @@ func init() {
 //     uses the address: the kernel (6.2 and later) then gives every new
 //     connection to one of them, so the sockets Caddy binds per config receive
 //     none and are closed without resetting any;
-//   - a new connection is handed, once its first bytes have arrived, to the
-//     newest config's server, so an old server never reads its first request;
+//   - a new connection goes to the newest config's server: at once while one
+//     config is live, once its first bytes have arrived during a reload; a
+//     server whose config is no longer the newest when the connection's first
+//     bytes arrive refuses them, and the connection goes, bytes and all, to
+//     the newest: an old server never reads a connection's first request;
 //   - a connection an old server closes while shutting down, before it answered
 //     anything (or, for plain HTTP/1.1, between two requests), is handed to the
 //     newest server with the bytes the old one read but did not answer.
@@ -46,8 +49,9 @@ func init() {
 //		}
 //	}
 type Handoff struct {
-	// How long to wait for a new connection's first bytes before handing it
-	// to the newest server anyway. Default: 10s.
+	// During a reload (more than one config live), how long to wait for a
+	// new connection's first bytes before handing it to the newest server
+	// anyway. Default: 10s.
 	FirstByteWait caddy.Duration `json:"first_byte_wait,omitempty"`
 
 	logger *zap.Logger
@@ -208,6 +212,25 @@ func registerHandoff(ln net.Listener, wait time.Duration, logger *zap.Logger, af
 // hold it that long).
 const pendingBound = 2 * time.Second
 
+// claim reports whether c's config is still the address's newest live one,
+// as c's server is about to read c's first bytes (first is the first one).
+// A TLS ClientHello (on a wrapper before `tls`) is pending on that config
+// from then on: counted under the same lock as the check, so a config that
+// joins later sees it in waitOlder, and one that joined earlier is seen here.
+func (s *handoffSocket) claim(c *handoffConn, first byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.configs)
+	if n == 0 || s.configs[n-1] != c.ln || c.ln.closed() {
+		return false
+	}
+	if !s.tls && first == tlsHandshakeRecord {
+		c.pending.Store(true)
+		c.ln.pending++
+	}
+	return true
+}
+
 // newest returns the most recently started live listener, or nil.
 func (s *handoffSocket) newest() *handoffListener {
 	s.mu.Lock()
@@ -257,7 +280,37 @@ func (s *handoffSocket) acceptLoop(ln net.Listener) {
 			continue
 		}
 		delay = 0
-		go s.dispatch(c, nil)
+		if !s.handDirect(c) {
+			go s.dispatch(c, nil)
+		}
+	}
+}
+
+// handDirect hands a new connection straight to the address's only live
+// config, before its first bytes arrive, and reports whether it did. It
+// does not while a reload is in progress (more than one config is live: a
+// new connection then goes to dispatch, which waits for its first bytes),
+// nor after `tls` (the handshake is dispatch's). The connection itself
+// refuses its first bytes should a newer config join before they are read
+// (see handoffConn.firstRead).
+func (s *handoffSocket) handDirect(c net.Conn) bool {
+	if s.tls {
+		return false
+	}
+	s.mu.Lock()
+	var hl *handoffListener
+	if len(s.configs) == 1 {
+		hl = s.configs[0]
+	}
+	s.mu.Unlock()
+	if hl == nil {
+		return false
+	}
+	select {
+	case hl.ch <- newHandoffConn(c, hl, nil):
+		return true
+	case <-hl.done:
+		return false
 	}
 }
 
@@ -268,32 +321,12 @@ func (s *handoffSocket) dispatch(c net.Conn, prefix []byte) {
 		s.dispatchTLS(c, prefix)
 		return
 	}
-	tlsHello := false
 	if len(prefix) == 0 {
 		if hl := s.newest(); hl != nil {
-			tlsHello = waitReadable(c, hl.wait) == tlsHandshakeRecord
+			waitReadable(c, hl.wait)
 		}
 	}
-	for {
-		hl := s.newest()
-		if hl == nil {
-			_ = c.Close()
-			return
-		}
-		hc := newHandoffConn(c, hl, prefix)
-		if tlsHello {
-			hc.pending.Store(true)
-			s.addPending(hl, 1)
-		}
-		select {
-		case hl.ch <- hc:
-			return
-		case <-hl.done:
-			if tlsHello {
-				s.addPending(hl, -1)
-			}
-		}
-	}
+	s.deliver(c, func(hl *handoffListener) net.Conn { return newHandoffConn(c, hl, prefix) })
 }
 
 // dispatchTLS hands a *tls.Conn to the newest live listener after `tls`:

@@ -40,6 +40,7 @@ type handoffConn struct {
 	busy  atomic.Int32 // Reads and deadline calls in progress
 
 	// Owned by the reading goroutine; Close reads them once busy is 0.
+	fresh    bool   // the server has read nothing yet (see firstRead)
 	prefix   []byte // bytes to serve before reading the socket
 	replay   []byte // bytes read since write number replayAt began
 	replayAt uint32
@@ -50,6 +51,7 @@ type handoffConn struct {
 	readAt   atomic.Uint32 // writes+1 at the last read of bytes: the next write starts a response
 	noReuse  atomic.Bool   // upgraded, hijacked, or answered with Connection: close
 	peerGone atomic.Bool   // a read failed other than by a deadline (EOF, reset)
+	refused  atomic.Bool   // its first bytes came after a newer config joined (see firstRead)
 	settled  atomic.Bool   // never handed over: calls go straight to the socket
 
 	// A TLS connection handed over before its handshake, when no wrapper
@@ -76,7 +78,7 @@ const (
 
 // newHandoffConn is c handed to hl's server, prefix served first.
 func newHandoffConn(c net.Conn, hl *handoffListener, prefix []byte) *handoffConn {
-	hc := &handoffConn{Conn: c, ln: hl, prefix: prefix}
+	hc := &handoffConn{Conn: c, ln: hl, prefix: prefix, fresh: true}
 	hc.cond.L = &hc.mu
 	return hc
 }
@@ -104,6 +106,11 @@ func (c *handoffConn) leave() {
 	}
 }
 
+// errRefused is what a Read that refuses to serve a server returns: a read
+// error, so that net/http closes the connection without answering (to any
+// other error it answers 400 Bad Request).
+var errRefused = &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}
+
 // Read serves the replayed prefix first, then the socket.
 func (c *handoffConn) Read(p []byte) (int, error) {
 	if c.settled.Load() {
@@ -113,26 +120,76 @@ func (c *handoffConn) Read(p []byte) (int, error) {
 		return 0, net.ErrClosed
 	}
 	defer c.leave()
+	if c.fresh {
+		return c.firstRead(p)
+	}
 	if len(c.prefix) > 0 {
-		n := copy(p, c.prefix)
-		c.prefix = c.prefix[n:]
-		c.record(p[:n])
-		return n, nil
+		return c.readPrefix(p), nil
 	}
 	// A shutting-down server would not answer a first request (or finish a
 	// TLS handshake): refuse, so that it closes the connection and it is
 	// handed over whole.
 	if c.writes.Load() == 0 && c.kind.Load() != kindHTTP1 && c.ln.closed() {
-		return 0, net.ErrClosed
+		return 0, errRefused
 	}
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.record(p[:n])
 	}
+	c.readFailed(err)
+	return n, err
+}
+
+// firstRead serves the connection's first bytes (the prefix's, or the
+// socket's, however long they take to arrive) only if its config is still
+// the address's newest once they are there: a connection handed to the only
+// live config before its first bytes arrived (handDirect), or to the newest
+// before a newer one joined, must not be served by an old server, which
+// would not answer it. Refused, the bytes are kept to be replayed and the
+// server closes the connection, which hands it to the newest at once (see
+// handOver). The check is one step with counting a TLS ClientHello pending
+// (see handoffSocket.claim).
+func (c *handoffConn) firstRead(p []byte) (int, error) {
+	b := c.prefix
+	var err error
+	if len(b) == 0 {
+		var n int
+		n, err = c.Conn.Read(p)
+		if n == 0 {
+			c.readFailed(err)
+			return 0, err
+		}
+		b = p[:n]
+	}
+	if !c.ln.sock.claim(c, b[0]) {
+		if len(c.prefix) == 0 {
+			c.prefix = append([]byte(nil), b...)
+		}
+		c.refused.Store(true)
+		return 0, errRefused
+	}
+	c.fresh = false
+	if len(c.prefix) > 0 {
+		return c.readPrefix(p), nil
+	}
+	c.record(b)
+	c.readFailed(err)
+	return len(b), err
+}
+
+// readPrefix serves the prefix's next bytes into p.
+func (c *handoffConn) readPrefix(p []byte) int {
+	n := copy(p, c.prefix)
+	c.prefix = c.prefix[n:]
+	c.record(p[:n])
+	return n
+}
+
+// readFailed notes a read error other than a deadline's: the peer is gone.
+func (c *handoffConn) readFailed(err error) {
 	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 		c.peerGone.Store(true)
 	}
-	return n, err
 }
 
 // record keeps b for a replay, while a replay can still happen.
@@ -305,6 +362,9 @@ func (c *handoffConn) Close() error {
 // mayHandOver: the connection is at a point where another server can take
 // it, and a newer config's server exists to take it.
 func (c *handoffConn) mayHandOver() bool {
+	if c.refused.Load() {
+		return true
+	}
 	if c.noReuse.Load() || c.peerGone.Load() || (c.writes.Load() > 0 && c.kind.Load() != kindHTTP1) {
 		return false
 	}
@@ -320,9 +380,11 @@ func (c *handoffConn) mayHandOver() bool {
 // it instead of reading the next request. So a connection closed while a
 // newer config is live but before its own listener closed waits, at most
 // shutdownWindow, for that listener to close: if it does not, the server
-// closed it for another reason, and it is closed.
+// closed it for another reason, and it is closed. One whose first bytes
+// were refused (see firstRead) goes at once.
 func (c *handoffConn) handOver() {
-	if !c.ln.closed() {
+	refused := c.refused.Load()
+	if !refused && !c.ln.closed() {
 		t := time.NewTimer(shutdownWindow)
 		select {
 		case <-c.ln.done:
@@ -340,7 +402,7 @@ func (c *handoffConn) handOver() {
 	c.mu.Unlock()
 	c.state.Store(connClosed)
 	w := c.writes.Load()
-	if !c.ln.closed() || c.peerGone.Load() || (c.overrun && c.replayAt == w) {
+	if (!refused && !c.ln.closed()) || c.peerGone.Load() || (c.overrun && c.replayAt == w) {
 		_ = c.Conn.Close()
 		return
 	}

@@ -3,10 +3,13 @@ package caddydjango
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +195,71 @@ func TestHandoffAnsweredAsShutdownBegins(t *testing.T) {
 	if got := readAnswer(t, r); got != "new" {
 		t.Fatalf("next POST answered by %q, want new", got)
 	}
+}
+
+// A new connection accepted while one config is live goes straight to that
+// config's server, before its first bytes arrive. Should they arrive after
+// a newer config joined (a reload: the old server is about to shut down),
+// the newer config's server answers them, and the connection stays usable.
+func TestHandoffFirstBytesAfterNewConfig(t *testing.T) {
+	for _, overTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "HTTP", true: "TLS ClientHello"}[overTLS], func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			accepted := make(chan struct{}, 1)
+			serveHandoff(t, "old", joinHandoff(ln, 5*time.Second, nil), overTLS, func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					select {
+					case accepted <- struct{}{}:
+					default:
+					}
+				}
+			})
+			var c net.Conn
+			if c, err = net.Dial("tcp", ln.Addr().String()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+			select {
+			case <-accepted:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the only config's server did not get the connection before its first bytes")
+			}
+
+			newer := &addrListener{addr: ln.Addr(), done: make(chan struct{})}
+			serveHandoff(t, "new", joinHandoff(newer, 5*time.Second, nil), overTLS, nil)
+			if overTLS {
+				c = tls.Client(c, &tls.Config{InsecureSkipVerify: true}) // the ClientHello goes with the first write
+			}
+			r := bufio.NewReader(c)
+			for _, path := range []string{"/first", "/second"} {
+				if got := postOn(t, c, r, path); got != "new" {
+					t.Fatalf("POST %s sent after the new config joined answered by %q, want new", path, got)
+				}
+			}
+		})
+	}
+}
+
+// serveHandoff serves l (over TLS with httptest's certificate, if overTLS)
+// with a handler that answers name, until the test ends.
+func serveHandoff(t *testing.T, name string, l net.Listener, overTLS bool, state func(net.Conn, http.ConnState)) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		_, _ = io.WriteString(w, name)
+	}))
+	_ = srv.Listener.Close()
+	srv.Listener = l
+	srv.Config.ConnState = state
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // a refused TLS handshake is logged
+	if overTLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
 }

@@ -82,34 +82,29 @@ func possibleCPUs() []int {
 }
 
 // waitReadable waits, at most wait, until c has bytes to read (or the peer
-// closed), without consuming them, and returns the first byte (-1 if none).
-func waitReadable(c net.Conn, wait time.Duration) int {
+// closed), without consuming them.
+func waitReadable(c net.Conn, wait time.Duration) {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return -1
+		return
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return -1
+		return
 	}
 	var b [1]byte
-	first := -1
 	peek := func(fd uintptr) bool {
-		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		if n == 1 {
-			first = int(b[0])
-		}
+		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
 		return err != unix.EAGAIN && err != unix.EINTR
 	}
 	// Usually the bytes are there already: no deadline to set and clear.
 	done := false
 	if rc.Control(func(fd uintptr) { done = peek(fd) }) != nil || done {
-		return first
+		return
 	}
 	if c.SetReadDeadline(time.Now().Add(wait)) != nil {
-		return -1
+		return
 	}
 	_ = rc.Read(peek)
 	_ = c.SetReadDeadline(time.Time{})
-	return first
 }

@@ -14,4 +14,4 @@ func listenSteered(net.Addr) ([]net.Listener, error) {
 }
 
 // waitReadable does not wait off Linux: connections are handed at once.
-func waitReadable(net.Conn, time.Duration) int { return -1 }
+func waitReadable(net.Conn, time.Duration) {}
