@@ -2,9 +2,8 @@ package caddydjango
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"strconv"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -68,16 +67,18 @@ func launchDjangoSite(t *testing.T, d *djangoProject, mk func(s *djangoSite, adm
 	return s
 }
 
-// upstreamPort is the port django_files dials to reach Gunicorn: the
-// socket of its serving generation (ProcessStatus.Socket).
-func (s *djangoSite) upstreamPort() int {
+// upstreamConns counts the connections open to Gunicorn's serving
+// generation: to its own socket (ProcessStatus.Socket), where django_files
+// sends requests, a unix socket.
+func (s *djangoSite) upstreamConns() int {
 	s.t.Helper()
-	_, p, err := net.SplitHostPort(s.statuses()[gunicornName].Socket)
-	port, _ := strconv.Atoi(p)
-	if err != nil || port == 0 {
-		s.t.Fatalf("gunicorn has no socket of its own: %+v", s.statuses()[gunicornName])
+	st := s.statuses()[gunicornName]
+	network, path := dialAddress(st.Socket)
+	if network != "unix" {
+		s.t.Fatalf("gunicorn has no unix socket of its own: %+v", st)
 	}
-	return port
+	// accepted connections carry the name the socket was bound at
+	return countConnectedUnix(filepath.Join(filepath.Dir(path), "bound"))
 }
 
 func (s *djangoSite) url(path string) string {

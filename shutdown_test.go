@@ -93,9 +93,9 @@ func TestSIGTERMLetsSlowRequestsFinish(t *testing.T) {
 
 // countSlowInFlight counts Gunicorn workers busy in /slow/: Gunicorn sync
 // workers handle one request each, so a worker's open client socket means
-// a request in flight. Approximated by Caddy's established upstream
-// connections to Gunicorn's socket.
-func countSlowInFlight(s *djangoSite) int { return countEstablishedTo(s.upstreamPort()) }
+// a request in flight. Approximated by the connections Gunicorn accepted
+// on its generation's own socket.
+func countSlowInFlight(s *djangoSite) int { return s.upstreamConns() }
 
 func TestSIGKILLedCaddyLeavesNoProcess(t *testing.T) {
 	t.Parallel()

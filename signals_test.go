@@ -25,8 +25,7 @@ type postResult struct {
 // worker accepts at once. The result arrives on the channel.
 func startSlowPost(t *testing.T, s *djangoSite, seconds int) <-chan postResult {
 	t.Helper()
-	port := s.upstreamPort()
-	busy := countEstablishedTo(port)
+	busy := s.upstreamConns()
 	done := make(chan postResult, 1)
 	go func() {
 		c := &http.Client{Timeout: 120 * time.Second}
@@ -39,7 +38,7 @@ func startSlowPost(t *testing.T, s *djangoSite, seconds int) <-chan postResult {
 		b, _ := io.ReadAll(resp.Body)
 		done <- postResult{code: resp.StatusCode, body: string(b)}
 	}()
-	waitFor(t, 20*time.Second, func() bool { return countEstablishedTo(port) > busy }, "the slow POST to reach gunicorn")
+	waitFor(t, 20*time.Second, func() bool { return s.upstreamConns() > busy }, "the slow POST to reach gunicorn")
 	return done
 }
 

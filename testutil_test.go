@@ -300,6 +300,24 @@ func countEstablishedTo(port int) int {
 	return n
 }
 
+// countConnectedUnix counts the connected unix sockets named path (the
+// connections a listening socket bound at path has accepted).
+func countConnectedUnix(path string) int {
+	data, err := os.ReadFile("/proc/net/unix")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		// Num RefCount Protocol Flags Type St Inode Path; St 03: connected
+		if len(f) == 8 && f[5] == "03" && f[7] == path {
+			n++
+		}
+	}
+	return n
+}
+
 // isPycache leaves Python's bytecode caches out of copied projects.
 func isPycache(name string) bool { return name == "__pycache__" }
 
