@@ -24,9 +24,9 @@ type serverKind struct {
 	// command is the default launcher.
 	command []string
 	// sockets are the arguments that hand the server the held socket (fd 3)
-	// and, when probeFD, the private readiness socket (fd 4).
+	// and, when probeFD, the generation's own socket (fd 4).
 	sockets func(bind bindAddr) []string
-	// probeFD: the server also serves fd 4, the private probe socket.
+	// probeFD: the server also serves fd 4, where readiness is probed.
 	probeFD bool
 	// ownFD: the server also serves fd 4, its generation's own socket,
 	// which django_files dials (appserver_switch.go); implied by probeFD.

@@ -26,7 +26,7 @@ type instance struct {
 	exited chan struct{} // closed once the process is reaped
 	begun  chan struct{} // closed once pid is set (or the start failed)
 	status exitInfo
-	// probeAddr is an app server's private readiness socket.
+	// probeAddr is where an app server's readiness is probed (fd 4).
 	probeAddr string
 	// loaded is closed when the program prints its spec's ReadyLine.
 	loaded     chan struct{}

@@ -32,7 +32,7 @@ type ProcessOptions struct {
 	// StartSecs is how long a process must stay up to count as started
 	// (RUNNING). An exit before that is a failed start. Default: 1s. For an
 	// app server, RUNNING additionally waits until it serves (an HTTP answer
-	// on its private probe socket, or its startup line).
+	// on its generation's own socket, or its startup line).
 	StartSecs *caddy.Duration `json:"startsecs,omitempty"`
 
 	// StartRetries is how many failed starts in a row are retried before
@@ -216,8 +216,8 @@ type spec struct {
 	Timeout  time.Duration `json:"timeout,omitempty"`
 
 	// App servers only: the kind (empty for gunicorn), the listening socket
-	// Caddy holds, and readiness: a private probe socket as fd 4, or a line
-	// of output, and an HTTP path.
+	// Caddy holds, and readiness: a probe on the generation's own socket
+	// (fd 4), or a line of output, and an HTTP path.
 	Server       string        `json:"server,omitempty"`
 	Bind         bindAddr      `json:"bind,omitzero"`
 	ProbeFD      bool          `json:"-"`
@@ -381,8 +381,8 @@ func (p *ProcessConfig) specs(a *App) ([]*spec, error) {
 }
 
 // spec resolves an app server entry. fd 3 is the socket Caddy holds, fd 4
-// (for servers that take two) a private loopback socket used only to tell
-// when this generation serves.
+// (for servers that take two) the generation's own socket, where
+// django_files sends requests and readiness is probed (appserver_switch.go).
 func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	kind, err := kindOf(g.Server)
 	if err != nil {

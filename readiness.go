@@ -13,7 +13,7 @@ import (
 )
 
 // Readiness: when a process counts as started (StartSecs, and for an app
-// server an HTTP answer on its private probe socket or its startup line),
+// server an HTTP answer on its generation's own socket or its startup line),
 // and waiting until it is RUNNING.
 
 // waitRunning blocks until the process is RUNNING. It fails when ctx ends or
