@@ -164,10 +164,14 @@ func switchTo(p *process) {
 // most until deadline, until every answer to a request sent to it is
 // complete.
 func drainLeases(p *process, pid int, deadline time.Time) {
-	g := p.generation()
-	if g == nil {
-		return
+	if g := p.generation(); g != nil {
+		g.drain(p, pid, deadline)
 	}
+}
+
+// drain stops sending g new requests and waits, at most until deadline,
+// until every answer to a request sent to it is complete.
+func (g *genSocket) drain(p *process, pid int, deadline time.Time) {
 	upstreams.CompareAndDelete(p.spec.Bind, g)
 	if n := g.leases.Load(); n > 0 {
 		p.log().Info("waiting for answers in progress before stopping", zap.Int("pid", pid),
@@ -178,6 +182,55 @@ func drainLeases(p *process, pid int, deadline time.Time) {
 	}
 	if n := g.leases.Load(); n > 0 {
 		p.log().Warn("stopping with answers not complete yet", zap.Int("pid", pid), zap.Int64("requests", n))
+	}
+}
+
+// keepOrphans handles the workers that outlive their killed master (a
+// SIGKILL, a crash), for a server whose workers die at once on its stop
+// signal (StopMaster): hypercorn's keep serving their sockets. Rather than
+// cut their requests short, the next launch gets a generation socket of its
+// own, the workers keep theirs (django_files keeps sending them requests
+// until the new master serves), and they are stopped once a newer
+// generation serves and their answers are complete (retireOrphans). It
+// reports whether it took them over; uWSGI's workers end themselves when
+// their master is gone, and Gunicorn's finish their request on its stop
+// signal (recordExit sends it).
+func (p *process) keepOrphans(inst *instance) bool {
+	if !p.spec.StopMaster || !groupAlive(inst.pid) {
+		return false
+	}
+	p.mu.Lock()
+	g := p.gen
+	p.gen = nil
+	p.mu.Unlock()
+	if g == nil {
+		return false
+	}
+	p.log().Warn("its workers outlived it; they serve until a new one does", zap.Int("pgid", inst.pid))
+	p.orphans.Add(1)
+	go p.retireOrphans(inst, g)
+	return true
+}
+
+// retireOrphans waits until a newer generation serves (or p stops, or gives
+// up: FATAL, or after its ready timeout and stop timeout), waits for the
+// answers the orphaned workers of inst are sending, then stops them and
+// closes their generation socket g.
+func (p *process) retireOrphans(inst *instance, g *genSocket) {
+	defer p.orphans.Done()
+	defer g.close()
+	until := time.Now().Add(p.spec.StartSecs + p.spec.ReadyTimeout + p.spec.StopTimeout)
+	for groupAlive(inst.pid) && !p.stopping() && time.Now().Before(until) {
+		if cur, ok := upstreams.Load(p.spec.Bind); !ok || cur != g || p.status().State == StateFatal {
+			break
+		}
+		time.Sleep(groupPollInterval)
+	}
+	g.drain(p, inst.pid, time.Now().Add(p.spec.StopTimeout/2))
+	sig, _ := parseSignal(p.spec.StopSignal)
+	_ = signalGroup(inst.pid, sig)
+	if !waitGroupGone(inst, time.Now().Add(p.spec.StopTimeout)) {
+		_ = killGroup(inst.pid)
 	}
 }
 

@@ -134,6 +134,9 @@ type process struct {
 
 	// gen is an app server generation's own socket (appserver_switch.go).
 	gen *genSocket
+	// orphans counts the groups of killed masters whose workers still
+	// serve (keepOrphans).
+	orphans sync.WaitGroup
 
 	sched   scheduleState   // a schedule's runs (schedule.go)
 	trigger chan chan error // a schedule's "run now" requests
@@ -288,6 +291,7 @@ func (p *process) signal(sig string) error {
 // run is the supervision loop.
 func (p *process) run() {
 	defer close(p.done)
+	defer p.orphans.Wait() // workers of a killed master (keepOrphans)
 	defer p.markLaunched()
 	defer closeOwnSocket(p)
 	startFailures, quickExits := 0, 0
@@ -384,7 +388,11 @@ func (p *process) recordExit(inst *instance) {
 	p.mu.Unlock()
 	// Members of the group that outlive the leader (e.g. Gunicorn workers
 	// after their master was killed) get the stop signal and may finish
-	// their current request.
+	// their current request, or serve on until a new master does
+	// (keepOrphans).
+	if p.spec.appServer() && p.keepOrphans(inst) {
+		return
+	}
 	if s, err := parseSignal(p.spec.StopSignal); err == nil {
 		_ = signalGroup(inst.pid, s)
 	}
