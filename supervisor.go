@@ -361,8 +361,12 @@ func (p *process) run() {
 // true. stable reports a run long enough that a restart is immediate.
 func (p *process) whileRunning(inst *instance) (stopped, stable bool) {
 	switchTo(p) // a new generation serves: django_files' requests go to it
-	p.setState(StateRunning, func() { p.lastErr = "" })
-	p.log().Info("process running", zap.Int("pid", inst.pid))
+	p.setState(StateRunning, func() {
+		p.lastErr = ""
+		// logged as the state changes: whatever waited for it (a release
+		// after a before_release process) logs after this line
+		p.log().Info("process running", zap.Int("pid", inst.pid))
+	})
 	runStart := time.Now()
 	select {
 	case <-inst.exited:
