@@ -22,11 +22,11 @@ import (
 // Server.shutdown, hypercorn, daphne, Gunicorn's UvicornWorker). On the
 // held socket, shared by the old and the new generation, a request Caddy
 // sends just as the old one stops is lost (a 502 for a POST, which no proxy
-// may retry). So every app server that serves a second socket (fd 4: all
-// but uvicorn, which takes one) gets
-// one of its own per generation (the process started for a restart, a
-// deploy or a reload; kept across its crash-restarts, so connections wait in
-// its backlog), and django_files dials that socket of the newest generation
+// may retry). So every app server gets a second socket (fd 4; uvicorn
+// through uvicorn_sockets.py), one of its own per generation (the process
+// started for a restart, a deploy or a reload; kept across its
+// crash-restarts, so connections wait in its backlog, except when the
+// killed master's workers still serve it: keepOrphans), and django_files dials that socket of the newest generation
 // that serves: once a new generation is RUNNING, new requests go to it, and
 // the old one is told to stop only when every answer it was sending is
 // complete (leases), so it has nothing unread to close and nothing half
