@@ -55,10 +55,8 @@ type genSocket struct {
 	// addr is the address to dial, as reverse_proxy writes it:
 	// "unix//DIR/socket" or "127.0.0.1:PORT".
 	addr string
-	// A unix socket is bound at dir/bound, the name the server finds with
-	// getsockname() and unlinks when it stops (Gunicorn, daphne), and
-	// dialed at dir/socket, a hard link to it; bound is restored before
-	// each launch (restore).
+	// A unix socket is bound at dir/bound and dialed at dir/socket (see
+	// listenUnixLinked); bound is restored before each launch (restore).
 	dir string
 	// leases counts requests django_files sent to it whose answer is not
 	// complete (appServerLease).
@@ -108,16 +106,9 @@ func listenGeneration(user string, tcp bool) (*genSocket, error) {
 	g := &genSocket{dir: dir, addr: "unix/" + filepath.Join(dir, "socket")}
 	err = chownTo(dir, user)
 	if err == nil {
-		g.ln, err = net.Listen("unix", filepath.Join(dir, "bound"))
-	}
-	if err == nil {
-		g.ln.(*net.UnixListener).SetUnlinkOnClose(false)
-		err = os.Link(filepath.Join(dir, "bound"), filepath.Join(dir, "socket"))
+		g.ln, err = listenUnixLinked(filepath.Join(dir, "bound"), filepath.Join(dir, "socket"))
 	}
 	if err != nil {
-		if g.ln != nil {
-			_ = g.ln.Close()
-		}
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
@@ -131,10 +122,7 @@ func (g *genSocket) restore() {
 	if g.dir == "" {
 		return
 	}
-	bound := filepath.Join(g.dir, "bound")
-	if _, err := os.Lstat(bound); err != nil {
-		_ = os.Link(filepath.Join(g.dir, "socket"), bound)
-	}
+	relinkUnix(filepath.Join(g.dir, "bound"), filepath.Join(g.dir, "socket"))
 }
 
 // close closes the socket and removes its directory.
@@ -221,7 +209,8 @@ func (p *process) retireOrphans(inst *instance, g *genSocket) {
 	defer g.close()
 	until := time.Now().Add(p.spec.StartSecs + p.spec.ReadyTimeout + p.spec.StopTimeout)
 	for groupAlive(inst.pid) && !p.stopping() && time.Now().Before(until) {
-		if cur, ok := upstreams.Load(p.spec.Bind); !ok || cur != g || p.status().State == StateFatal {
+		state, _ := p.snapshot()
+		if cur, ok := upstreams.Load(p.spec.Bind); !ok || cur != g || state == StateFatal {
 			break
 		}
 		time.Sleep(groupPollInterval)

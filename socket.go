@@ -55,14 +55,12 @@ func acquireSocket(bind bindAddr) (*heldSocket, error) {
 	}
 	network, addr := bind.network, bind.addr
 	h := &heldSocket{refs: 1}
-	listenAddr := addr
 	if network == "unix" {
 		if err := os.MkdirAll(filepath.Dir(addr), 0o755); err != nil {
 			return nil, fmt.Errorf("directory for the socket %s: %v", addr, err)
 		}
 		h.userPath = addr
 		h.privPath = filepath.Join(filepath.Dir(addr), "."+filepath.Base(addr)+".caddy-django")
-		listenAddr = h.privPath
 		// socket files left by a previous run would make listen fail
 		for _, p := range []string{h.userPath, h.privPath} {
 			if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSocket != 0 {
@@ -70,19 +68,17 @@ func acquireSocket(bind bindAddr) (*heldSocket, error) {
 			}
 		}
 	}
-	ln, err := net.Listen(network, listenAddr)
+	var ln net.Listener
+	var err error
+	if h.userPath != "" {
+		ln, err = listenUnixLinked(h.privPath, h.userPath)
+	} else {
+		ln, err = net.Listen(network, addr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %v", addr, err)
 	}
 	h.ln = ln
-	if h.userPath != "" {
-		ln.(*net.UnixListener).SetUnlinkOnClose(false)
-		if err := os.Link(h.privPath, h.userPath); err != nil {
-			ln.Close()
-			_ = os.Remove(h.privPath)
-			return nil, fmt.Errorf("listening on %s: %v", addr, err)
-		}
-	}
 	sockets.m[bind] = h
 	return h, nil
 }
@@ -94,9 +90,33 @@ func restorePrivateLink(bind bindAddr) {
 	sockets.Lock()
 	defer sockets.Unlock()
 	if h, ok := sockets.m[bind]; ok && h.privPath != "" {
-		if _, err := os.Lstat(h.privPath); err != nil {
-			_ = os.Link(h.userPath, h.privPath)
-		}
+		relinkUnix(h.privPath, h.userPath)
+	}
+}
+
+// listenUnixLinked listens on a unix socket bound at bound and reachable at
+// name too, a hard link to it. App servers unlink the name they find with
+// getsockname() when they stop (Gunicorn, Twisted): clients dial name, and
+// relinkUnix gives the socket back its bound name before the next server
+// starts, so that it can unlink it in turn.
+func listenUnixLinked(bound, name string) (net.Listener, error) {
+	ln, err := net.Listen("unix", bound)
+	if err != nil {
+		return nil, err
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Link(bound, name); err != nil {
+		ln.Close()
+		_ = os.Remove(bound)
+		return nil, err
+	}
+	return ln, nil
+}
+
+// relinkUnix gives a socket of listenUnixLinked its bound name back.
+func relinkUnix(bound, name string) {
+	if _, err := os.Lstat(bound); err != nil {
+		_ = os.Link(name, bound)
 	}
 }
 
