@@ -31,6 +31,9 @@ type serverKind struct {
 	// ownFD: the server also serves fd 4, its generation's own socket,
 	// which django_files dials (appserver_switch.go); implied by probeFD.
 	ownFD bool
+	// run, when set, turns the command line (launcher first) into the one
+	// that runs it (uvicorn: through uvicorn_sockets.py).
+	run func(argv, launcher, env []string) ([]string, error)
 	// tcpOnly: the server adopts inherited TCP sockets only, so its bind
 	// must be HOST:PORT and the generation's own socket is loopback TCP,
 	// not a unix socket (see listenGeneration).
@@ -85,6 +88,7 @@ var serverKinds = map[string]*serverKind{
 		// run through uvicorn_sockets.py, which serves fd 4 as well
 		// (appserver_uvicorn.go)
 		sockets: func(bindAddr) []string { return []string{"--fd", "3"} },
+		run:     uvicornCommand,
 		probeFD: true,
 		probe:   unknownUpgrade,
 		workers: "--workers",

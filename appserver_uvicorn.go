@@ -29,11 +29,11 @@ func uvicornCommand(argv, launcher, env []string) ([]string, error) {
 	return slices.Concat(python, []string{"-c", uvicornSockets}, argv[len(launcher):]), nil
 }
 
-// command is the command line that runs s: its Argv, except for uvicorn
-// (uvicornCommand).
+// command is the command line that runs s: its Argv, or what its kind's
+// run makes of it (uvicorn: uvicornCommand).
 func (s *spec) command() ([]string, error) {
-	if s.Server == "uvicorn" && s.OwnFD {
-		return uvicornCommand(s.Argv, s.launcher, s.Env)
+	if k := serverKinds[s.Server]; k != nil && k.run != nil {
+		return k.run(s.Argv, s.launcher, s.Env)
 	}
 	return s.Argv, nil
 }
