@@ -186,8 +186,16 @@ func (c *handoffConn) readPrefix(p []byte) int {
 }
 
 // readFailed notes a read error other than a deadline's: the peer is gone.
+// (A deadline ends net/http's background read after every request: the
+// socket's own error is checked before errors.Is walks a chain.)
 func (c *handoffConn) readFailed(err error) {
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err == nil {
+		return
+	}
+	if oe, ok := err.(*net.OpError); ok && oe.Err == os.ErrDeadlineExceeded {
+		return
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		c.peerGone.Store(true)
 	}
 }
@@ -284,14 +292,35 @@ func (c *handoffConn) beginWrite(p []byte) bool {
 }
 
 // closesConnection reports whether the HTTP/1 response starting with p
-// ends its connection's reuse: a protocol switch or Connection: close.
+// ends its connection's reuse: a protocol switch, or a Connection header
+// with the close token in the head's part p holds. It walks the head's
+// lines (a response's first write holds its head; the body is not read).
 func closesConnection(p []byte) bool {
-	head := p
-	if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
-		head = head[:i+2]
+	if bytes.HasPrefix(p, []byte("HTTP/1.1 101")) || bytes.HasPrefix(p, []byte("HTTP/1.0 101")) {
+		return true
 	}
-	return bytes.HasPrefix(head, []byte("HTTP/1.1 101")) || bytes.HasPrefix(head, []byte("HTTP/1.0 101")) ||
-		bytes.Contains(head, []byte("\r\nConnection: close\r\n"))
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			return false
+		}
+		p = p[i+1:]
+		if len(p) == 0 || p[0] == '\r' {
+			return false // the head's end
+		}
+		if (p[0] == 'C' || p[0] == 'c') && len(p) > len("Connection:") &&
+			bytes.EqualFold(p[:len("Connection:")], []byte("Connection:")) {
+			value := p[len("Connection:"):]
+			if j := bytes.IndexByte(value, '\n'); j >= 0 {
+				value = value[:j]
+			}
+			for _, token := range bytes.Split(value, []byte(",")) {
+				if bytes.EqualFold(bytes.TrimSpace(token), []byte("close")) {
+					return true
+				}
+			}
+		}
+	}
 }
 
 // answered ends the connection's pending state; c.mu is held.

@@ -77,3 +77,27 @@ func TestHandoffClassify(t *testing.T) {
 		}
 	}
 }
+
+// A response that ends its connection's reuse is never handed over: a
+// protocol switch, or Connection: close in its head (any case, any token
+// position), not in its body.
+func TestHandoffClosesConnection(t *testing.T) {
+	head := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+	for in, want := range map[string]bool{
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n": true,
+		"HTTP/1.0 101 Switching Protocols\r\n\r\n":                       true,
+		head + "Connection: close\r\n\r\nok":                             true,
+		head + "connection: Close\r\n\r\nok":                             true,
+		head + "Connection: x-foo, close\r\n\r\nok":                      true,
+		"HTTP/1.1 200 OK\r\nConnection: close\r\nServer: Caddy\r\n\r\n":  true,
+		head + "\r\nok": false,
+		head + "Connection: keep-alive\r\n\r\nok":  false,
+		head + "Connection: closed\r\n\r\nok":      false,
+		head + "\r\nConnection: close\r\n\r\n":     false, // in the body
+		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n": false, // the head goes on in a later write
+	} {
+		if got := closesConnection([]byte(in)); got != want {
+			t.Errorf("closesConnection(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
