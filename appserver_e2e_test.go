@@ -103,6 +103,46 @@ func TestUvicornOneProcess(t *testing.T) {
 	})
 }
 
+// TestUvicornReload: uvicorn's --reload (development) serves the
+// generation's own socket too (its reloader's child gets both sockets from
+// uvicorn_sockets.py), so it gets ready, serves through django_files, and
+// serves a changed view once it has reloaded it.
+func TestUvicornReload(t *testing.T) {
+	t.Parallel()
+	project := newDjangoProject(t)
+	entry := "uvicorn demo.asgi:application {\n\t\t\targs --reload --reload-dir " + filepath.Join(project.Root, "demo") + "\n\t\t}"
+	s := launchDjangoSite(t, project, func(s *djangoSite, admin string) string {
+		return strings.Replace(appServerConfig(s, admin, "uvicorn", entry, 2, ""), "\n\t\t\tworkers 2", "", 1)
+	})
+	s.waitState("uvicorn", StateRunning, 90*time.Second)
+	if code, body := httpGet(s.url("/hello/")); code != 200 || !strings.HasPrefix(body, "hello from django") {
+		t.Fatalf("GET /hello/: %d %s", code, body)
+	}
+	views := filepath.Join(project.Root, "demo", "views.py")
+	src, err := os.ReadFile(views)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(src), `f"hello from django pid=`, `f"hello again from django pid=`, 1)
+	if changed == string(src) {
+		t.Fatal("views.py has no hello view to change")
+	}
+	if err := os.WriteFile(views, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := httpGet(s.url("/hello/"))
+		if code == 200 && strings.HasPrefix(body, "hello again from django") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("60 s after views.py changed, GET /hello/: %d %s; want the changed view", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // appServerTitle names a case: the server, and a Gunicorn worker class.
 func appServerTitle(name, entry string) string {
 	if i := strings.Index(entry, "--worker-class "); i > 0 {

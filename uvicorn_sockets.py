@@ -1,12 +1,14 @@
 # caddy-django: run uvicorn's command line serving two sockets, fd 3 (the
 # bind Caddy holds) and fd 4 (this generation's own, which django_files
 # dials and the readiness probe uses). uvicorn's CLI takes one (--fd 3);
-# its Server and Multiprocess take a list, as under Gunicorn.
+# its Server, Multiprocess and reloader (--reload) take a list, as under
+# Gunicorn.
 import socket
 import sys
 
 from uvicorn.main import main
 from uvicorn.server import Server
+from uvicorn.supervisors.basereload import BaseReload
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 own = socket.socket(fileno=4)
@@ -22,5 +24,9 @@ def init(self, config, target, sockets, _init=Multiprocess.__init__):
     _init(self, config, target, sockets + [own])  # --workers: each serves both
 
 
-Server.run, Multiprocess.__init__ = run, init
+def reload(self, config, target, sockets, _init=BaseReload.__init__):
+    _init(self, config, target, sockets + [own])  # --reload: its child serves both
+
+
+Server.run, Multiprocess.__init__, BaseReload.__init__ = run, init, reload
 sys.exit(main(prog_name="uvicorn"))
