@@ -58,6 +58,8 @@ type genSocket struct {
 	// A unix socket is bound at dir/bound and dialed at dir/socket (see
 	// listenUnixLinked); bound is restored before each launch (restore).
 	dir string
+	// lock is dir's lock file, held while the generation lives (gendir.go).
+	lock *os.File
 	// leases counts requests django_files sent to it whose answer is not
 	// complete (appServerLease).
 	leases atomic.Int64
@@ -73,6 +75,7 @@ func ownSocket(p *process) (*os.File, string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.gen == nil {
+		sweepGenDirs(p.log())
 		g, err := listenGeneration(p.spec.User, serverKinds[p.spec.serverWord()].tcpOnly)
 		if err != nil {
 			return nil, "", fmt.Errorf("the generation's own socket: %v", err)
@@ -85,7 +88,7 @@ func ownSocket(p *process) (*os.File, string, error) {
 }
 
 // listenGeneration makes a generation socket: a unix socket in a new
-// private directory (owned by user, when the server runs as another user,
+// private directory (makeGenDir; owned by user, when the server runs as another user,
 // so that it can unlink the name it was bound at). Over a unix socket, the
 // new connection django_files opens per request costs Caddy and the server
 // less than over loopback TCP (Gunicorn's sync workers: about a fifth more
@@ -99,17 +102,18 @@ func listenGeneration(user string, tcp bool) (*genSocket, error) {
 		}
 		return &genSocket{ln: ln, addr: ln.Addr().String()}, nil
 	}
-	dir, err := os.MkdirTemp("", "caddy-django-")
+	dir, lock, err := makeGenDir()
 	if err != nil {
 		return nil, err
 	}
-	g := &genSocket{dir: dir, addr: "unix/" + filepath.Join(dir, "socket")}
+	g := &genSocket{dir: dir, lock: lock, addr: "unix/" + filepath.Join(dir, "socket")}
 	err = chownTo(dir, user)
 	if err == nil {
 		g.ln, err = listenUnixLinked(filepath.Join(dir, "bound"), filepath.Join(dir, "socket"))
 	}
 	if err != nil {
 		_ = os.RemoveAll(dir)
+		_ = lock.Close()
 		return nil, err
 	}
 	return g, nil
@@ -130,6 +134,7 @@ func (g *genSocket) close() {
 	_ = g.ln.Close()
 	if g.dir != "" {
 		_ = os.RemoveAll(g.dir)
+		_ = g.lock.Close()
 	}
 }
 
