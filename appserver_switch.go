@@ -88,8 +88,8 @@ func ownSocket(p *process) (*os.File, string, error) {
 }
 
 // listenGeneration makes a generation socket: a unix socket in a new
-// private directory (makeGenDir; owned by user, when the server runs as another user,
-// so that it can unlink the name it was bound at). Over a unix socket, the
+// private directory (makeGenDir; owned by user, when the server runs as
+// another user, so that it can unlink the name it was bound at). Over a unix socket, the
 // new connection django_files opens per request costs Caddy and the server
 // less than over loopback TCP (Gunicorn's sync workers: about a fifth more
 // requests per second), and the socket is private to the directory's owner.

@@ -1,7 +1,6 @@
 package caddydjango
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -89,6 +88,3 @@ func removeAbandonedGenDirs(tmp string) []string {
 	}
 	return removed
 }
-
-// errLocked is what tryLock returns when another open file holds the lock.
-var errLocked = errors.New("locked")

@@ -3,7 +3,6 @@
 package caddydjango
 
 import (
-	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -13,12 +12,8 @@ import (
 // one.
 const flockWorks = true
 
-// tryLock takes f's exclusive flock without waiting (errLocked when another
-// open file holds it). Closing f, or the process's end, drops it.
+// tryLock takes f's exclusive flock without waiting (EWOULDBLOCK when
+// another open file holds it). Closing f, or the process's end, drops it.
 func tryLock(f *os.File) error {
-	err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-	if errors.Is(err, unix.EWOULDBLOCK) {
-		return errLocked
-	}
-	return err
+	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 }
