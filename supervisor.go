@@ -302,16 +302,19 @@ func (p *process) run() {
 		}
 		p.setState(StateStarting, nil)
 		inst, err := p.launch()
-		p.markLaunched()
 		if err != nil {
 			p.log().Error("cannot start process", zap.Error(err))
+			p.markLaunched()
 			p.setState(StateStarting, func() { p.lastErr = err.Error() })
 			startFailures++
 		} else {
 			p.mu.Lock()
 			p.inst, p.startedAt = inst, time.Now()
 			p.mu.Unlock()
+			// logged before the next process (by priority) may launch
+			// (markLaunched), so that the log shows the launches in order
 			p.log().Info("process started", zap.Int("pid", inst.pid), zap.Strings("command", p.spec.Argv))
+			p.markLaunched()
 			ok, stopped := p.awaitStarted(inst)
 			if stopped {
 				return
