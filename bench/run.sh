@@ -9,7 +9,7 @@
 #   BENCH_KEEP=1 ...             # keep the work directory (logs, configs, profiles)
 #   BENCH_PPROF=1 ...            # always take CPU profiles of the django_files rows
 #   BENCH_SECTIONS=static ...    # only §1 (static files, with the `respond` ceiling and the cache's memory)
-#   BENCH_SECTIONS=handoff ...   # only §8: django_handoff's throughput cost (about 3 minutes)
+#   BENCH_SECTIONS=handoff ...   # only §8: django_handoff's throughput cost and CPU share (about 3 minutes)
 #   BENCH_SECTIONS=appservers ... # only §9: each app server (gunicorn, uvicorn, hypercorn, daphne,
 #                                uwsgi) through django_files vs reverse_proxy vs direct, and failed
 #                                POSTs during restart and deploy (about 8 minutes)
