@@ -4,8 +4,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -180,24 +178,7 @@ func (b *bench) sectionHandoff() {
 func (b *bench) handoffShare(h *handoffCaddy, url string) string {
 	path := filepath.Join(b.work, "pprof-handoff-https.pb.gz")
 	secs := max(5, int(b.dur.Seconds()))
-	done := make(chan struct{})
-	go func() {
-		_, _ = b.wrk(url, 32, time.Duration(secs+2)*time.Second, nil, "")
-		close(done)
-	}()
-	time.Sleep(500 * time.Millisecond)
-	client := &http.Client{Timeout: time.Duration(secs+30) * time.Second}
-	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", h.admin, secs))
-	if err == nil {
-		var f *os.File
-		if f, err = os.Create(path); err == nil {
-			_, err = io.Copy(f, resp.Body)
-			f.Close()
-		}
-		resp.Body.Close()
-	}
-	<-done
-	if err != nil {
+	if err := b.loadProfile(fmt.Sprintf("http://127.0.0.1:%d", h.admin), path, secs, url, 32, nil, ""); err != nil {
 		return "The wrapper's share of Caddy's CPU: profile failed: " + err.Error()
 	}
 	out := cmdOut("go", "tool", "pprof", "-top", "-nodefraction=0", "-nodecount=100000", "-focus=^github\\.com/caddy-django/caddy-django\\.",

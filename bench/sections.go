@@ -290,28 +290,40 @@ func (b *bench) profile(name string, t *target, conns int, script string) {
 	}
 	path := filepath.Join(b.work, "pprof-"+name+".pb.gz")
 	secs := max(2, int(b.dur.Seconds())-1)
-	done := make(chan struct{})
-	go func() {
-		_, _ = b.wrk(t.url, conns, time.Duration(secs+2)*time.Second, headerList(t.headers), script)
-		close(done)
-	}()
-	time.Sleep(500 * time.Millisecond)
-	resp, err := (&http.Client{Timeout: time.Duration(secs+30) * time.Second}).Get(b.adminURL(fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs)))
-	if err == nil {
-		f, ferr := os.Create(path)
-		if ferr == nil {
-			_, _ = io.Copy(f, resp.Body)
-			f.Close()
-		}
-		resp.Body.Close()
-	}
-	<-done
-	if err != nil {
+	if err := b.loadProfile(b.adminURL(""), path, secs, t.url, conns, headerList(t.headers), script); err != nil {
 		b.profiles = append(b.profiles, fmt.Sprintf("Profile %s failed: %v", name, err))
 		return
 	}
 	top := cmdOut("go", "tool", "pprof", "-top", "-nodecount=30", b.caddyBin, path)
 	b.profiles = append(b.profiles, fmt.Sprintf("#### CPU profile of Caddy+plugin during %s (%s; kept with BENCH_KEEP=1)\n\n```text\n%s\n```", t.name, path, top))
+}
+
+// loadProfile writes to path a CPU profile of secs seconds of the Caddy
+// whose admin endpoint is admin (http://host:port), taken while wrk loads
+// url with conns connections.
+func (b *bench) loadProfile(admin, path string, secs int, url string, conns int, headers []string, script string) error {
+	done := make(chan struct{})
+	go func() {
+		_, _ = b.wrk(url, conns, time.Duration(secs+2)*time.Second, headers, script)
+		close(done)
+	}()
+	defer func() { <-done }()
+	time.Sleep(500 * time.Millisecond)
+	client := &http.Client{Timeout: time.Duration(secs+30) * time.Second}
+	resp, err := client.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", admin, secs))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // --- § 1 static files ---------------------------------------------------------
