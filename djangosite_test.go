@@ -70,7 +70,11 @@ func launchDjangoSite(t *testing.T, d *djangoProject, mk func(s *djangoSite, adm
 // upstreamConns counts the connections open to Gunicorn's serving
 // generation: to its own socket (ProcessStatus.Socket), where django_files
 // sends requests, a unix socket.
-func (s *djangoSite) upstreamConns() int {
+func (s *djangoSite) upstreamConns() int { return len(s.upstreamSockets()) }
+
+// upstreamSockets returns the inodes of the connections Gunicorn accepted
+// on its generation's own socket.
+func (s *djangoSite) upstreamSockets() map[string]bool {
 	s.t.Helper()
 	st := s.statuses()[gunicornName]
 	network, path := dialAddress(st.Socket)
@@ -78,7 +82,7 @@ func (s *djangoSite) upstreamConns() int {
 		s.t.Fatalf("gunicorn has no unix socket of its own: %+v", st)
 	}
 	// accepted connections carry the name the socket was bound at
-	return countConnectedUnix(filepath.Join(filepath.Dir(path), "bound"))
+	return connectedUnix(filepath.Join(filepath.Dir(path), "bound"))
 }
 
 func (s *djangoSite) url(path string) string {

@@ -22,10 +22,12 @@ type postResult struct {
 // startSlowPost sends POST /slow-post/?seconds=N through Caddy (a POST: the
 // proxy never retries it, so a lost request shows) and waits until it is in
 // flight: Caddy holds a connection to Gunicorn's socket, which an idle sync
-// worker accepts at once. The result arrives on the channel.
+// worker accepts at once. (A connection Gunicorn had before, such as the
+// readiness probe's, may close meanwhile: a new one is looked for, not a
+// higher count.) The result arrives on the channel.
 func startSlowPost(t *testing.T, s *djangoSite, seconds int) <-chan postResult {
 	t.Helper()
-	busy := s.upstreamConns()
+	before := s.upstreamSockets()
 	done := make(chan postResult, 1)
 	go func() {
 		c := &http.Client{Timeout: 120 * time.Second}
@@ -38,7 +40,19 @@ func startSlowPost(t *testing.T, s *djangoSite, seconds int) <-chan postResult {
 		b, _ := io.ReadAll(resp.Body)
 		done <- postResult{code: resp.StatusCode, body: string(b)}
 	}()
-	waitFor(t, 20*time.Second, func() bool { return s.upstreamConns() > busy }, "the slow POST to reach gunicorn")
+	waitFor(t, 20*time.Second, func() bool {
+		select {
+		case r := <-done:
+			t.Fatalf("the slow POST ended before it was seen in flight at gunicorn: %d %q %v", r.code, r.body, r.err)
+		default:
+		}
+		for inode := range s.upstreamSockets() {
+			if !before[inode] {
+				return true
+			}
+		}
+		return false
+	}, "the slow POST to reach gunicorn")
 	return done
 }
 

@@ -302,20 +302,24 @@ func countEstablishedTo(port int) int {
 
 // countConnectedUnix counts the connected unix sockets named path (the
 // connections a listening socket bound at path has accepted).
-func countConnectedUnix(path string) int {
+func countConnectedUnix(path string) int { return len(connectedUnix(path)) }
+
+// connectedUnix returns the inodes of the connected unix sockets that carry
+// path (a listening socket's accepted connections carry its bound name).
+func connectedUnix(path string) map[string]bool {
 	data, err := os.ReadFile("/proc/net/unix")
 	if err != nil {
-		return 0
+		return nil
 	}
-	n := 0
+	inodes := map[string]bool{}
 	for _, line := range strings.Split(string(data), "\n")[1:] {
 		f := strings.Fields(line)
 		// Num RefCount Protocol Flags Type St Inode Path; St 03: connected
 		if len(f) == 8 && f[5] == "03" && f[7] == path {
-			n++
+			inodes[f[6]] = true
 		}
 	}
-	return n
+	return inodes
 }
 
 // isPycache leaves Python's bytecode caches out of copied projects.
