@@ -26,11 +26,11 @@ import (
 // through uvicorn_sockets.py), one of its own per generation (the process
 // started for a restart, a deploy or a reload; kept across its
 // crash-restarts, so connections wait in its backlog, except when the
-// killed master's workers still serve it: keepOrphans), and django_files dials that socket of the newest generation
-// that serves: once a new generation is RUNNING, new requests go to it, and
-// the old one is told to stop only when every answer it was sending is
-// complete (leases), so it has nothing unread to close and nothing half
-// sent to cut (daphne's stop cancels every application instance; uWSGI's
+// killed master's workers still serve it: keepOrphans), and django_files
+// dials that socket of the newest generation that serves: once a new
+// generation is RUNNING, new requests go to it, and the old one is told to
+// stop only when every answer it was sending is complete (leases), so it
+// has nothing unread to close and nothing half sent to cut (daphne's stop cancels every application instance; uWSGI's
 // and hypercorn's workers die at once on a stop signal of their own). An
 // upgraded connection or an event stream (text/event-stream), open-ended,
 // counts as done once it begins: the server's own graceful stop ends it.
@@ -89,9 +89,9 @@ func ownSocket(p *process) (*os.File, string, error) {
 
 // listenGeneration makes a generation socket: a unix socket in a new
 // private directory (makeGenDir; owned by user, when the server runs as
-// another user, so that it can unlink the name it was bound at). Over a unix socket, the
-// new connection django_files opens per request costs Caddy and the server
-// less than over loopback TCP (Gunicorn's sync workers: about a fifth more
+// another user, so that it can unlink the name it was bound at). Over a
+// unix socket, the new connection django_files opens per request costs
+// Caddy and the server less than over loopback TCP (Gunicorn's sync workers: about a fifth more
 // requests per second), and the socket is private to the directory's owner.
 // With tcp (a server that adopts TCP sockets only), a loopback TCP port.
 func listenGeneration(user string, tcp bool) (*genSocket, error) {
