@@ -535,10 +535,10 @@ class Command(BaseCommand):
 	s.waitState("db_worker", StateRunning, 60*time.Second)
 
 	if code, _, body := getWithHeaders(t, s.url("/assets/css/site.css")); code != http.StatusOK || body != "body { color: teal }\n" {
-		t.Errorf("GET /assets/css/site.css: %d %q, want 200 from the settings' STATIC_ROOT", code, body)
+		t.Errorf("GET /assets/css/site.css: %d %.60q, want 200 from the settings' STATIC_ROOT", code, body)
 	}
 	if code, hdr, body := getWithHeaders(t, s.url("/uploads/note.txt")); code != http.StatusOK || body != "uploaded\n" || hdr.Get("X-Content-Type-Options") != "nosniff" {
-		t.Errorf("GET /uploads/note.txt: %d %q, want 200 from the settings' MEDIA_ROOT, with nosniff", code, body)
+		t.Errorf("GET /uploads/note.txt: %d %.60q, want 200 from the settings' MEDIA_ROOT, with nosniff", code, body)
 	}
 	if code, _, body := getWithHeaders(t, s.url("/admin/login/")); code != http.StatusOK || !strings.Contains(body, "csrfmiddlewaretoken") {
 		t.Errorf("GET /admin/login/ from Django through Gunicorn: %d", code)
