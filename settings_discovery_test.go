@@ -380,18 +380,18 @@ func TestSettingsModuleFromEntryPoints(t *testing.T) {
 	const executed = `open(__file__ + ".executed", "w").close()` + "\n"
 	settings := "STATIC_URL = '/assets/'\nSTATIC_ROOT = '/srv/collected'\nMEDIA_URL = '/uploads/'\nMEDIA_ROOT = '/srv/uploads'\n"
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "DJANGO_SETTINGS_MODULE=") })
+	const (
+		wsgiProduction = `import os` + "\n" + `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")` + "\n"
+		manageLocal    = "import os\ndef main():\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.local')\nmain()\n"
+	)
 	for _, c := range []struct {
 		name, wsgi, manage, env string
 		module, from, err       string
 	}{{
-		name:   "wsgi.py wins over manage.py",
-		wsgi:   `import os` + "\n" + `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")` + "\n",
-		manage: "import os\ndef main():\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.local')\nmain()\n",
+		name: "wsgi.py wins over manage.py", wsgi: wsgiProduction, manage: manageLocal,
 		module: "config.settings.production", from: "config/wsgi.py",
 	}, {
-		name:   "manage.py when wsgi.py names none",
-		wsgi:   "application = None\n",
-		manage: "import os\ndef main():\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.local')\nmain()\n",
+		name: "manage.py when wsgi.py names none", wsgi: "application = None\n", manage: manageLocal,
 		module: "config.settings.local", from: "manage.py",
 	}, {
 		name:   "an assignment, environ imported from os, a name computed at run time skipped",
@@ -399,9 +399,7 @@ func TestSettingsModuleFromEntryPoints(t *testing.T) {
 		manage: "from os import environ\nenviron['DJANGO_SETTINGS_MODULE'] = 'config.settings.production'\n",
 		module: "config.settings.production", from: "manage.py",
 	}, {
-		name:   "the environment wins",
-		wsgi:   `import os` + "\n" + `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")` + "\n",
-		env:    "config.settings.local",
+		name: "the environment wins", wsgi: wsgiProduction, env: "config.settings.local",
 		module: "config.settings.local", from: "environment",
 	}, {
 		name:   "named nowhere",
