@@ -446,8 +446,11 @@ func TestFilesGETIsNotSentAgainOnceItReachedGunicorn(t *testing.T) {
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Errorf("answered %d, want 502", resp.StatusCode)
 	}
-	if took > timeout+time.Second {
-		t.Errorf("answered after %s, want within Gunicorn's --timeout (%s) and a second", took.Round(time.Millisecond), timeout)
+	// Gunicorn's arbiter looks for timed-out workers once a second, then the
+	// worker has to exit (3.3-4.1 s seen here with --timeout 3, under load);
+	// one more try would take another --timeout
+	if took > timeout+2*time.Second {
+		t.Errorf("answered after %s, want within Gunicorn's --timeout (%s) and 2 s", took.Round(time.Millisecond), timeout)
 	}
 	t.Logf("%d after %s", resp.StatusCode, took.Round(time.Millisecond))
 }
