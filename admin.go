@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 )
@@ -30,6 +31,9 @@ func init() {
 //	                                            media paths each django_files serves (and from where)
 //	GET  /django/exec-env                       root, environment (values included) and user for
 //	                                            `caddy django exec`
+//
+// The answers to restart, stop and reload set "killed" on each process the
+// action had to SIGKILL after its stop_timeout (stop_report.go).
 type adminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -73,10 +77,11 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 		if r.Method != http.MethodPost {
 			return methodNotAllowed(http.MethodPost)
 		}
+		since := time.Now()
 		if err := app.Deploy(r.Context()); err != nil {
 			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
 		}
-		return writeJSON(w, app.Statuses())
+		return writeJSON(w, markKilled(app.Statuses(), since))
 	case len(parts) >= 2 && parts[0] == "processes":
 		name := parts[1]
 		if len(app.matching(name)) == 0 {
@@ -92,6 +97,7 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 			return methodNotAllowed(http.MethodPost)
 		}
 		var err error
+		since := time.Now()
 		switch action := parts[2]; {
 		case action == "restart" && len(parts) == 3:
 			err = app.Restart(r.Context(), name)
@@ -114,7 +120,7 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 			}
 			return caddy.APIError{HTTPStatus: status, Err: err}
 		}
-		return writeJSON(w, app.StatusesOf(name))
+		return writeJSON(w, markKilled(app.StatusesOf(name), since))
 	}
 	return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("unknown django endpoint %s", r.URL.Path)}
 }

@@ -423,9 +423,8 @@ func TestTwoAppServers(t *testing.T) {
 // /echo-size/ (requests through a config reload's front-end swap aside, see
 // load): no request may fail, except with a server that closes connections
 // it has not read when it stops, or a master SIGKILLed with requests in it
-// (losesSome): those are counted (a known
-// limit, README; Caddy retries such a GET once, which may meet the same
-// server). reload: do reloads Caddy's config.
+// (losesSome): those are counted (a known limit, README; django_files
+// sends no request twice, GET or POST). reload: do reloads Caddy's config.
 func underLoad(t *testing.T, s *djangoSite, losesSome bool, event string, reload bool, do func()) {
 	t.Helper()
 	gets := startLoadOpts(testkit.Clients{}, s.url("/hello/"), reload)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -47,7 +48,9 @@ supervisorctl:
 
 <name> is a process name, or a group name for every replica of a process.
 Every command prints the resulting status table and exits non-zero, with the
-API's error message, when the action fails.
+API's error message, when the action fails. restart, stop and reload also
+print a warning on stderr for each process that did not stop within its
+stop_timeout and was SIGKILLed (its work cut off); they still exit 0.
 
 A deploy hook is typically:
 
@@ -149,8 +152,8 @@ Waits (--wait) until it is RUNNING, then prints its status.
 Stops <name> (a process, or every replica of a group) gracefully: its stop
 signal to its process group, then waits up to its stop timeout for every
 process of the group to exit (a launcher's Gunicorn too), then SIGKILLs what
-is left. It stays STOPPED until 'caddy django start'. Prints the resulting
-status.
+is left, and says so (a warning on stderr: what it was doing was cut off).
+It stays STOPPED until 'caddy django start'. Prints the resulting status.
 `, false},
 		{"start", "Starts a stopped, exited or fatal process or group", `
 Starts <name> (a process, or every replica of a group) if it is not running:
@@ -254,11 +257,15 @@ func runDjango(c *cobra.Command, method, path, waitPath string) error {
 	if err != nil {
 		return err
 	}
+	killed := slices.DeleteFunc(slices.Clone(sts), func(s ProcessStatus) bool { return s.Killed == nil })
 	var waitErr error
 	if waitPath != "" && wait > 0 {
 		body, sts, waitErr = waitSettled(addr, waitPath, wait, body, sts)
 	}
 	err = printStatuses(c, body, sts)
+	for _, s := range killed { // after the table, so that it is not scrolled away
+		fmt.Fprintln(c.ErrOrStderr(), "warning: "+killedLine(s.Name, s.Killed))
+	}
 	if waitErr != nil {
 		return waitErr
 	}

@@ -105,6 +105,13 @@ func settingsLine(st *SettingsStatus) string {
 	}
 	s := st.Settings
 	line := fmt.Sprintf("settings: %s (Django %s) read with %s", s.SettingsModule, s.Django, st.Python)
+	if from := s.SettingsModuleFrom; from != "" {
+		if from == "environment" {
+			from = "the environment"
+		}
+		line = fmt.Sprintf("settings: %s (DJANGO_SETTINGS_MODULE from %s; Django %s) read with %s",
+			s.SettingsModule, from, s.Django, st.Python)
+	}
 	if s.StaticStorage != "" {
 		line += "; staticfiles storage " + s.StaticStorage
 	}

@@ -31,6 +31,17 @@ func TestFormatFilesTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
 	}
+	for from, want := range map[string]string{
+		"config/wsgi.py": "settings: config.settings (DJANGO_SETTINGS_MODULE from config/wsgi.py; Django 4.2.21) read with /usr/bin/python3",
+		"environment":    "settings: config.settings (DJANGO_SETTINGS_MODULE from the environment; Django 4.2.21)",
+	} {
+		fs.Settings.Settings.SettingsModuleFrom = from
+		b.Reset()
+		_ = formatFilesTable(&b, fs)
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("settings line, module from %s, lacks %q:\n%s", from, want, b.String())
+		}
+	}
 	fs.Settings = &SettingsStatus{Python: "python3", Error: "ModuleNotFoundError: No module named 'django'"}
 	b.Reset()
 	_ = formatFilesTable(&b, fs)

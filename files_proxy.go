@@ -100,8 +100,22 @@ func (h *DjangoFiles) provisionProxy(ctx caddy.Context) error {
 	if err := h.proxy.Provision(ctx); err != nil {
 		return fmt.Errorf("provisioning reverse_proxy: %v", err)
 	}
+	// Retried for wait_timeout: a request that could not be sent (dial
+	// errors; reverse_proxy retries those whatever retry_match says). Never
+	// a request written to the app server, GET included (reverse_proxy's
+	// default retries a GET after a connection closed unanswered): its view
+	// may have run (a worker killed for its timeout), side effects and all.
+	h.proxy.LoadBalancing.RetryMatch = caddyhttp.MatcherSets{{sentOnce{}}}
 	return nil
 }
+
+// sentOnce is reverse_proxy's retry_match for django_files: it matches no
+// request, so that only a request that never reached the upstream is
+// tried again.
+type sentOnce struct{}
+
+// MatchWithError implements caddyhttp.RequestMatcherWithError.
+func (sentOnce) MatchWithError(*http.Request) (bool, error) { return false, nil }
 
 // upstreamTransport is reverse_proxy's HTTP transport: connections are
 // reused when upstream_keepalive is set, or by default for an app server
@@ -233,3 +247,6 @@ func formatBytes(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
 }
+
+// Interface guards
+var _ caddyhttp.RequestMatcherWithError = sentOnce{}

@@ -227,6 +227,7 @@ type spec struct {
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
 	launcher     []string      // the command before the server's arguments
+	app          string        // the WSGI/ASGI application, config.wsgi:application
 
 	key string
 }
@@ -431,6 +432,7 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	if len(s.launcher) == 0 {
 		s.launcher = kind.command
 	}
+	s.app = g.App
 	s.ProbeFD = kind.probeFD
 	s.OwnFD = kind.probeFD || kind.ownFD
 	s.StopMaster = kind.stopMaster

@@ -170,10 +170,16 @@ func (a *App) startBeforeRelease(ctx context.Context, fresh []*entry, wait bool)
 	return rest, nil
 }
 
-// failAll marks the entries' processes FATAL with err (a failed boot).
+// failAll marks the entries' processes FATAL with err (a failed boot), each
+// with an error entry: they are given up, not started.
 func failAll(es []*entry, err error) {
+	reason, _, _ := strings.Cut(err.Error(), "\n") // a release's output is in its own entry
 	for _, e := range es {
 		p := e.proc()
+		if p.spec.Disabled {
+			continue
+		}
+		p.log().Error("process is FATAL: not started", zap.String("reason", reason))
 		p.setState(StateFatal, func() { p.lastErr = err.Error() })
 		if p.onFatal != nil {
 			p.onFatal(p)

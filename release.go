@@ -38,11 +38,15 @@ func (a *App) runRelease(ctx context.Context, s *spec) error {
 	defer cancel()
 	log := a.logger.Named("release")
 	log.Info("running release command", zap.Strings("command", argv))
+	cannotStart := func(err error) error {
+		log.Error("release command cannot start", zap.Strings("command", argv), zap.Error(err))
+		return fmt.Errorf("release command %q cannot start: %v", strings.Join(argv, " "), err)
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = s.Env
 	cmd.Dir = s.Dir
 	if err := configureCmd(cmd, s.User); err != nil {
-		return fmt.Errorf("release command %q cannot start: %v", strings.Join(argv, " "), err)
+		return cannotStart(err)
 	}
 	// A pipe of our own rather than exec's copying goroutines: with the PID 1
 	// reaper on, the exit status comes from waitCmd, not cmd.Wait.
@@ -63,7 +67,7 @@ func (a *App) runRelease(ctx context.Context, s *spec) error {
 	w.Close()
 	if err != nil {
 		<-copied
-		return fmt.Errorf("release command %q cannot start: %v", strings.Join(argv, " "), err)
+		return cannotStart(err)
 	}
 	st := waitOrKill(ctx, cmd, timeout)
 	select {
@@ -72,10 +76,23 @@ func (a *App) runRelease(ctx context.Context, s *spec) error {
 	}
 	tail.flush()
 	if st.code != 0 || st.err != nil {
-		return fmt.Errorf("release command %q failed: %s\n%s", strings.Join(argv, " "), st, strings.TrimSpace(tail.String()))
+		out := strings.TrimSpace(tail.String())
+		log.Error("release command failed", zap.Strings("command", argv), zap.String("exit", st.String()),
+			zap.String("output", lastLines(out, releaseErrorLines)))
+		return fmt.Errorf("release command %q failed: %s\n%s", strings.Join(argv, " "), st, out)
 	}
 	log.Info("release command done", zap.Strings("command", argv), zap.Duration("took", time.Since(start)))
 	return nil
+}
+
+// releaseErrorLines is how many of a failed release command's last lines of
+// output its error entry carries.
+const releaseErrorLines = 20
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // waitOrKill waits for cmd to exit, or kills its process group when ctx

@@ -4,6 +4,8 @@ package caddydjango
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -92,6 +94,28 @@ func TestRunReleases(t *testing.T) {
 	if got := logMessages(logs); !strings.Contains(strings.Join(got, "|"), "migrating") {
 		t.Errorf("release output not logged: %q", got)
 	}
+	failed := logs.FilterMessage("release command failed").All()
+	if len(failed) != 1 || failed[0].Level != zap.ErrorLevel {
+		t.Fatalf("error entries for the failure: %v, want one", failed)
+	}
+	fields := failed[0].ContextMap()
+	if fields["exit"] != "exit status 3" || fields["output"] != "migrating\ndjango.db.utils.OperationalError: no such table" ||
+		!strings.Contains(fmt.Sprint(fields["command"]), "exit 3") {
+		t.Errorf("error entry fields: %v", fields)
+	}
+}
+
+// TestLastLines: a failed release's error entry carries the last lines.
+func TestLastLines(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{{"a\nb\nc", 2, "b\nc"}, {"a\nb", 5, "a\nb"}, {"", 3, ""}, {"one", 1, "one"}} {
+		if got := lastLines(c.in, c.n); got != c.want {
+			t.Errorf("lastLines(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
 }
 
 // TestRunReleaseTimeout: a command that outlives release_timeout is killed
@@ -107,9 +131,46 @@ func TestRunReleaseTimeout(t *testing.T) {
 
 // TestRunReleaseCannotStart: a missing program is a clear error.
 func TestRunReleaseCannotStart(t *testing.T) {
-	a, _ := releaseApp(t, []string{"/nonexistent/manage.py", "migrate"})
+	a, logs := releaseApp(t, []string{"/nonexistent/manage.py", "migrate"})
 	err := a.runReleases(context.Background())
 	if err == nil || !strings.Contains(err.Error(), `release command "/nonexistent/manage.py migrate" cannot start`) {
 		t.Fatalf("error = %v", err)
+	}
+	if es := logs.FilterMessage("release command cannot start").FilterLevelExact(zap.ErrorLevel).All(); len(es) != 1 {
+		t.Errorf("error entries: %v, want one", logs.All())
+	}
+}
+
+// TestReleaseFailureAtBootIsLogged: a release command that fails at boot (a
+// typo: `manage.py migrat`) leaves Caddy serving and its processes FATAL,
+// and says so in the log at error level, before any request: the command,
+// its exit status and the last lines of its output, then an entry for each
+// process given up because of it. In a container the log is all a team sees.
+func TestReleaseFailureAtBootIsLogged(t *testing.T) {
+	t.Parallel()
+	release := "release " + systemPython + " manage.py migrat\n\t\tprocess worker " + systemPython + " manage.py worker --interval 5"
+	s := launchDjangoSite(t, newDjangoProject(t), func(s *djangoSite, admin string) string {
+		return s.config(admin, 2, "", release, "")
+	})
+	failed := s.waitLog(60*time.Second, "the release command's error entry", func(e logEntry) bool {
+		return e.str("msg") == "release command failed"
+	})
+	if failed.str("level") != "error" || failed.str("logger") != "django.release" || failed.str("exit") != "exit status 1" ||
+		!strings.Contains(failed.str("output"), "Unknown command: 'migrat'") || !strings.Contains(fmt.Sprint(failed["command"]), "migrat") {
+		t.Errorf("release failure entry: %v, want level error, the command, exit status 1 and Django's own words", failed)
+	}
+	for _, name := range []string{gunicornName, "worker"} {
+		e := s.waitLog(30*time.Second, name+" given up", func(e logEntry) bool {
+			return e.str("process") == name && e.str("msg") == "process is FATAL: not started"
+		})
+		if e.str("level") != "error" || !strings.Contains(e.str("reason"), `release command "`+systemPython+` manage.py migrat" failed: exit status 1`) {
+			t.Errorf("%s given up: %v, want level error and the failed release as the reason", name, e)
+		}
+		if st := s.statuses()[name]; st.State != StateFatal || !strings.Contains(st.LastError, "Unknown command") {
+			t.Errorf("%s: %s, last_error %q", name, st.State, st.LastError)
+		}
+	}
+	if code, _ := httpGet(s.url("/hello/")); code != http.StatusServiceUnavailable {
+		t.Errorf("GET /hello/: %d, want 503 (Caddy serves, Gunicorn was given up)", code)
 	}
 }

@@ -41,16 +41,21 @@ const (
 // DjangoSettings is what the project's settings say about its files.
 type DjangoSettings struct {
 	SettingsModule string `json:"settings_module,omitempty"`
-	Django         string `json:"django,omitempty"`
-	StaticURL      string `json:"static_url"`
-	StaticRoot     string `json:"static_root"`
-	MediaURL       string `json:"media_url"`
-	MediaRoot      string `json:"media_root"`
-	StaticStorage  string `json:"static_storage,omitempty"`
-	Manifest       bool   `json:"manifest"`
-	ManifestName   string `json:"manifest_name,omitempty"`
-	StorageError   string `json:"storage_error,omitempty"`
-	WhitenoiseRoot string `json:"whitenoise_root,omitempty"`
+	// SettingsModuleFrom says where SettingsModule came from: "environment"
+	// (DJANGO_SETTINGS_MODULE), or the file that sets it with
+	// os.environ.setdefault: the app server's WSGI/ASGI module
+	// ("config/wsgi.py"), else "manage.py".
+	SettingsModuleFrom string `json:"settings_module_from,omitempty"`
+	Django             string `json:"django,omitempty"`
+	StaticURL          string `json:"static_url"`
+	StaticRoot         string `json:"static_root"`
+	MediaURL           string `json:"media_url"`
+	MediaRoot          string `json:"media_root"`
+	StaticStorage      string `json:"static_storage,omitempty"`
+	Manifest           bool   `json:"manifest"`
+	ManifestName       string `json:"manifest_name,omitempty"`
+	StorageError       string `json:"storage_error,omitempty"`
+	WhitenoiseRoot     string `json:"whitenoise_root,omitempty"`
 }
 
 // SettingsStatus is one reading of the settings (the admin API's JSON):
@@ -70,11 +75,14 @@ type probeInput struct {
 	python    []string // the interpreter's command
 	dir, user string
 	env       []string
+	// where the settings module is named when env does not name it: the
+	// app server's WSGI/ASGI module (config.wsgi:application), manage.py
+	entry, manage string
 }
 
 func (in probeInput) key() string {
 	h := sha256.New()
-	for _, s := range slices.Concat(in.python, []string{in.dir, in.user}, in.env) {
+	for _, s := range slices.Concat(in.python, []string{in.dir, in.user, in.entry, in.manage}, in.env) {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -176,7 +184,7 @@ func readSettings(ctx context.Context, in probeInput, log *zap.Logger) (*Setting
 func runProbe(ctx context.Context, in probeInput, log *zap.Logger) (*probeOutput, error) {
 	ctx, cancel := context.WithTimeout(ctx, settingsProbeTimeout)
 	defer cancel()
-	argv := append(slices.Clone(in.python), "-c", settingsProbe)
+	argv := append(slices.Clone(in.python), "-c", settingsProbe, in.entry, in.manage)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = in.dir, in.env
 	if err := configureCmd(cmd, in.user); err != nil {
@@ -335,14 +343,17 @@ func (a *App) SettingsStatus() *SettingsStatus {
 // probeInput is how this config reads its settings: the interpreter (the
 // `python` option, else the first app server's when its command is a
 // Python launcher, else python3), that app server's directory, user and
-// environment (else the root and the app's environment).
+// environment (else the root and the app's environment), and where the
+// project names its settings module when the environment does not: that
+// app server's WSGI/ASGI module, then the root's manage.py.
 func (a *App) probeInput() probeInput {
-	in := probeInput{dir: a.Root, env: a.env}
+	in := probeInput{dir: a.Root, env: a.env, manage: filepath.Join(a.Root, "manage.py")}
 	if a.Python != "" {
 		in.python = []string{a.Python}
 	}
 	if s := a.appServerSpec(""); s != nil {
 		in.dir, in.env, in.user = s.Dir, s.Env, s.User
+		in.entry = s.app
 		if in.python == nil {
 			in.python = pythonCommand(s.launcher, s.Env)
 		}
@@ -376,7 +387,8 @@ func (a *App) discoverSettings(ctx context.Context, fresh bool) {
 		if st.Error == "" {
 			cacheSettings(in, st, files)
 			log.Info("read the project's settings", zap.Strings("python", in.python),
-				zap.String("settings_module", st.Settings.SettingsModule), zap.String("django", st.Settings.Django),
+				zap.String("settings_module", st.Settings.SettingsModule),
+				zap.String("settings_module_from", st.Settings.SettingsModuleFrom), zap.String("django", st.Settings.Django),
 				zap.String("took", st.Took))
 		}
 	}

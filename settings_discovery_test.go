@@ -368,3 +368,196 @@ func TestProbeInputPython(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsModuleFromEntryPoints: without DJANGO_SETTINGS_MODULE in the
+// environment, the probe takes the settings module from the app server's
+// WSGI/ASGI module, else from manage.py, as their own
+// os.environ.setdefault(...) (or os.environ[...] = ...) calls name it,
+// read with Python's ast: neither file runs. The environment wins; with no
+// name anywhere the error says where it looked.
+func TestSettingsModuleFromEntryPoints(t *testing.T) {
+	requireDjango(t)
+	const executed = `open(__file__ + ".executed", "w").close()` + "\n"
+	settings := "STATIC_URL = '/assets/'\nSTATIC_ROOT = '/srv/collected'\nMEDIA_URL = '/uploads/'\nMEDIA_ROOT = '/srv/uploads'\n"
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "DJANGO_SETTINGS_MODULE=") })
+	const (
+		wsgiProduction = `import os` + "\n" + `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")` + "\n"
+		manageLocal    = "import os\ndef main():\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.local')\nmain()\n"
+	)
+	for _, c := range []struct {
+		name, wsgi, manage, env string
+		module, from, err       string
+	}{{
+		name: "wsgi.py wins over manage.py", wsgi: wsgiProduction, manage: manageLocal,
+		module: "config.settings.production", from: "config/wsgi.py",
+	}, {
+		name: "manage.py when wsgi.py names none", wsgi: "application = None\n", manage: manageLocal,
+		module: "config.settings.local", from: "manage.py",
+	}, {
+		name:   "an assignment, environ imported from os, a name computed at run time skipped",
+		wsgi:   "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', os.getenv('X', 'config.settings.local'))\n",
+		manage: "from os import environ\nenviron['DJANGO_SETTINGS_MODULE'] = 'config.settings.production'\n",
+		module: "config.settings.production", from: "manage.py",
+	}, {
+		name: "the environment wins", wsgi: wsgiProduction, env: "config.settings.local",
+		module: "config.settings.local", from: "environment",
+	}, {
+		name:   "named nowhere",
+		wsgi:   "application = None\n",
+		manage: "import sys\n",
+		err:    "DJANGO_SETTINGS_MODULE is not set, and neither config/wsgi.py nor manage.py sets it",
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range []string{"config/__init__.py", "config/settings/__init__.py"} {
+				mustWrite(t, filepath.Join(dir, f), "")
+			}
+			mustWrite(t, filepath.Join(dir, "config/settings/production.py"), settings)
+			mustWrite(t, filepath.Join(dir, "config/settings/local.py"), strings.ReplaceAll(settings, "/assets/", "/local-assets/"))
+			mustWrite(t, filepath.Join(dir, "config/wsgi.py"), executed+c.wsgi)
+			if c.manage != "" {
+				mustWrite(t, filepath.Join(dir, "manage.py"), executed+c.manage)
+			}
+			in := probeInput{python: []string{systemPython}, dir: dir, env: env,
+				entry: "config.wsgi:application", manage: filepath.Join(dir, "manage.py")}
+			if c.env != "" {
+				in.env = append(slices.Clone(env), "DJANGO_SETTINGS_MODULE="+c.env)
+			}
+			st, files := readSettings(context.Background(), in, zap.NewNop())
+			if c.err != "" {
+				t.Logf("error: %s", st.Error)
+				if !strings.Contains(st.Error, c.err) {
+					t.Errorf("error %q, want it to say %q", st.Error, c.err)
+				}
+			} else if st.Error != "" || st.Settings.SettingsModule != c.module || st.Settings.SettingsModuleFrom != c.from {
+				t.Errorf("read %+v (error %q), want %s from %s", st.Settings, st.Error, c.module, c.from)
+			} else if want := map[string]string{"config.settings.production": "/assets/", "config.settings.local": "/local-assets/"}[c.module]; st.Settings.StaticURL != want {
+				t.Errorf("STATIC_URL %q, want %q (%s)", st.Settings.StaticURL, want, c.module)
+			}
+			for _, f := range []string{"config/wsgi.py", "manage.py"} {
+				if _, err := os.Stat(filepath.Join(dir, f+".executed")); err == nil {
+					t.Errorf("%s was executed", f)
+				}
+			}
+			// a change to the entry points is a change to the reading
+			if c.env == "" && !slices.Contains(files, filepath.Join(dir, "config/wsgi.py")) {
+				t.Errorf("files the reading depends on: %q, want config/wsgi.py among them", files)
+			}
+		})
+	}
+}
+
+// TestREADMEExampleOnAStartprojectProject: README's headline Caddyfile, as
+// written (but for the root, the site address, Gunicorn's bind and the
+// admin address, which must be this test's own), runs a project made by
+// `django-admin startproject config`, whose settings module is named only
+// by its own manage.py, config/wsgi.py and config/asgi.py: DJANGO_SETTINGS_MODULE is
+// set nowhere in the Caddyfile or the environment. django_files serves the
+// STATIC_URL and MEDIA_URL of config/settings.py, and `caddy django files`
+// says the module name came from config/wsgi.py.
+func TestREADMEExampleOnAStartprojectProject(t *testing.T) {
+	t.Parallel()
+	requireDjango(t)
+	if v := os.Getenv("DJANGO_SETTINGS_MODULE"); v != "" {
+		t.Fatalf("DJANGO_SETTINGS_MODULE=%s in the tests' environment: unset it (this test runs a project that names its own)", v)
+	}
+	root := filepath.Join(t.TempDir(), "app")
+	mustWrite(t, filepath.Join(root, ".keep"), "")
+	startproject := exec.Command(systemPython, "-m", "django", "startproject", "config", root)
+	if out, err := startproject.CombinedOutput(); err != nil {
+		t.Fatalf("django-admin startproject: %v\n%s", err, out)
+	}
+	settings := filepath.Join(root, "config", "settings.py")
+	mustWrite(t, settings, string(mustRead(t, settings))+`
+STATIC_URL = "/assets/"
+STATIC_ROOT = BASE_DIR / "collected"
+MEDIA_URL = "/uploads/"
+MEDIA_ROOT = BASE_DIR / "uploads"
+INSTALLED_APPS += ["jobs"]
+`)
+	// README's `process db_worker python manage.py db_worker` is
+	// django-tasks' worker, which Debian does not package: a stand-in
+	for _, f := range []string{"jobs/__init__.py", "jobs/management/__init__.py", "jobs/management/commands/__init__.py"} {
+		mustWrite(t, filepath.Join(root, f), "")
+	}
+	mustWrite(t, filepath.Join(root, "jobs/management/commands/db_worker.py"), `import time
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Stands in for django-tasks' db_worker: waits for tasks"
+
+    def handle(self, *args, **options):
+        while True:
+            time.sleep(1)
+`)
+	mustWrite(t, filepath.Join(root, "collected", "css", "site.css"), "body { color: teal }\n")
+	mustWrite(t, filepath.Join(root, "uploads", "note.txt"), "uploaded\n")
+	// the project's environment: `python` and `gunicorn` on PATH, as in a
+	// virtualenv or an image's Python
+	bin := t.TempDir()
+	mustWrite(t, filepath.Join(bin, "python"), "#!/bin/sh\nexec "+systemPython+" \"$@\"\n")
+	if err := os.Chmod(filepath.Join(bin, "python"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustSymlink(t, systemGunicorn, filepath.Join(bin, "gunicorn"))
+
+	readme := string(mustRead(t, "README.md"))
+	start := strings.Index(readme, "```caddyfile\n")
+	end := strings.Index(readme[start+1:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("README.md has no caddyfile block")
+	}
+	example := readme[start+len("```caddyfile\n") : start+1+end]
+	s := &djangoSite{project: projectAt(root), gport: freePort(t), hport: freePort(t)}
+	s.caddyProc = startCaddy(t, t.TempDir(), func(admin string) string {
+		s.admin = admin
+		cfg := example
+		for _, r := range [][2]string{
+			{"{\n", fmt.Sprintf("{\n\tadmin %s\n\tpersist_config off\n", admin)},
+			{"root /app\n", "root " + root + "\n"},
+			{"gunicorn config.wsgi:application\n", fmt.Sprintf("gunicorn config.wsgi:application {\n\t\t\tbind 127.0.0.1:%d\n\t\t}\n", s.gport)},
+			{"example.com {", fmt.Sprintf(":%d {", s.hport)},
+		} {
+			if strings.Count(cfg, r[0]) < 1 {
+				t.Fatalf("README's first Caddyfile has no %q any more; this test runs it:\n%s", r[0], example)
+			}
+			cfg = strings.Replace(cfg, r[0], r[1], 1)
+		}
+		if strings.Contains(cfg, "DJANGO_SETTINGS_MODULE") {
+			t.Fatalf("README's first Caddyfile sets DJANGO_SETTINGS_MODULE; this test is about a project that needs not:\n%s", cfg)
+		}
+		return cfg
+	}, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	s.waitState(gunicornName, StateRunning, 90*time.Second)
+	s.waitState("db_worker", StateRunning, 60*time.Second)
+
+	if code, _, body := getWithHeaders(t, s.url("/assets/css/site.css")); code != http.StatusOK || body != "body { color: teal }\n" {
+		t.Errorf("GET /assets/css/site.css: %d %.60q, want 200 from the settings' STATIC_ROOT", code, body)
+	}
+	if code, hdr, body := getWithHeaders(t, s.url("/uploads/note.txt")); code != http.StatusOK || body != "uploaded\n" || hdr.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("GET /uploads/note.txt: %d %.60q, want 200 from the settings' MEDIA_ROOT, with nosniff", code, body)
+	}
+	if code, _, body := getWithHeaders(t, s.url("/admin/login/")); code != http.StatusOK || !strings.Contains(body, "csrfmiddlewaretoken") {
+		t.Errorf("GET /admin/login/ from Django through Gunicorn: %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(root, "db.sqlite3")); err != nil {
+		t.Errorf("the release command (migrate) made no database: %v", err)
+	}
+	fs := s.filesStatus()
+	if fs.Settings == nil || fs.Settings.Settings == nil {
+		t.Fatalf("settings not read: %+v", fs.Settings)
+	}
+	if got := fs.Settings.Settings; got.SettingsModule != "config.settings" || got.SettingsModuleFrom != "config/wsgi.py" {
+		t.Errorf("settings module %q from %q, want config.settings from config/wsgi.py", got.SettingsModule, got.SettingsModuleFrom)
+	}
+	if warns := s.entries(func(e logEntry) bool {
+		return strings.Contains(e.str("logger"), "django") && (e.str("level") == "warn" || e.str("level") == "error")
+	}); len(warns) > 0 {
+		t.Errorf("warnings or errors: %v", warns)
+	}
+	out, errOut, code := runCLI(t, "files", "--address", s.admin)
+	if want := "settings: config.settings (DJANGO_SETTINGS_MODULE from config/wsgi.py;"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("caddy django files: exit %d, want %q\n%s%s", code, want, out, errOut)
+	}
+}

@@ -48,8 +48,87 @@ def text(v):
     return "" if v is None else os.fspath(v) if hasattr(v, "__fspath__") else str(v)
 
 
+def settings_module_from_entry_points(entry_module, manage_py):
+    """Sets DJANGO_SETTINGS_MODULE, when the environment does not, the way
+    the project's own entry points do: the os.environ.setdefault(
+    "DJANGO_SETTINGS_MODULE", "...") call (or os.environ[...] = "...") of
+    the app server's WSGI/ASGI module (entry_module, "config.wsgi"), else
+    of manage_py, read with ast: nothing of them is executed.
+
+    Returns (where the name came from: "environment", or the file relative
+    to the working directory; "" when nowhere, the files read, and the
+    error hint when nowhere)."""
+    import ast
+
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return "environment", [], ""
+
+    def module_file(name):
+        parts = name.split(":", 1)[0].strip().split(".")
+        if not all(parts):
+            return None
+        for base in sys.path:
+            base = base or os.getcwd()
+            for rel in (os.path.join(*parts) + ".py", os.path.join(*parts, "__init__.py")):
+                path = os.path.join(base, rel)
+                if os.path.isfile(path):
+                    return os.path.abspath(path)
+        return None
+
+    def is_environ(node):  # os.environ, or environ (from os import environ)
+        return (isinstance(node, ast.Attribute) and node.attr == "environ") or (
+            isinstance(node, ast.Name) and node.id == "environ")
+
+    def text(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        return None
+
+    def set_in(path):
+        try:
+            with open(path, "rb") as f:
+                tree = ast.parse(f.read(), path)
+        except (OSError, SyntaxError, ValueError):
+            return ""
+        found = []
+        for node in ast.walk(tree):
+            value = None
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "setdefault" and is_environ(node.func.value)
+                    and len(node.args) == 2 and text(node.args[0]) == "DJANGO_SETTINGS_MODULE"):
+                value = text(node.args[1])
+            elif (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Subscript) and is_environ(node.targets[0].value)):
+                key = node.targets[0].slice
+                if isinstance(key, getattr(ast, "Index", ())):  # before Python 3.9
+                    key = key.value
+                if text(key) == "DJANGO_SETTINGS_MODULE":
+                    value = text(node.value)
+            if value:
+                found.append((node.lineno, value))
+        return min(found)[1] if found else ""
+
+    def shown(path):  # relative to the working directory when under it
+        rel = os.path.relpath(path)
+        return path if rel.startswith("..") else rel
+
+    candidates = [p for p in (entry_module and module_file(entry_module), manage_py) if p and os.path.isfile(p)]
+    for path in candidates:
+        module = set_in(path)
+        if module:
+            os.environ["DJANGO_SETTINGS_MODULE"] = module
+            return shown(path), candidates, ""
+    if not candidates:
+        return "", [], "DJANGO_SETTINGS_MODULE is not set, and there is no WSGI/ASGI module or manage.py to read it from"
+    names = [shown(p) for p in candidates]
+    which = "neither %s nor %s sets it" % tuple(names) if len(names) == 2 else "%s does not set it" % names[0]
+    return "", candidates, "DJANGO_SETTINGS_MODULE is not set, and %s (os.environ.setdefault)" % which
+
+
 def main():
     sys.path.insert(0, os.getcwd())  # as manage.py and Gunicorn do
+    args = sys.argv[1:] + ["", ""]  # the app server's WSGI/ASGI module, manage.py
+    source, entry_files, hint = settings_module_from_entry_points(args[0], args[1])
     before = set(sys.modules)
     loaded = set()
     try:
@@ -63,6 +142,7 @@ def main():
         manifest, manifest_name, storage_error = manifest_info(backend)
         out = {
             "settings_module": os.environ.get("DJANGO_SETTINGS_MODULE", ""),
+            "settings_module_from": source,
             "django": django.get_version(),
             "static_url": text(settings.STATIC_URL),
             "static_root": text(settings.STATIC_ROOT),
@@ -75,7 +155,7 @@ def main():
             "whitenoise_root": text(getattr(settings, "WHITENOISE_ROOT", None)),
         }
     except BaseException as e:
-        out = {"error": exc_line(e)}
+        out = {"error": hint if hint and type(e).__name__ == "ImproperlyConfigured" else exc_line(e)}
         loaded = set(sys.modules) - before
     # the files the settings module loaded: a config reload reads the
     # settings again only when one of them changed
@@ -84,7 +164,7 @@ def main():
         f = getattr(sys.modules.get(name), "__file__", None)
         if f:
             files.append(os.path.abspath(f))
-    out["files"] = files[:256]
+    out["files"] = (entry_files + files)[:256]
     json.dump(out, sys.stdout)
 
 

@@ -1,7 +1,9 @@
 package caddydjango
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,5 +75,72 @@ func TestLauncherThatExitsOnTERMLetsGunicornDrain(t *testing.T) {
 		if testkit.Alive(pid) {
 			t.Errorf("pid %d of the stopped group still runs", pid)
 		}
+	}
+}
+
+// TestCeleryWarmShutdown: a Celery worker (prefork pool, Debian's Celery)
+// stopped in the middle of a task by `caddy django restart`. With
+// `stop_signal INT`, as docs/operations.md says, it does its warm shutdown:
+// the task runs to its end, within stop_timeout. With the default TERM, which
+// goes to the whole process group, the pool process running the task dies
+// at once (Celery's pool processes do not handle TERM; they ignore INT) and
+// the task is cut off, however long stop_timeout is: the control.
+func TestCeleryWarmShutdown(t *testing.T) {
+	t.Parallel()
+	if err := exec.Command(systemPython, "-c", "import celery").Run(); err != nil {
+		t.Fatal(missingPackages("python3-celery"))
+	}
+	dir, queue := t.TempDir(), t.TempDir()
+	mustWrite(t, filepath.Join(dir, "tasks.py"), `import os, time
+from celery import Celery
+
+# kombu's filesystem transport: a broker that needs no server
+app = Celery("tasks", broker="filesystem://")
+folder = os.environ["CELERY_QUEUE_DIR"]
+app.conf.broker_transport_options = {"data_folder_in": folder, "data_folder_out": folder}
+
+
+@app.task
+def job(name, steps):
+    for step in range(1, steps + 1):
+        print(f"{name}: step {step} of {steps}", flush=True)
+        time.sleep(0.5)
+    print(f"{name}: done", flush=True)
+`)
+	worker := func(name, signal string) string {
+		return fmt.Sprintf("process %s %s -m celery -A tasks worker --pool prefork --concurrency 1 -Q %s --loglevel INFO {\n\t\t\tdir %s\n\t\t\tstop_signal %s\n\t\t\tstop_timeout 30s\n\t\t}",
+			name, systemPython, name, dir, signal)
+	}
+	c := startWithDjango(t, t.TempDir(), fmt.Sprintf("\t\tenv CELERY_QUEUE_DIR %s\n\t\t%s\n\t\t%s", queue, worker("warm", "INT"), worker("term", "TERM")))
+	logged := func(name, text string, pid int) func(logEntry) bool {
+		return func(e logEntry) bool {
+			return e.str("logger") == "django."+name && strings.Contains(e.str("msg"), text) && (pid == 0 || e.num("pid") == pid)
+		}
+	}
+	stopped := map[string]int{}
+	for _, name := range []string{"warm", "term"} {
+		pid := c.waitState(name, StateRunning, 60*time.Second).PID
+		c.waitLog(60*time.Second, name+" ready", logged(name, " ready.", pid))
+		send := exec.Command(systemPython, "-c", fmt.Sprintf("import tasks; tasks.job.apply_async((%q, 12), queue=%q)", name, name))
+		send.Dir, send.Env = dir, append(os.Environ(), "CELERY_QUEUE_DIR="+queue)
+		if out, err := send.CombinedOutput(); err != nil {
+			t.Fatalf("sending a task: %v\n%s", err, out)
+		}
+		c.waitLog(60*time.Second, name+"'s task under way", logged(name, name+": step 2 of 12", pid))
+		// (with TERM, Celery's main process sometimes hangs once its pool
+		// process is gone, and is killed after stop_timeout: either way the
+		// task is cut off)
+		out, errOut, code := runCLI(t, "restart", name, "--address", c.admin)
+		if code != 0 || (name == "warm" && strings.Contains(errOut, "killed")) {
+			t.Errorf("caddy django restart %s: exit %d\n%s%s", name, code, out, errOut)
+		}
+		stopped[name] = pid
+	}
+	// (what the broker does with the task afterwards is its own business)
+	if done := c.entries(logged("warm", "warm: done", stopped["warm"])); len(done) != 1 {
+		t.Errorf("with stop_signal INT the task did not run to its end in the stopped worker (warm shutdown): %v", done)
+	}
+	if done := c.entries(logged("term", "term: done", stopped["term"])); len(done) != 0 {
+		t.Errorf("control: with TERM to the group the task ran to its end; the test cannot tell the signals apart")
 	}
 }

@@ -102,6 +102,11 @@ type ProcessStatus struct {
 	// Skipped counts a schedule's runs skipped because the previous run was
 	// still going (runs never overlap).
 	Skipped int `json:"skipped,omitempty"`
+
+	// Killed is set in the answers to restart, stop and deploy when this
+	// action stopped the process and it did not exit within its
+	// stop_timeout: its process group was SIGKILLed (stop_report.go).
+	Killed *KilledStop `json:"killed,omitempty"`
 }
 
 // notRunningError: the action needs a running process (HTTP 409).
@@ -502,8 +507,10 @@ func (p *process) terminate(inst *instance) {
 	}
 	if !waitGroupGone(inst, time.Now().Add(p.spec.StopTimeout)) {
 		// the group still exists, so its id cannot have been reused
-		p.log().Warn("process did not stop in time; killing its process group", zap.Duration("stop_timeout", p.spec.StopTimeout))
+		p.log().Warn("process did not stop in time; killing its process group", zap.Int("pid", inst.pid),
+			zap.Duration("stop_timeout", p.spec.StopTimeout))
 		_ = killGroup(inst.pid)
+		recordKill(p, inst.pid)
 		<-inst.exited
 		if !waitGroupGone(inst, time.Now().Add(killWait)) {
 			p.log().Error("process group still exists after SIGKILL", zap.Int("pgid", inst.pid))

@@ -102,6 +102,9 @@ HEARTBEAT_FILE = _path("DJANGO_HEARTBEAT_FILE", BASE_DIR / "worker_heartbeat.txt
 # POST /held/ sends half its answer and the rest once this file exists.
 HELD_RELEASE_FILE = _path("DJANGO_HELD_RELEASE_FILE", BASE_DIR / "held_release")
 
+# GET /recorded-slow/ appends a line here on each entry.
+ENTRIES_FILE = _path("DJANGO_ENTRIES_FILE", BASE_DIR / "entries.txt")
+
 # We run behind Caddy: trust its X-Forwarded-Proto / X-Forwarded-Host.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = True

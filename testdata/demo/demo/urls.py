@@ -9,6 +9,7 @@ urlpatterns = [
     path("headers/", views.headers, name="headers"),
     path("slow/", views.slow, name="slow"),
     path("slow-post/", views.slow_post, name="slow-post"),
+    path("recorded-slow/", views.recorded_slow, name="recorded-slow"),
     path("upload/", views.upload, name="upload"),
     path("echo-size/", views.echo_size, name="echo-size"),
     path("held/", views.held, name="held"),

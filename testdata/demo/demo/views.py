@@ -86,12 +86,22 @@ def slow(request):
 @require_POST
 def slow_post(request):
     """POST /slow-post/?seconds=N: a request that may not be retried (the
-    proxy retries a failed GET, never a POST) and that stays in the view for
+    proxy may retry a failed GET, never a POST) and that stays in the view for
     N seconds; answers "slept N" and the worker's pid."""
     seconds = _sleep(request)
     if seconds is None:
         return HttpResponseBadRequest("seconds must be a number")
     return HttpResponse(f"slept {seconds:g} pid={os.getpid()}", content_type="text/plain; charset=utf-8")
+
+
+def recorded_slow(request):
+    """GET /recorded-slow/?seconds=N: appends a line (the worker's pid) to
+    ENTRIES_FILE on each entry, then sleeps like /slow/: tells how many
+    times a request ran the view (a proxy that sends a GET again runs its
+    side effects again)."""
+    with open(settings.ENTRIES_FILE, "a") as f:
+        f.write(f"{os.getpid()}\n")
+    return slow(request)
 
 
 HELD_HALF = b"x" * 1000
