@@ -102,6 +102,14 @@ type ProcessStatus struct {
 	// Skipped counts a schedule's runs skipped because the previous run was
 	// still going (runs never overlap).
 	Skipped int `json:"skipped,omitempty"`
+
+	// Once is true for a schedule with `once`: each scheduled time runs in
+	// one container of those that share the lock. RanElsewhere counts the
+	// times another container ran; LockErrors the runs skipped because the
+	// lock could not be reached (never run twice).
+	Once         bool `json:"once,omitempty"`
+	RanElsewhere int  `json:"ran_elsewhere,omitempty"`
+	LockErrors   int  `json:"lock_errors,omitempty"`
 }
 
 // notRunningError: the action needs a running process (HTTP 409).
