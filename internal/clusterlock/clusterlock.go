@@ -60,7 +60,14 @@ type Claim struct {
 // Open parses rawURL (postgres://…, postgresql://… or file:<dir>; a
 // relative dir is taken from base) for owner, which names this container
 // to the others (in waits and claims), e.g. its host name and PID.
+// dj-database-url's other PostgreSQL schemes (postgis://, pgsql://) are
+// taken as postgres://, so that a project's DATABASE_URL serves as is.
 func Open(rawURL, base, owner string) (Store, error) {
+	for _, alias := range []string{"postgis://", "pgsql://"} {
+		if rest, ok := strings.CutPrefix(rawURL, alias); ok {
+			rawURL = "postgres://" + rest
+		}
+	}
 	switch {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		return openPostgres(rawURL, owner)

@@ -71,6 +71,7 @@ func TestOpen(t *testing.T) {
 	for _, c := range []struct{ url, want string }{
 		{"postgres://app:s3cret@db:5432/app", "postgres://app:xxxxx@db:5432/app"},
 		{"postgresql://app@db/app?sslmode=disable&password=s3cret", "postgresql://app@db/app?password=xxxxx&sslmode=disable"},
+		{"postgis://app:s3cret@db/app", "postgres://app:xxxxx@db/app"},
 		{"file:/shared/locks", "file:/shared/locks"},
 		{"file:///shared/locks/", "file:/shared/locks"},
 		{"file:locks", "file:/base/locks"},
