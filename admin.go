@@ -31,6 +31,8 @@ func init() {
 //	                                            media paths each django_files serves (and from where)
 //	GET  /django/exec-env                       root, environment (values included) and user for
 //	                                            `caddy django exec`
+//	GET  /django/cluster                        the drain on stop and the cluster lock (?check: asked
+//	                                            by `status --check`, a health check)
 //
 // The answers to restart, stop and reload set "killed" on each process the
 // action had to SIGKILL after its stop_timeout (stop_report.go).
@@ -68,6 +70,14 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 			return methodNotAllowed(http.MethodGet)
 		}
 		return writeJSON(w, app.FilesStatus())
+	case len(parts) == 1 && parts[0] == "cluster":
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(http.MethodGet)
+		}
+		if r.URL.Query().Has("check") {
+			noteHealthCheck()
+		}
+		return writeJSON(w, app.clusterStatus())
 	case len(parts) == 1 && parts[0] == "exec-env":
 		if r.Method != http.MethodGet {
 			return methodNotAllowed(http.MethodGet)

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/caddy-django/caddy-django/internal/clusterlock"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -40,6 +41,8 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //			timeout <duration>
 //		}]
 //		release_timeout <duration>
+//		lock postgres://…|file:<dir>
+//		drain <duration>
 //		gunicorn|uvicorn|hypercorn|daphne|uwsgi <app> {
 //			name <name>
 //			command <launcher...>
@@ -56,7 +59,7 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //			<process options>
 //		}
 //		schedule <name> <cron spec> <command> [<args...>] {
-//			timeout, env, dir, user, enabled, stop_signal, stop_timeout
+//			timeout, once, env, dir, user, enabled, stop_signal, stop_timeout
 //		}
 //	}
 //
@@ -100,6 +103,21 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := durationArg(d, &a.ReleaseTimeout, 0); err != nil {
 				return err
 			}
+		case "lock":
+			if err := oneArg(d, &a.Lock); err != nil {
+				return err
+			}
+			if !strings.Contains(a.Lock, "{") { // else checked once expanded, in Provision
+				if _, err := clusterlock.Open(a.Lock, "/", ""); err != nil {
+					return d.Errf("lock: %v", err)
+				}
+			}
+		case "drain":
+			var dur caddy.Duration
+			if err := durationArg(d, &dur, 0); err != nil {
+				return err
+			}
+			a.Drain = &dur
 		case "gunicorn", "uvicorn", "hypercorn", "daphne", "uwsgi":
 			if err := a.unmarshalAppServer(d, opt, names, binds); err != nil {
 				return err
@@ -128,7 +146,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			names[c.Name] = true
 			a.Schedules = append(a.Schedules, c)
 		default:
-			return d.Errf("unknown django option %q (want root, env, env_file, python, release, release_timeout, gunicorn, uvicorn, hypercorn, daphne, uwsgi, process or schedule)", opt)
+			return d.Errf("unknown django option %q (want root, env, env_file, python, release, release_timeout, lock, drain, gunicorn, uvicorn, hypercorn, daphne, uwsgi, process or schedule)", opt)
 		}
 	}
 	return nil

@@ -1,10 +1,12 @@
 package caddydjango
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 )
@@ -24,6 +26,31 @@ func adaptDjango(t *testing.T, caddyfile string) (map[string]any, error) {
 		t.Fatal(err)
 	}
 	return cfg.Apps["django"], nil
+}
+
+// provisionDjango adapts caddyfile and provisions its django app
+// in-process, as `caddy validate` does (nothing starts).
+func provisionDjango(t *testing.T, caddyfile string) (*App, error) {
+	t.Helper()
+	raw, err := adaptDjango(t, caddyfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(raw)
+	a := new(App)
+	if err := json.Unmarshal(data, a); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	return a, a.Provision(ctx)
+}
+
+// provisionDjangoErr is provisionDjango's error.
+func provisionDjangoErr(t *testing.T, caddyfile string) error {
+	t.Helper()
+	_, err := provisionDjango(t, caddyfile)
+	return err
 }
 
 func TestCaddyfileAdaptsToJSON(t *testing.T) {

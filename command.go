@@ -113,9 +113,9 @@ With --json, prints the admin API's JSON instead (last_exit, last_error).
 
 With --check, exits 0 when every app server (gunicorn, uvicorn, …) is RUNNING and no
 process is FATAL or BACKOFF (with <name>: when that process, or every
-replica of that group, is RUNNING), 1 otherwise, saying which process is
-wrong and why, and 2 when the admin API cannot be reached. For a container
-health check:
+replica of that group, is RUNNING) and Caddy is not draining or stopping
+(see drain), 1 otherwise, saying which process is wrong and why, and 2 when
+the admin API cannot be reached. For a container health check:
 
 	HEALTHCHECK CMD ["caddy", "django", "status", "--check"]
 `,
@@ -130,6 +130,7 @@ health check:
 			}
 			err := runDjango(c, http.MethodGet, path, "")
 			if raw, _ := c.Flags().GetBool("json"); err == nil && !raw && len(args) == 0 {
+				printClusterSection(c)
 				printFilesSection(c)
 			}
 			return err

@@ -19,9 +19,9 @@ const (
 )
 
 // runCheck fetches the statuses at path (all processes, or those named
-// args[0]), prints them, and fails when the health rule does not hold
-// (exit 1, naming each failing process and why) or when the admin API
-// cannot be reached (exit 2).
+// args[0]), prints them, and fails when the health rule does not hold or
+// Caddy drains or stops (exit 1, naming each failing process and why) or
+// when the admin API cannot be reached (exit 2).
 func runCheck(c *cobra.Command, path string, args []string) error {
 	addr, err := adminAddress(c)
 	if err != nil {
@@ -41,8 +41,15 @@ func runCheck(c *cobra.Command, path string, args []string) error {
 	if len(args) == 1 {
 		name = args[0]
 	}
+	var problems []string
+	if p := checkDraining(addr); p != "" {
+		problems = append(problems, p)
+	}
 	if bad := unhealthy(sts, name); len(bad) > 0 {
-		return errors.New("unhealthy: " + describeUnhealthy(bad))
+		problems = append(problems, describeUnhealthy(bad))
+	}
+	if len(problems) > 0 {
+		return errors.New("unhealthy: " + strings.Join(problems, "; "))
 	}
 	return nil
 }

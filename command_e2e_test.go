@@ -71,6 +71,9 @@ func parseTable(t *testing.T, out string) map[string]tableRow {
 	}
 	rows := map[string]tableRow{}
 	for _, l := range lines[1:] {
+		if l == "" { // the end of the table: the drain and lock, the files follow
+			break
+		}
 		f := strings.Fields(l)
 		if len(f) < 6 {
 			t.Fatalf("short row %q in:\n%s", l, out)

@@ -207,9 +207,10 @@ func TestCLIAgainstFakeAdminAPI(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 2 || got[0].PID != 101 {
 			t.Errorf("--json output %q: %v", out, err)
 		}
-		// status without a name asks for the files table too (an answer
-		// that is not one, as here, leaves the table out)
-		want := []string{"GET /django/processes", "GET /django/files", "GET /django/processes/web%201"}
+		// status without a name asks for the drain and lock lines and the
+		// files table too (answers that are not those, as here, leave them
+		// out)
+		want := []string{"GET /django/processes", "GET /django/cluster", "GET /django/files", "GET /django/processes/web%201"}
 		if reqs := f.requests(); fmt.Sprint(reqs) != fmt.Sprint(want) {
 			t.Errorf("requests %q, want %q", reqs, want)
 		}

@@ -15,7 +15,8 @@ import (
 
 // healthBody is the health endpoint's JSON answer.
 type healthBody struct {
-	// Status is "ok" (HTTP 200) or "unavailable" (HTTP 503).
+	// Status is "ok" (HTTP 200), "unavailable" (HTTP 503) or, from the
+	// moment Caddy is told to stop (drain.go), "draining" (HTTP 503).
 	Status string `json:"status"`
 	// Processes lists each process's name and state.
 	Processes []healthProcess `json:"processes"`
@@ -43,15 +44,16 @@ func (h *DjangoFiles) provisionHealth(caddy.Context) error {
 	return nil
 }
 
-// serveHealth answers the health endpoint: 200 when the health rule holds,
-// 503 otherwise, never cached and left out of the access log (checkers
-// call it every few seconds).
+// serveHealth answers the health endpoint: 200 when the health rule holds
+// and Caddy is not stopping, 503 otherwise, never cached and left out of
+// the access log (checkers call it every few seconds).
 func (h *DjangoFiles) serveHealth(w http.ResponseWriter, r *http.Request) error {
 	caddyhttp.SetVar(r.Context(), caddyhttp.LogSkipVar, true)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		return caddyhttp.Error(http.StatusMethodNotAllowed, fmt.Errorf("%s %s: the health endpoint answers GET and HEAD", r.Method, r.URL.Path))
 	}
+	noteHealthCheck()
 	sts := h.app.Statuses()
 	ok, problems := healthOf(sts, "")
 	body := healthBody{Status: "ok", Processes: []healthProcess{}, Problems: problems}
@@ -59,7 +61,11 @@ func (h *DjangoFiles) serveHealth(w http.ResponseWriter, r *http.Request) error 
 		body.Processes = append(body.Processes, healthProcess{s.Name, s.State})
 	}
 	code := http.StatusOK
-	if !ok {
+	switch {
+	case stopping(r):
+		body.Status, code = "draining", http.StatusServiceUnavailable
+		body.Problems = append([]string{stoppingProblem}, problems...)
+	case !ok:
 		body.Status, code = "unavailable", http.StatusServiceUnavailable
 	}
 	out, err := json.Marshal(body)

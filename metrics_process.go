@@ -20,7 +20,7 @@ var (
 	processMemoryDesc = prometheus.NewDesc(metricsNamespace+"_process_resident_memory_bytes",
 		"Resident memory of the process and all its descendants (Gunicorn's master and workers), in bytes (Linux only).", []string{"process"}, nil)
 	processHealthyDesc = prometheus.NewDesc(metricsNamespace+"_healthy",
-		"Whether the health rule of `caddy django status --check` holds (1) or not (0).", nil, nil)
+		"Whether the health rule of `caddy django status --check` holds (1) or not (0, also while Caddy drains or stops).", nil, nil)
 )
 
 // provisionMetrics registers the process and request metrics in the
@@ -54,7 +54,7 @@ func (c processCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c processCollector) Collect(ch chan<- prometheus.Metric) {
 	sts := c.statuses()
 	ok, _ := healthOf(sts, "")
-	ch <- prometheus.MustNewConstMetric(processHealthyDesc, prometheus.GaugeValue, boolValue(ok))
+	ch <- prometheus.MustNewConstMetric(processHealthyDesc, prometheus.GaugeValue, boolValue(ok && !stopping(nil)))
 	for _, s := range sts {
 		ch <- prometheus.MustNewConstMetric(processUpDesc, prometheus.GaugeValue, boolValue(s.State == StateRunning), s.Name)
 		for _, state := range allStates {

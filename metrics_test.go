@@ -26,7 +26,7 @@ func TestProcessCollector(t *testing.T) {
 		t.Errorf("%d metrics", n)
 	}
 	want := `
-# HELP caddy_django_healthy Whether the health rule of ` + "`caddy django status --check`" + ` holds (1) or not (0).
+# HELP caddy_django_healthy Whether the health rule of ` + "`caddy django status --check`" + ` holds (1) or not (0, also while Caddy drains or stops).
 # TYPE caddy_django_healthy gauge
 caddy_django_healthy 0
 # HELP caddy_django_process_up Whether the process is RUNNING (1) or not (0).

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/caddy-django/caddy-django/internal/clusterlock"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
@@ -73,6 +74,26 @@ type App struct {
 	// Schedules are commands run on a cron schedule (schedule.go).
 	Schedules []*ScheduleConfig `json:"schedules,omitempty"`
 
+	// Drain is how long Caddy keeps serving, with the health endpoint
+	// and `caddy django status --check` answering "draining" (503, exit
+	// 1), when it is told to stop (SIGTERM, SIGINT, `caddy stop`, POST
+	// /stop), before its graceful stop: the time a load balancer needs to
+	// take it out of its pool. A second SIGTERM or SIGINT ends it early;
+	// config reloads never drain. Default: 5s while something checks
+	// health (the health endpoint or `status --check` answered within the
+	// last minute), else 0 (drain.go).
+	Drain *caddy.Duration `json:"drain,omitempty"`
+
+	// Lock is a lock shared by the containers of a deployment, so that
+	// the release commands run in one container at a time and schedules
+	// with `once` run once across them: a PostgreSQL URL
+	// (postgres://USER:PASSWORD@HOST:PORT/DATABASE, e.g.
+	// {env.DATABASE_URL}: session advisory locks, and a table
+	// caddy_django_schedule_runs for the scheduled times run), or
+	// file:<dir>, a directory on a volume every container mounts (flock).
+	// See clusterlock.go.
+	Lock string `json:"lock,omitempty"`
+
 	// Python is the interpreter that reads the project's settings for
 	// django_files (STATIC_URL, STATIC_ROOT, MEDIA_URL, MEDIA_ROOT, the
 	// staticfiles storage, WHITENOISE_ROOT) when Caddy starts and on each
@@ -89,6 +110,8 @@ type App struct {
 	started   []*entry   // registry entries this config holds, in start order
 	heldBinds []bindAddr // app server sockets this config holds
 	settings  settingsState
+	lock      clusterlock.Store // from Lock; nil without
+	lockKey   string            // Lock expanded (in once schedules' keys)
 	mu        sync.Mutex
 	stopOnce  sync.Once
 }
@@ -113,6 +136,12 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.ReleaseTimeout = caddy.Duration(10 * time.Minute)
 	}
 	if err := a.provisionEnv(); err != nil {
+		return err
+	}
+	if err := a.provisionLock(ctx); err != nil {
+		return err
+	}
+	if err := a.provisionDrain(ctx); err != nil {
 		return err
 	}
 	python, err := expandPlaceholders("python", a.Python)

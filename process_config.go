@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caddy-django/caddy-django/internal/clusterlock"
 	"github.com/caddyserver/caddy/v2"
 )
 
@@ -214,6 +215,11 @@ type spec struct {
 	// Schedules only: the cron spec and the limit of one run.
 	Schedule string        `json:"schedule,omitempty"`
 	Timeout  time.Duration `json:"timeout,omitempty"`
+	// `once` schedules: the lock (its URL in the key: a new lock is a new
+	// schedule) where they claim their slots (clusterlock.go).
+	Once    bool              `json:"once,omitempty"`
+	LockKey string            `json:"lock,omitempty"`
+	claims  clusterlock.Store // the App's lock
 
 	// App servers only: the kind (empty for gunicorn), the listening socket
 	// Caddy holds, and readiness: a probe on the generation's own socket

@@ -18,9 +18,15 @@ import (
 // run before a new Gunicorn starts: at boot, on a reload that changes it,
 // and on a deploy. Their output is logged as django.release, line by line.
 
-// runReleases runs the release commands in order; the first failure stops
-// them and its output is part of the error.
+// runReleases runs the release commands in order, under the cluster lock
+// when there is one (clusterlock.go); the first failure stops them and its
+// output is part of the error.
 func (a *App) runReleases(ctx context.Context) error {
+	unlock, err := a.takeReleaseLock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for _, s := range a.releases {
 		if err := a.runRelease(ctx, s); err != nil {
 			return err

@@ -60,6 +60,14 @@ type ScheduleConfig struct {
 	// StopTimeout is how long a stopped job's group may take to exit before
 	// it is killed. Default: 10s.
 	StopTimeout caddy.Duration `json:"stop_timeout,omitempty"`
+
+	// Once runs each scheduled time in one container of those that share
+	// the django app's `lock`: the first to claim it runs it, the others
+	// skip it (a run of `caddy django start` is not claimed). An @every
+	// period is then counted from the Unix epoch, so that containers agree
+	// on the times. With the lock unreachable, the run is skipped (logged
+	// at error, counted), never doubled. See clusterlock.go.
+	Once bool `json:"once,omitempty"`
 }
 
 // conflictError: the action conflicts with the entry's state (HTTP 409).
@@ -97,6 +105,9 @@ func (c *ScheduleConfig) spec(a *App) (*spec, error) {
 	}
 	s.Schedule = c.Spec
 	s.Timeout = time.Duration(c.Timeout)
+	if err := a.resolveOnce(c, s); err != nil {
+		return nil, err
+	}
 	s.computeKey()
 	return s, nil
 }
@@ -126,6 +137,7 @@ type scheduleState struct {
 	lastRun  time.Time
 	lastTook time.Duration
 	skipped  int
+	once     onceState
 }
 
 // runSchedule is a schedule's supervision loop: it runs the job when due
@@ -144,6 +156,9 @@ func (p *process) runSchedule() {
 	<-timer.C
 	plan := func() {
 		next := sched.Next(time.Now())
+		if p.spec.Once {
+			next = onceNext(sched, time.Now())
+		}
 		p.mu.Lock()
 		p.sched.next = next
 		p.mu.Unlock()
@@ -162,12 +177,19 @@ func (p *process) runSchedule() {
 		}
 		select {
 		case <-timer.C:
+			p.mu.Lock()
+			slot := p.sched.next
+			p.mu.Unlock()
 			plan()
 			if job != nil {
 				p.mu.Lock()
 				p.sched.skipped++
 				p.mu.Unlock()
+				lockMetrics.skipped.WithLabelValues(p.spec.Name, "overlap").Inc()
 				p.log().Warn("scheduled run skipped: the previous run is still going", zap.Int("pid", job.pid))
+				continue
+			}
+			if p.spec.Once && !p.claimSlot(slot) {
 				continue
 			}
 			job, deadline, _ = p.startJob()
@@ -293,6 +315,7 @@ func (p *process) scheduleStatus(st *ProcessStatus) {
 		st.LastDuration = p.sched.lastTook.Round(time.Millisecond).String()
 	}
 	st.Skipped = p.sched.skipped
+	p.onceStatus(st)
 	if p.state != StateStopped && p.state != StateDisabled {
 		st.NextRun = p.sched.next
 	}
@@ -315,6 +338,7 @@ func scheduleCell(s ProcessStatus) string {
 		}
 		parts = append(parts, last)
 	}
+	parts = append(parts, onceCell(s)...)
 	if s.LastError != "" {
 		parts = append(parts, s.LastError)
 	}
@@ -322,8 +346,8 @@ func scheduleCell(s ProcessStatus) string {
 }
 
 // UnmarshalCaddyfile sets up a schedule from a `schedule` segment of the
-// django option: schedule <name> <spec> <command...> { timeout, env, dir,
-// user, enabled, stop_signal, stop_timeout }.
+// django option: schedule <name> <spec> <command...> { timeout, once, env,
+// dir, user, enabled, stop_signal, stop_timeout }.
 func (c *ScheduleConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "schedule"
 	args := d.RemainingArgs()
@@ -345,13 +369,19 @@ func (c *ScheduleConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			continue
+		case "once":
+			if d.NextArg() {
+				return d.Errf("once takes no value, got %q", d.Val())
+			}
+			c.Once = true
+			continue
 		case "env", "dir", "user", "enabled", "stop_signal", "stop_timeout":
 			o = ProcessOptions{Env: c.Env}
 			if err := o.unmarshalOption(d, ""); err != nil {
 				return err
 			}
 		default:
-			return d.Errf("unknown schedule option %q (want timeout, env, dir, user, enabled, stop_signal or stop_timeout)", opt)
+			return d.Errf("unknown schedule option %q (want timeout, once, env, dir, user, enabled, stop_signal or stop_timeout)", opt)
 		}
 		c.Env = o.Env
 		c.Dir = cmp.Or(o.Dir, c.Dir)

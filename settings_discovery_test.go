@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/caddy-django/caddy-django/internal/testkit"
-	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 )
 
@@ -349,20 +348,10 @@ func TestProbeInputPython(t *testing.T) {
 		{"gunicorn config.wsgi:application {\n\t\t\tcommand /usr/bin/python3 -m gunicorn\n\t\t}", "/usr/bin/python3"},
 		{"gunicorn config.wsgi:application {\n\t\t\tcommand uv run --no-sync gunicorn\n\t\t}", "uv run --no-sync python"},
 	} {
-		raw, err := adaptDjango(t, "{\n\tdjango {\n\t\troot /app\n\t\t"+c.django+"\n\t}\n}")
+		a, err := provisionDjango(t, "{\n\tdjango {\n\t\troot /app\n\t\t"+c.django+"\n\t}\n}")
 		if err != nil {
 			t.Fatal(err)
 		}
-		data, _ := json.Marshal(raw)
-		a := new(App)
-		if err := json.Unmarshal(data, a); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-		if err := a.Provision(ctx); err != nil {
-			t.Fatal(err)
-		}
-		cancel()
 		if got := strings.Join(a.probeInput().python, " "); got != c.want {
 			t.Errorf("%s: reads the settings with %q, want %q", c.django, got, c.want)
 		}

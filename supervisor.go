@@ -107,6 +107,14 @@ type ProcessStatus struct {
 	// action stopped the process and it did not exit within its
 	// stop_timeout: its process group was SIGKILLed (stop_report.go).
 	Killed *KilledStop `json:"killed,omitempty"`
+
+	// Once is true for a schedule with `once`: each scheduled time runs in
+	// one container of those that share the lock. RanElsewhere counts the
+	// times another container ran; LockErrors the runs skipped because the
+	// lock could not be reached (never run twice).
+	Once         bool `json:"once,omitempty"`
+	RanElsewhere int  `json:"ran_elsewhere,omitempty"`
+	LockErrors   int  `json:"lock_errors,omitempty"`
 }
 
 // notRunningError: the action needs a running process (HTTP 409).

@@ -3,14 +3,15 @@
 
 # test_packages are the Debian packages the test suite runs on: Django, the
 # app servers, and the infrastructure the multi-container tests use for real
-# (PostgreSQL for the cluster lock, HAProxy as the load balancer,
-# django-storages with boto3 against an S3 server), Celery (its warm shutdown
-# under Caddy). scripts/test.sh installs the missing ones.
+# (PostgreSQL for the cluster lock and as the demo project's database through
+# psycopg2, HAProxy as the load balancer, django-storages with boto3 against
+# an S3 server), Celery (its warm shutdown under Caddy). scripts/test.sh
+# installs the missing ones.
 test_packages=(
 	gunicorn python3-django python3-whitenoise wrk
 	python3-uvicorn daphne python3-hypercorn uwsgi uwsgi-plugin-python3
 	python3-gevent python3-websockets
-	postgresql haproxy python3-django-storages python3-boto3
+	postgresql haproxy python3-django-storages python3-boto3 python3-psycopg2
 	python3-celery
 )
 

@@ -62,6 +62,21 @@ DATABASES = {
         "NAME": _path("DJANGO_DB_PATH", BASE_DIR / "db.sqlite3"),
     }
 }
+# DATABASE_URL (postgres://USER:PASSWORD@HOST:PORT/NAME) puts the project on
+# PostgreSQL (psycopg2), as the tests of several containers sharing one
+# database do.
+if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+    from urllib.parse import urlparse
+
+    _db = urlparse(os.environ["DATABASE_URL"])
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": _db.path.lstrip("/"),
+        "USER": _db.username or "",
+        "PASSWORD": _db.password or "",
+        "HOST": _db.hostname or "",
+        "PORT": str(_db.port or ""),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True
