@@ -1,0 +1,51 @@
+package caddydjango
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+)
+
+// TestEmptyVariableIsNamed: an option left without a value because a
+// {$VAR} on its line expanded to nothing says which variable and why
+// (unset, set to "", empty default), read back from the Caddyfile; a
+// Caddyfile that cannot be read back (posted to the admin API) gets the
+// general note. Caddy's own message would be "wrong argument count".
+func TestEmptyVariableIsNamed(t *testing.T) {
+	os.Unsetenv("CDT_GUNICORN_ARGS")
+	t.Setenv("CDT_EMPTY_ARGS", "")
+	t.Setenv("CDT_WORKERS", "")
+	os.Unsetenv("CDT_ROOT")
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, block, want string }{
+		{"unset", "gunicorn a.wsgi {\n\t\t\targs {$CDT_GUNICORN_ARGS}\n\t\t}",
+			`Caddyfile:4 - Error during parsing: args needs at least one argument ({$CDT_GUNICORN_ARGS}: CDT_GUNICORN_ARGS is not set)`},
+		{"set to the empty string", "gunicorn a.wsgi {\n\t\t\targs {$CDT_EMPTY_ARGS:--timeout 60}\n\t\t}",
+			`Caddyfile:4 - Error during parsing: args needs at least one argument ({$CDT_EMPTY_ARGS:--timeout 60}: CDT_EMPTY_ARGS is set to the empty string)`},
+		{"workers", "gunicorn a.wsgi {\n\t\t\tworkers {$CDT_WORKERS}\n\t\t}",
+			`Caddyfile:4 - Error during parsing: workers needs a number or auto ({$CDT_WORKERS}: CDT_WORKERS is set to the empty string)`},
+		{"empty default", "root {$CDT_ROOT:}",
+			`Caddyfile:3 - Error during parsing: root needs a value ({$CDT_ROOT:}: CDT_ROOT is not set and the default is empty)`},
+		{"no variable", "gunicorn a.wsgi {\n\t\t\targs\n\t\t}",
+			`Caddyfile:4 - Error during parsing: args needs at least one argument`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_"))
+			src := "{\n\tdjango {\n\t\t" + tc.block + "\n\t}\n}\n"
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(src), map[string]any{"filename": path})
+			wantAdaptError(t, err, strings.Replace(tc.want, "Caddyfile:", path+":", 1))
+			if tc.name == "no variable" && err != nil && strings.Contains(err.Error(), "{$") {
+				t.Errorf("a line without variables mentions them: %v", err)
+			}
+		})
+	}
+	// not on disk (a Caddyfile posted to /load is named "Caddyfile")
+	_, err := adaptDjango(t, "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\targs {$CDT_GUNICORN_ARGS}\n\t\t}\n\t}\n}")
+	wantAdaptError(t, err, `Caddyfile:4 - Error during parsing: args needs at least one argument (a {$VARIABLE} that is unset or empty leaves none)`)
+}
