@@ -84,12 +84,16 @@ type DjangoFiles struct {
 	App string `json:"app,omitempty"`
 
 	// Largest request body accepted, in bytes. Larger requests get 413
-	// and never reach Gunicorn. Default: 100 MiB.
+	// and never reach Gunicorn. -1: no limit (`max_body unlimited`).
+	// Default: 100 MiB.
 	MaxBody int64 `json:"max_body,omitempty"`
 
 	// Request bodies up to this many bytes are buffered in memory; larger
 	// ones (up to max_body) are spooled to a temporary file. Either way the
-	// whole body is read before Gunicorn is contacted. Default: 1 MiB.
+	// whole body is read before Gunicorn is contacted. -1
+	// (`request_buffer off`): bodies are not buffered but streamed to the
+	// app server as they arrive (a slow upload then holds an app server
+	// worker for as long as it lasts). Default: 1 MiB.
 	RequestBuffer int64 `json:"request_buffer,omitempty"`
 
 	// Directory for spooled request bodies. Default: the system's
@@ -278,13 +282,18 @@ func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next cad
 	}
 	sites := h.currentSites(r.Context())
 	if sites == nil { // the project's settings are not read yet
-		return writeUnavailable(w)
+		return unavailable(w, r)
 	}
 	if s := sites.static; s != nil && strings.HasPrefix(p, s.prefix) {
 		return h.serveStatic(w, r, next, s, p[len(s.prefix)-1:])
 	}
 	if m := sites.media; m != nil && strings.HasPrefix(p, m.prefix) {
 		return h.serveMedia(w, r, next, m, p[len(m.prefix)-1:])
+	}
+	if s := sites.static; s != nil {
+		if file, ok := s.aliasOf(r); ok {
+			return h.serveStaticAlias(w, r, next, s, file)
+		}
 	}
 	if rf := sites.rootFiles; rf != nil && rf.matches(r) {
 		return h.serveRootFile(w, r, next, rf)
