@@ -44,7 +44,8 @@ func init() {
 //     Gunicorn is contacted, so slow clients cannot hold Gunicorn's sync
 //     workers; bodies over `max_body` are refused with 413. While Gunicorn is
 //     (re)starting, requests wait up to `wait_timeout`, then get 503 with
-//     Retry-After.
+//     Retry-After (a Caddy error for the site's `handle_errors`, when it
+//     has one). `request_buffer off` streams bodies instead.
 //   - When Django answers with `X-Accel-Redirect` (nginx style: a URL path under
 //     `accel_prefix`) or `X-Sendfile` (an absolute path), the file is sent from
 //     the protected root instead of Django's body, keeping Django's
