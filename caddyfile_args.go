@@ -70,9 +70,15 @@ func intArg(d *caddyfile.Dispenser, dst *int, minimum int) error {
 	if err != nil {
 		return err
 	}
+	return parseWhole(d, opt, s, "", minimum, dst)
+}
+
+// parseWhole parses s, the value of option opt, as a whole number of at
+// least minimum; or names what else opt takes (" or auto").
+func parseWhole(d *caddyfile.Dispenser, opt, s, or string, minimum int, dst *int) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return d.Errf("%s: %q is not a whole number", opt, s)
+		return d.Errf("%s: %q is not a whole number%s", opt, s, or)
 	}
 	if n < minimum {
 		return d.Errf("%s must be at least %d, got %d", opt, minimum, n)
@@ -120,24 +126,17 @@ func parseSize(d *caddyfile.Dispenser, opt, s string, dst *int64) error {
 // countArg reads a whole number of at least minimum, or `auto` (the CPUs
 // the container may use, resolved when the config is provisioned).
 func countArg(d *caddyfile.Dispenser, dst *Count, minimum int) error {
-	opt := d.Val()
-	if !d.NextArg() {
-		return missingValueErr(d, opt, "needs a number or auto")
-	}
-	s := d.Val()
-	if d.NextArg() {
-		return d.Errf("%s takes one value, got extra %q", opt, d.Val())
+	opt, s, err := optionArg(d)
+	if err != nil {
+		return err
 	}
 	if s == autoCount {
 		*dst = countAuto
 		return nil
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return d.Errf("%s: %q is not a whole number or auto", opt, s)
-	}
-	if n < minimum {
-		return d.Errf("%s must be at least %d, got %d", opt, minimum, n)
+	var n int
+	if err := parseWhole(d, opt, s, " or auto", minimum, &n); err != nil {
+		return err
 	}
 	*dst = countOf(n)
 	return nil

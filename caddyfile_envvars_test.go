@@ -26,7 +26,7 @@ func TestEmptyVariableIsNamed(t *testing.T) {
 		{"set to the empty string", "gunicorn a.wsgi {\n\t\t\targs {$CDT_EMPTY_ARGS:--timeout 60}\n\t\t}",
 			`Caddyfile:4 - Error during parsing: args needs at least one argument ({$CDT_EMPTY_ARGS:--timeout 60}: CDT_EMPTY_ARGS is set to the empty string)`},
 		{"workers", "gunicorn a.wsgi {\n\t\t\tworkers {$CDT_WORKERS}\n\t\t}",
-			`Caddyfile:4 - Error during parsing: workers needs a number or auto ({$CDT_WORKERS}: CDT_WORKERS is set to the empty string)`},
+			`Caddyfile:4 - Error during parsing: workers needs a value ({$CDT_WORKERS}: CDT_WORKERS is set to the empty string)`},
 		{"empty default", "root {$CDT_ROOT:}",
 			`Caddyfile:3 - Error during parsing: root needs a value ({$CDT_ROOT:}: CDT_ROOT is not set and the default is empty)`},
 		{"no variable", "gunicorn a.wsgi {\n\t\t\targs\n\t\t}",
