@@ -222,19 +222,21 @@ func TestFilesRequestBufferOffStreams(t *testing.T) {
 func TestFilesUnlimitedStreamedUpload(t *testing.T) {
 	requireDjango(t)
 	d := newDjangoProject(t)
+	buffered := freePort(t) // the control, in the same config (a reload could reset the next connection)
 	s := launchDjangoSite(t, d, func(s *djangoSite, admin string) string {
-		return s.config(admin, 1, "", "", "django_files {\n\t\tmax_body unlimited\n\t\trequest_buffer off\n\t}")
+		return s.config(admin, 1, "", "", "django_files {\n\t\tmax_body unlimited\n\t\trequest_buffer off\n\t}") +
+			fmt.Sprintf("\n:%d {\n\tdjango_files {\n\t\tmax_body unlimited\n\t\tbuffer_dir %s\n\t}\n}\n", buffered, t.TempDir())
 	})
 	s.waitState(gunicornName, StateRunning, 90*time.Second)
 	pid := s.cmd.Process.Pid
 	const size = 300 << 20
 	base := rssOf(t, pid)
 	watch := watchCaddy(pid)
-	sum, took := postGenerated(t, s.url("/echo-size/"), size)
+	took, err := postGenerated(t, s.url("/echo-size/"), size)
 	peak, spooled := watch()
 	t.Logf("300 MB streamed in %s; Caddy RSS %d MiB before, peak %d MiB", took.Round(time.Millisecond), base>>20, peak>>20)
-	if sum.err != "" {
-		t.Fatal(sum.err)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if growth := peak - base; growth > 32<<20 {
 		t.Errorf("Caddy's resident memory grew by %d MiB during the upload (from %d MiB), want it flat (< 32 MiB)", growth>>20, base>>20)
@@ -244,23 +246,16 @@ func TestFilesUnlimitedStreamedUpload(t *testing.T) {
 	}
 
 	// the control: buffering on, the same check sees the spool file
-	if err := s.reload(s.config(s.admin, 1, "", "", fmt.Sprintf("django_files {\n\t\tmax_body unlimited\n\t\tbuffer_dir %s\n\t}", t.TempDir()))); err != nil {
-		t.Fatal(err)
-	}
 	watch = watchCaddy(pid)
-	sum, _ = postGenerated(t, s.url("/echo-size/"), 64<<20)
-	if _, spooled := watch(); !spooled || sum.err != "" {
-		t.Errorf("control: a buffered 64 MB upload: spooled=%v %s (the spool check cannot see a spool file)", spooled, sum.err)
+	_, err = postGenerated(t, fmt.Sprintf("http://127.0.0.1:%d/echo-size/", buffered), 64<<20)
+	if _, spooled := watch(); !spooled || err != nil {
+		t.Errorf("control: a buffered 64 MB upload: spooled=%v, %v (the spool check cannot see a spool file)", spooled, err)
 	}
 }
 
-// uploadResult is what postGenerated found wrong ("" when Django got the
-// body intact).
-type uploadResult struct{ err string }
-
 // postGenerated POSTs size pseudo-random bytes, generated as they are
 // sent, and checks Django's answer (size and SHA-256).
-func postGenerated(t *testing.T, url string, size int64) (uploadResult, time.Duration) {
+func postGenerated(t *testing.T, url string, size int64) (time.Duration, error) {
 	t.Helper()
 	h := sha256.New()
 	src := io.TeeReader(io.LimitReader(randReader{rand.NewChaCha8([32]byte{1, 2, 3})}, size), h)
@@ -271,7 +266,7 @@ func postGenerated(t *testing.T, url string, size int64) (uploadResult, time.Dur
 	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
 	took := time.Since(start)
 	if err != nil {
-		return uploadResult{err.Error()}, took
+		return took, err
 	}
 	body := readAll(t, resp)
 	var got struct {
@@ -279,12 +274,12 @@ func postGenerated(t *testing.T, url string, size int64) (uploadResult, time.Dur
 		SHA256 string `json:"sha256"`
 	}
 	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &got) != nil {
-		return uploadResult{fmt.Sprintf("upload of %d bytes: %d %.200s", size, resp.StatusCode, body)}, took
+		return took, fmt.Errorf("upload of %d bytes: %d %.200s", size, resp.StatusCode, body)
 	}
 	if want := hex.EncodeToString(h.Sum(nil)); got.Size != size || got.SHA256 != want {
-		return uploadResult{fmt.Sprintf("Django got %d bytes with SHA-256 %s, want %d bytes with %s", got.Size, got.SHA256, size, want)}, took
+		return took, fmt.Errorf("Django got %d bytes with SHA-256 %s, want %d bytes with %s", got.Size, got.SHA256, size, want)
 	}
-	return uploadResult{}, took
+	return took, nil
 }
 
 // watchCaddy samples Caddy's resident memory and open files every 20 ms

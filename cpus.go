@@ -121,13 +121,13 @@ func formatCPUs(v float64) string {
 	return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64)
 }
 
-// resolveCount is c as a number: auto is fromCPUs(the CPU count). It
+// resolveCount is c as a number: auto is fromCPUs(availableCPUs()). It
 // says how auto was resolved (nil for a number).
-func resolveCount(c Count, fromCPUs func(cpus int) int, cpus func() cpuCount) (int, *cpuCount) {
+func resolveCount(c Count, fromCPUs func(cpus int) int) (int, *cpuCount) {
 	if !c.auto {
 		return c.n, nil
 	}
-	n := cpus()
+	n := availableCPUs()
 	return fromCPUs(n.n), &n
 }
 
@@ -144,7 +144,7 @@ func (g *AppServerConfig) workerCount(a *App, kind *serverKind) (int, error) {
 	if kind.word == gunicornName {
 		fromCPUs = gunicornWorkers
 	}
-	n, cpus := resolveCount(g.Workers, fromCPUs, availableCPUs)
+	n, cpus := resolveCount(g.Workers, fromCPUs)
 	if n < 0 {
 		return 0, fmt.Errorf("workers must be at least 1")
 	}

@@ -366,12 +366,12 @@ func (p *ProcessConfig) specs(a *App) ([]*spec, error) {
 	if len(p.Command) == 0 {
 		return nil, fmt.Errorf("missing command")
 	}
-	n, cpus := resolveCount(p.Replicas, oneEach, availableCPUs)
+	n, cpus := 1, (*cpuCount)(nil) // unset: one copy
+	if p.Replicas.set {
+		n, cpus = resolveCount(p.Replicas, oneEach)
+	}
 	if n < 0 {
 		return nil, fmt.Errorf("replicas must not be negative")
-	}
-	if !p.Replicas.set {
-		n = 1
 	}
 	if cpus != nil {
 		a.logAuto(p.Name, "replicas", n, cpus)
@@ -417,7 +417,7 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	if g.App == "" {
 		return nil, fmt.Errorf("missing application (e.g. config.asgi:application)")
 	}
-	if g.Replicas.auto || g.Replicas.n > 1 || g.Replicas.set && g.Replicas.n == 0 {
+	if g.Replicas.set && g.Replicas != countOf(1) {
 		return nil, fmt.Errorf("%s", replicasUnsupported(kind.word))
 	}
 	workers, err := g.workerCount(a, kind)

@@ -64,11 +64,11 @@ func checkAlias(urlPath, file string) error {
 		!(safeRelName(rel) || validWellKnownName(rel)) {
 		return fmt.Errorf("alias %q: want a plain URL path such as /favicon.ico (no dot segments or dotfiles but /.well-known/, not a directory)", urlPath)
 	}
-	if filepath.IsAbs(file) || strings.HasPrefix(file, "/") || strings.HasSuffix(file, "/") || !safeRelName(file) {
-		if strings.HasPrefix(file, "/") || strings.Contains("/"+file+"/", "/../") {
-			return fmt.Errorf("alias %s %s: the file is outside STATIC_ROOT; name a file inside it, relative to it (e.g. images/favicon.ico)", urlPath, file)
-		}
-		return fmt.Errorf("alias %s %q: want a file relative to STATIC_ROOT (e.g. images/favicon.ico; no dotfiles)", urlPath, file)
+	if filepath.IsAbs(file) || strings.HasPrefix(file, "/") || !filepath.IsLocal(file) {
+		return fmt.Errorf("alias %s %s: the file is outside STATIC_ROOT; name a file inside it, relative to it (e.g. images/favicon.ico)", urlPath, file)
+	}
+	if strings.HasSuffix(file, "/") || !safeRelName(file) {
+		return fmt.Errorf("alias %s %q: want a file relative to STATIC_ROOT (e.g. images/favicon.ico; no dotfiles, no . or .. segments)", urlPath, file)
 	}
 	return nil
 }

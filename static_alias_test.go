@@ -32,6 +32,7 @@ func TestCheckAlias(t *testing.T) {
 		{"/favicon.ico", "images/", "want a file relative to STATIC_ROOT"},
 		{"/favicon.ico", ".hidden", "want a file relative to STATIC_ROOT"},
 		{"/favicon.ico", "a//b", "want a file relative to STATIC_ROOT"},
+		{"/favicon.ico", "images/../favicon.ico", "no . or .. segments"},
 	} {
 		err := checkAlias(tc.url, tc.file)
 		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
