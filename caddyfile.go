@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -386,6 +387,9 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, server string) 
 
 func parseEnv(d *caddyfile.Dispenser, dst *map[string]string) error {
 	args := d.RemainingArgs()
+	if len(args) == 1 {
+		return missingValueErr(d, "env", fmt.Sprintf(`needs a name and a value: %s has none (write "{$VAR}" in quotes to pass an empty value)`, args[0]))
+	}
 	if len(args) != 2 {
 		return d.Err("env needs a name and a value, e.g. env DJANGO_SETTINGS_MODULE config.settings")
 	}

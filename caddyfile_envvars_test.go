@@ -29,6 +29,8 @@ func TestEmptyVariableIsNamed(t *testing.T) {
 			`Caddyfile:4 - Error during parsing: workers needs a value ({$CDT_WORKERS}: CDT_WORKERS is set to the empty string)`},
 		{"empty default", "root {$CDT_ROOT:}",
 			`Caddyfile:3 - Error during parsing: root needs a value ({$CDT_ROOT:}: CDT_ROOT is not set and the default is empty)`},
+		{"env", "env SENTRY_DSN {$CDT_EMPTY_ARGS}",
+			`Caddyfile:3 - Error during parsing: env needs a name and a value: SENTRY_DSN has none (write "{$VAR}" in quotes to pass an empty value) ({$CDT_EMPTY_ARGS}: CDT_EMPTY_ARGS is set to the empty string)`},
 		{"no variable", "gunicorn a.wsgi {\n\t\t\targs\n\t\t}",
 			`Caddyfile:4 - Error during parsing: args needs at least one argument`},
 	} {
@@ -45,7 +47,12 @@ func TestEmptyVariableIsNamed(t *testing.T) {
 			}
 		})
 	}
+	// quoted, an empty value is a value
+	cfg, err := adaptDjango(t, "{\n\tdjango {\n\t\tenv SENTRY_DSN \"{$CDT_EMPTY_ARGS}\"\n\t}\n}")
+	if err != nil || cfg["env"].(map[string]any)["SENTRY_DSN"] != "" {
+		t.Errorf(`env SENTRY_DSN "{$CDT_EMPTY_ARGS}": %v %v, want an empty value`, cfg["env"], err)
+	}
 	// not on disk (a Caddyfile posted to /load is named "Caddyfile")
-	_, err := adaptDjango(t, "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\targs {$CDT_GUNICORN_ARGS}\n\t\t}\n\t}\n}")
+	_, err = adaptDjango(t, "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\targs {$CDT_GUNICORN_ARGS}\n\t\t}\n\t}\n}")
 	wantAdaptError(t, err, `Caddyfile:4 - Error during parsing: args needs at least one argument (a {$VARIABLE} that is unset or empty leaves none)`)
 }
