@@ -2,6 +2,7 @@ package caddydjango
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,4 +56,37 @@ func TestEmptyVariableIsNamed(t *testing.T) {
 	// not on disk (a Caddyfile posted to /load is named "Caddyfile")
 	_, err = adaptDjango(t, "{\n\tdjango {\n\t\tgunicorn a.wsgi {\n\t\t\targs {$CDT_GUNICORN_ARGS}\n\t\t}\n\t}\n}")
 	wantAdaptError(t, err, `Caddyfile:4 - Error during parsing: args needs at least one argument (a {$VARIABLE} that is unset or empty leaves none)`)
+}
+
+// TestCaddyAdaptRefusesBadForms: the real `caddy adapt` refuses the forms
+// that cannot mean what they say, with the file, the line and plain words:
+// a condition written as a runtime placeholder, a variable that left an
+// option empty (named, as read back from the file), an alias outside
+// STATIC_ROOT.
+func TestCaddyAdaptRefusesBadForms(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, caddyfile, want string }{
+		{"placeholder in enabled", "{\n\tdjango {\n\t\tprocess celery celery -A config worker {\n\t\t\tenabled {env.CELERY_ENABLED}\n\t\t}\n\t}\n}\n",
+			`enabled: "{env.CELERY_ENABLED}" is a placeholder, not replaced in a condition; write {$CELERY_ENABLED}`},
+		{"unset variable", "{\n\tdjango {\n\t\tgunicorn config.wsgi:application {\n\t\t\targs {$CDT_UNSET_GUNICORN_ARGS}\n\t\t}\n\t}\n}\n",
+			`args needs at least one argument ({$CDT_UNSET_GUNICORN_ARGS}: CDT_UNSET_GUNICORN_ARGS is not set)`},
+		{"empty variable", "{\n\tdjango {\n\t\tgunicorn config.wsgi:application {\n\t\t\tworkers {$CDT_EMPTY_WORKERS:auto}\n\t\t}\n\t}\n}\n",
+			`workers needs a value ({$CDT_EMPTY_WORKERS:auto}: CDT_EMPTY_WORKERS is set to the empty string)`},
+		{"alias outside STATIC_ROOT", ":80 {\n\tdjango_files {\n\t\tstatic {\n\t\t\talias /favicon.ico ../../etc/passwd\n\t\t}\n\t\tupstream 127.0.0.1:8000\n\t}\n}\n",
+			`alias /favicon.ico ../../etc/passwd: the file is outside STATIC_ROOT`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".Caddyfile")
+			if err := os.WriteFile(path, []byte(tc.caddyfile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(caddyBinary(t), "adapt", "--config", path, "--adapter", "caddyfile")
+			cmd.Env = append(os.Environ(), "CDT_EMPTY_WORKERS=")
+			b, err := cmd.CombinedOutput()
+			out := strings.ReplaceAll(string(b), `\"`, `"`) // Caddy logs the error as JSON
+			if err == nil || !strings.Contains(out, tc.want) || !strings.Contains(out, path+":4") {
+				t.Errorf("caddy adapt: %v\n%s\nwant %q at %s:4", err, out, tc.want, path)
+			}
+		})
+	}
 }
