@@ -186,8 +186,9 @@ func kindOf(word string) (*serverKind, error) {
 	return k, nil
 }
 
-// argv builds the command line: launcher, sockets, workers, args, app.
-func (k *serverKind) argv(c *AppServerConfig, bind bindAddr) ([]string, error) {
+// argv builds the command line: launcher, sockets, workers (0: the
+// server's default), args, app.
+func (k *serverKind) argv(c *AppServerConfig, workers int, bind bindAddr) ([]string, error) {
 	for _, arg := range c.Args {
 		if k.bindsSocket(arg) {
 			return nil, fmt.Errorf("args must not contain %s: set `bind` instead (Caddy holds the socket)", arg)
@@ -199,11 +200,11 @@ func (k *serverKind) argv(c *AppServerConfig, bind bindAddr) ([]string, error) {
 	}
 	argv := slices.Clone(command)
 	argv = append(argv, k.sockets(bind)...)
-	if c.Workers > 0 && k.workers == "" {
+	if workers > 0 && k.workers == "" {
 		return nil, fmt.Errorf("workers is not supported for %s (one process); run several app servers", k.word)
 	}
-	if c.Workers > 0 {
-		argv = append(argv, k.workers, strconv.Itoa(c.Workers))
+	if workers > 0 {
+		argv = append(argv, k.workers, strconv.Itoa(workers))
 	}
 	argv = append(argv, k.extra...)
 	argv = append(argv, c.Args...)

@@ -19,9 +19,9 @@ func TestAppServerArgv(t *testing.T) {
 		{"daphne", []string{"daphne", "--fd", "3", "-e", "fd:fileno=4", "--timeout", "9", "config.app:application"}},
 		{"uwsgi", []string{"uwsgi", "--plugin", "python3", "--http-socket", "fd://3", "--http-socket", "fd://4", "--workers", "3", "--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all", "--timeout", "9", "--module", "config.app:application"}},
 	} {
-		c := &AppServerConfig{Server: tc.server, App: "config.app:application", Workers: 3, Args: []string{"--timeout", "9"}}
+		c := &AppServerConfig{Server: tc.server, App: "config.app:application", Workers: countOf(3), Args: []string{"--timeout", "9"}}
 		if tc.server == "daphne" {
-			c.Workers = 0
+			c.Workers = Count{}
 		}
 		s, err := c.spec(&App{Root: "/srv"})
 		if err != nil {
@@ -74,7 +74,7 @@ func TestAppServerArgsRejectSockets(t *testing.T) {
 	if _, err := (&AppServerConfig{Server: "granian", App: "a:b"}).spec(&App{Root: "/srv"}); err == nil || !strings.Contains(err.Error(), "want one of daphne, gunicorn, hypercorn, uvicorn, uwsgi") {
 		t.Errorf("unknown server: %v", err)
 	}
-	if _, err := (&AppServerConfig{Server: "daphne", App: "a:b", Workers: 2}).spec(&App{Root: "/srv"}); err == nil || !strings.Contains(err.Error(), "workers is not supported for daphne") {
+	if _, err := (&AppServerConfig{Server: "daphne", App: "a:b", Workers: countOf(2)}).spec(&App{Root: "/srv"}); err == nil || !strings.Contains(err.Error(), "workers is not supported for daphne") {
 		t.Errorf("daphne workers: %v", err)
 	}
 }

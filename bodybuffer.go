@@ -12,12 +12,22 @@ import (
 // bufferBody reads the whole request body before Gunicorn is contacted (in
 // memory up to RequestBuffer bytes, then into an unlinked temporary file)
 // and replaces r.Body with it, with an exact Content-Length. It fails with
-// *http.MaxBytesError past MaxBody.
+// *http.MaxBytesError past MaxBody (-1: no limit). With request_buffer off
+// (RequestBuffer -1) the body is not read here: it streams to the app
+// server as it arrives, still limited to MaxBody.
 func (h *DjangoFiles) bufferBody(w http.ResponseWriter, r *http.Request) (io.Closer, error) {
-	if r.ContentLength > h.MaxBody {
+	limited := h.MaxBody > 0
+	if limited && r.ContentLength > h.MaxBody {
 		return nil, &http.MaxBytesError{Limit: h.MaxBody}
 	}
-	src := http.MaxBytesReader(w, r.Body, h.MaxBody)
+	src := r.Body
+	if limited {
+		src = http.MaxBytesReader(w, r.Body, h.MaxBody)
+	}
+	if h.RequestBuffer < 0 {
+		r.Body = src
+		return io.NopCloser(nil), nil
+	}
 	var mem []byte
 	if r.ContentLength > 0 && r.ContentLength <= h.RequestBuffer {
 		mem = make([]byte, r.ContentLength)

@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -33,12 +34,15 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //		root <dir>
 //		env <key> <value>
 //		env_file <path>
+//		env_from_files [<name>|<prefix>*...]
 //		python <interpreter>
 //		release <command> [<args...>] [{
 //			user <user>
 //			env <key> <value>
 //			dir <dir>
 //			timeout <duration>
+//			enabled [!]<value> [is <word>...]
+//			if|unless <command> [<args...>]
 //		}]
 //		release_timeout <duration>
 //		lock postgres://…|file:<dir>
@@ -47,7 +51,7 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 //			name <name>
 //			command <launcher...>
 //			bind <host:port|unix:path>
-//			workers <n>
+//			workers <n>|auto
 //			args <server args...>
 //			ready_path <path>
 //			ready_timeout <duration>
@@ -66,8 +70,8 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 // Process options: autorestart always|unexpected|never, exitcodes <codes...>,
 // startsecs <duration>, startretries <n>, backoff <duration>, backoff_max
 // <duration>, stop_signal <signal>, stop_timeout <duration>, priority <n>,
-// replicas <n>, env <key> <value>, dir <dir>, user <user>, enabled <bool>,
-// essential.
+// replicas <n>|auto, env <key> <value>, dir <dir>, user <user>, enabled
+// [!]<value> [is <word>...] (conditions.go), essential.
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
 	if d.NextArg() {
@@ -87,6 +91,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "env_file":
 			if err := oneArg(d, &a.EnvFile); err != nil {
+				return err
+			}
+		case "env_from_files":
+			if err := a.unmarshalEnvFromFiles(d); err != nil {
 				return err
 			}
 		case "python":
@@ -146,7 +154,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			names[c.Name] = true
 			a.Schedules = append(a.Schedules, c)
 		default:
-			return d.Errf("unknown django option %q (want root, env, env_file, python, release, release_timeout, lock, drain, gunicorn, uvicorn, hypercorn, daphne, uwsgi, process or schedule)", opt)
+			return d.Errf("unknown django option %q (want root, env, env_file, env_from_files, python, release, release_timeout, lock, drain, gunicorn, uvicorn, hypercorn, daphne, uwsgi, process or schedule)", opt)
 		}
 	}
 	return nil
@@ -220,13 +228,13 @@ func (g *GunicornConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.WrapErr(err)
 			}
 		case "workers":
-			if err := intArg(d, &g.Workers, 1); err != nil {
+			if err := countArg(d, &g.Workers, 1); err != nil {
 				return err
 			}
 		case "args":
 			args := d.RemainingArgs()
 			if len(args) == 0 {
-				return d.ArgErr()
+				return missingValueErr(d, opt, "needs at least one argument")
 			}
 			g.Args = append(g.Args, args...)
 		case "ready_path":
@@ -355,7 +363,7 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, server string) 
 		if server != "" {
 			return d.Err(replicasUnsupported(server))
 		}
-		if err := intArg(d, &o.Replicas, 1); err != nil {
+		if err := countArg(d, &o.Replicas, 0); err != nil {
 			return err
 		}
 	case "env":
@@ -365,8 +373,8 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, server string) 
 	case "user":
 		return oneArg(d, &o.User)
 	case "enabled":
-		var on bool
-		if err := boolArg(d, &on); err != nil {
+		on, err := enabledArg(d)
+		if err != nil {
 			return err
 		}
 		o.Enabled = &on
@@ -397,6 +405,9 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, server string) 
 
 func parseEnv(d *caddyfile.Dispenser, dst *map[string]string) error {
 	args := d.RemainingArgs()
+	if len(args) == 1 {
+		return missingValueErr(d, "env", fmt.Sprintf(`needs a name and a value: %s has none (write "{$VAR}" in quotes to pass an empty value)`, args[0]))
+	}
 	if len(args) != 2 {
 		return d.Err("env needs a name and a value, e.g. env DJANGO_SETTINGS_MODULE config.settings")
 	}

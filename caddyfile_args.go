@@ -24,7 +24,7 @@ const minPositive = time.Nanosecond
 func oneArg(d *caddyfile.Dispenser, dst *string) error {
 	opt := d.Val()
 	if !d.NextArg() {
-		return d.Errf("%s needs a value", opt)
+		return missingValueErr(d, opt, "needs a value")
 	}
 	*dst = d.Val()
 	if d.NextArg() {
@@ -64,33 +64,21 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration, minimum time.Durat
 	return nil
 }
 
-// boolArg reads true/false (also on/off, yes/no, 1/0), e.g. the value of
-// `enabled {$CELERY_ENABLED:true}` after Caddy's env substitution.
-func boolArg(d *caddyfile.Dispenser, dst *bool) error {
-	opt, s, err := optionArg(d)
-	if err != nil {
-		return err
-	}
-	switch strings.ToLower(s) {
-	case "true", "on", "yes", "1":
-		*dst = true
-	case "false", "off", "no", "0":
-		*dst = false
-	default:
-		return d.Errf("%s: %q is not a boolean (want true or false)", opt, s)
-	}
-	return nil
-}
-
 // intArg reads a whole number of at least minimum.
 func intArg(d *caddyfile.Dispenser, dst *int, minimum int) error {
 	opt, s, err := optionArg(d)
 	if err != nil {
 		return err
 	}
+	return parseWhole(d, opt, s, "", minimum, dst)
+}
+
+// parseWhole parses s, the value of option opt, as a whole number of at
+// least minimum; or names what else opt takes (" or auto").
+func parseWhole(d *caddyfile.Dispenser, opt, s, or string, minimum int, dst *int) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return d.Errf("%s: %q is not a whole number", opt, s)
+		return d.Errf("%s: %q is not a whole number%s", opt, s, or)
 	}
 	if n < minimum {
 		return d.Errf("%s must be at least %d, got %d", opt, minimum, n)
@@ -108,6 +96,23 @@ func sizeArg(d *caddyfile.Dispenser, dst *int64) error {
 	return parseSize(d, opt, s, dst)
 }
 
+// sizeOrOffArg reads a size as sizeArg does, or word (off, unlimited),
+// which sets -1.
+func sizeOrOffArg(d *caddyfile.Dispenser, dst *int64, word string) error {
+	opt, s, err := optionArg(d)
+	if err != nil {
+		return err
+	}
+	if s == word {
+		*dst = -1
+		return nil
+	}
+	if err := parseSize(d, opt, s, dst); err != nil {
+		return d.Errf("%s: %q is not a size (examples: 512KB, 10MB, 1GiB) or %s", opt, s, word)
+	}
+	return nil
+}
+
 // parseSize parses s, the value of option opt, as sizeArg does.
 func parseSize(d *caddyfile.Dispenser, opt, s string, dst *int64) error {
 	n, err := humanize.ParseBytes(s)
@@ -115,5 +120,24 @@ func parseSize(d *caddyfile.Dispenser, opt, s string, dst *int64) error {
 		return d.Errf("%s: %q is not a size (examples: 512KB, 10MB, 1GiB)", opt, s)
 	}
 	*dst = int64(n)
+	return nil
+}
+
+// countArg reads a whole number of at least minimum, or `auto` (the CPUs
+// the container may use, resolved when the config is provisioned).
+func countArg(d *caddyfile.Dispenser, dst *Count, minimum int) error {
+	opt, s, err := optionArg(d)
+	if err != nil {
+		return err
+	}
+	if s == autoCount {
+		*dst = countAuto
+		return nil
+	}
+	var n int
+	if err := parseWhole(d, opt, s, " or auto", minimum, &n); err != nil {
+		return err
+	}
+	*dst = countOf(n)
 	return nil
 }

@@ -31,6 +31,8 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //			immutable_max_age <duration>
 //			compress [gzip] [zstd]
 //			follow_symlinks
+//			alias <url_path> <file>
+//			also <dir...>
 //		}
 //		media <url_prefix> [<dir>] | off {
 //			max_age <duration>
@@ -45,8 +47,8 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //		}
 //		upstream <address>
 //		app <app server name>
-//		max_body <size>
-//		request_buffer <size>
+//		max_body <size> | unlimited
+//		request_buffer <size> | off
 //		buffer_dir <dir>
 //		trusted_proxies <ranges...> | private_ranges
 //		wait_timeout <duration>
@@ -88,9 +90,9 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "app":
 			err = oneArg(d, &h.App)
 		case "max_body":
-			err = sizeArg(d, &h.MaxBody)
+			err = sizeOrOffArg(d, &h.MaxBody, "unlimited")
 		case "request_buffer":
-			err = sizeArg(d, &h.RequestBuffer)
+			err = sizeOrOffArg(d, &h.RequestBuffer, "off")
 		case "buffer_dir":
 			err = oneArg(d, &h.BufferDir)
 		case "trusted_proxies":
@@ -139,6 +141,8 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 //		follow_symlinks
 //		cache_size <size> | off
 //		cache_file_size <size>
+//		alias <url_path> <file>
+//		also <dir...>
 //	}
 func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "static"
@@ -163,16 +167,13 @@ func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			s.FollowSymlinks = true
 		case "cache_size":
-			opt, v, err := optionArg(d)
-			if err != nil || v == "off" {
-				s.CacheSize = -1
-				return err
-			}
-			return parseSize(d, opt, v, &s.CacheSize)
+			return sizeOrOffArg(d, &s.CacheSize, "off")
 		case "cache_file_size":
 			return sizeArg(d, &s.CacheFileSize)
+		case "alias", "also":
+			return s.unmarshalStaticExtra(d)
 		default:
-			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress, follow_symlinks, cache_size or cache_file_size)", opt)
+			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress, follow_symlinks, cache_size, cache_file_size, alias or also)", opt)
 		}
 		return nil
 	})

@@ -44,7 +44,8 @@ func init() {
 //     Gunicorn is contacted, so slow clients cannot hold Gunicorn's sync
 //     workers; bodies over `max_body` are refused with 413. While Gunicorn is
 //     (re)starting, requests wait up to `wait_timeout`, then get 503 with
-//     Retry-After.
+//     Retry-After (a Caddy error for the site's `handle_errors`, when it
+//     has one). `request_buffer off` streams bodies instead.
 //   - When Django answers with `X-Accel-Redirect` (nginx style: a URL path under
 //     `accel_prefix`) or `X-Sendfile` (an absolute path), the file is sent from
 //     the protected root instead of Django's body, keeping Django's
@@ -84,12 +85,16 @@ type DjangoFiles struct {
 	App string `json:"app,omitempty"`
 
 	// Largest request body accepted, in bytes. Larger requests get 413
-	// and never reach Gunicorn. Default: 100 MiB.
+	// and never reach Gunicorn. -1: no limit (`max_body unlimited`).
+	// Default: 100 MiB.
 	MaxBody int64 `json:"max_body,omitempty"`
 
 	// Request bodies up to this many bytes are buffered in memory; larger
 	// ones (up to max_body) are spooled to a temporary file. Either way the
-	// whole body is read before Gunicorn is contacted. Default: 1 MiB.
+	// whole body is read before Gunicorn is contacted. -1
+	// (`request_buffer off`): bodies are not buffered but streamed to the
+	// app server as they arrive (a slow upload then holds an app server
+	// worker for as long as it lasts). Default: 1 MiB.
 	RequestBuffer int64 `json:"request_buffer,omitempty"`
 
 	// Directory for spooled request bodies. Default: the system's
@@ -278,13 +283,18 @@ func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next cad
 	}
 	sites := h.currentSites(r.Context())
 	if sites == nil { // the project's settings are not read yet
-		return writeUnavailable(w)
+		return unavailable(w, r)
 	}
 	if s := sites.static; s != nil && strings.HasPrefix(p, s.prefix) {
 		return h.serveStatic(w, r, next, s, p[len(s.prefix)-1:])
 	}
 	if m := sites.media; m != nil && strings.HasPrefix(p, m.prefix) {
 		return h.serveMedia(w, r, next, m, p[len(m.prefix)-1:])
+	}
+	if s := sites.static; s != nil {
+		if file, ok := s.aliasOf(r); ok {
+			return h.serveStaticAlias(w, r, next, s, file)
+		}
 	}
 	if rf := sites.rootFiles; rf != nil && rf.matches(r) {
 		return h.serveRootFile(w, r, next, rf)

@@ -82,6 +82,9 @@ func (h *DjangoFiles) publicRoots() []struct{ name, dir string } {
 	var roots []struct{ name, dir string }
 	if h.static != nil {
 		roots = append(roots, struct{ name, dir string }{"static", h.static.dir})
+		for _, a := range h.static.also {
+			roots = append(roots, struct{ name, dir string }{"static also", a.dir})
+		}
 	}
 	if h.media != nil {
 		roots = append(roots, struct{ name, dir string }{"media", h.media.dir})

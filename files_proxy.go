@@ -23,14 +23,14 @@ func (h *DjangoFiles) provisionLimits(caddy.Context) error {
 	if h.MaxBody == 0 {
 		h.MaxBody = defaultMaxBody
 	}
-	if h.MaxBody < 0 {
-		return fmt.Errorf("max_body must be positive, got %d", h.MaxBody)
+	if h.MaxBody < -1 {
+		return fmt.Errorf("max_body must be positive (or -1: unlimited), got %d", h.MaxBody)
 	}
 	if h.RequestBuffer == 0 {
 		h.RequestBuffer = defaultRequestBuffer
 	}
-	if h.RequestBuffer < 0 {
-		return fmt.Errorf("request_buffer must be positive, got %d", h.RequestBuffer)
+	if h.RequestBuffer < -1 {
+		return fmt.Errorf("request_buffer must be positive (or -1: off), got %d", h.RequestBuffer)
 	}
 	if h.WaitTimeout == 0 {
 		h.WaitTimeout = caddy.Duration(defaultWaitTimeout)
@@ -166,13 +166,17 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 	h.inFlight.Inc()
 	err := h.proxy.ServeHTTP(w, r, next)
 	h.inFlight.Dec()
+	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		// a streamed body (request_buffer off) grew past max_body
+		h.logger.Debug("request body too large", zap.Int64("limit", mbe.Limit))
+		return writeTooLarge(w, h.MaxBody)
+	}
 	if err != nil {
 		if herr, ok := errors.AsType[caddyhttp.HandlerError](err); ok && herr.StatusCode == http.StatusBadGateway {
 			if _, ok := errors.AsType[reverseproxy.DialError](herr.Err); ok {
 				// could not connect for wait_timeout (lb_try_duration)
-				w.Header().Set("Retry-After", retryAfterSeconds)
-				herr.StatusCode = http.StatusServiceUnavailable
-				return herr
+				h.logger.Error("app server unreachable; answered 503", zap.String("upstream", h.upstream), zap.Error(herr.Err))
+				return unavailable(w, r)
 			}
 		}
 	}
@@ -202,7 +206,7 @@ func (h *DjangoFiles) awaitAppServer(w http.ResponseWriter, r *http.Request) (an
 	// FATAL or stopped: at once; still starting: after wait_timeout
 	h.logger.Error("app server cannot serve the request; answered 503",
 		zap.String("app_server", h.appServerName()), zap.Duration("waited", time.Since(start).Round(time.Millisecond)), zap.Error(err))
-	return true, writeUnavailable(w)
+	return true, unavailable(w, r)
 }
 
 // appServerName names the app server this handler proxies to.
@@ -216,6 +220,7 @@ func (h *DjangoFiles) appServerName() string {
 // writeUnavailable answers 503 with Retry-After and a short body that says
 // only that the application is unavailable: why (a traceback, an internal
 // address) is in the log and in `caddy django status`, never in the body.
+// (unavailable.go: on a site with handle_errors, the 503 is theirs.)
 func writeUnavailable(w http.ResponseWriter) error {
 	hdr := w.Header()
 	hdr.Set("Retry-After", retryAfterSeconds)

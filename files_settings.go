@@ -90,6 +90,9 @@ func (h *DjangoFiles) provisionFiles(ctx caddy.Context) error {
 				return err
 			}
 		}
+		if err := extrasConflict(h.static, h.media, nil); err != nil { // protected: provisionProtected
+			return fmt.Errorf("static: %v", err)
+		}
 		h.setSites(&fileSites{static: h.static, media: h.media, rootFiles: h.rootFiles}, h.fixedReport())
 	} else {
 		// root_files from the Caddyfile; its overlap with a media root
@@ -269,6 +272,11 @@ func (h *DjangoFiles) buildSites(report *FilesReport) *fileSites {
 			sites.media = site
 		}
 		h.notServed(mp, err)
+	}
+	if err := extrasConflict(sites.static, sites.media, h.protected); err != nil {
+		sites.static.close()
+		sites.static = nil
+		h.notServed(sp, err)
 	}
 	if rp != nil && rp.Served && rp.DirFrom == fromSettings {
 		site, err := h.newRootFilesSite(ctx, rp.Dir, defaultStaticMaxAge)

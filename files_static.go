@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -53,6 +54,23 @@ type StaticFiles struct {
 	// Largest hashed file (and sidecar), in bytes, served from memory.
 	// Default: 512 KiB.
 	CacheFileSize int64 `json:"cache_file_size,omitempty"`
+
+	// Aliases serve single static files at URL paths outside the static
+	// prefix: URL path (`/favicon.ico`) → file, relative to the static root
+	// (`images/favicon.ico`; looked up in Also too, and confined the same
+	// way). GET and HEAD are served with the static rules (content type,
+	// precompressed sidecars, CORS) and the short max_age, never as
+	// immutable (the URL stays when the file changes); other methods go to
+	// Django. Matched after the static and media prefixes, before
+	// root_files. Default: none.
+	Aliases map[string]string `json:"aliases,omitempty"`
+
+	// Also are more directories served under the static prefix, searched
+	// in order after the static root for a file it does not have; each is
+	// confined like the static root (no `..`, dotfiles or symlinks out of
+	// it). Relative paths are relative to the django app's root. They
+	// get no compress sidecars and no memory cache. Default: none.
+	Also []string `json:"also,omitempty"`
 }
 
 // staticSite is the provisioned static configuration.
@@ -65,6 +83,8 @@ type staticSite struct {
 	cacheImmutable string
 	compressor     *filesCompressor
 	cache          *staticCache // nil when off
+	aliases        map[string]string
+	also           []staticDir
 }
 
 // provisionStatic sets up static file serving unless it is disabled.
@@ -107,6 +127,9 @@ func (h *DjangoFiles) newStaticSite(ctx caddy.Context, s *StaticFiles) (*staticS
 	if site.srv, fsys, err = h.fileServer(ctx, site.dir, s.FollowSymlinks, true); err != nil {
 		return nil, fmt.Errorf("provisioning file_server: %v", err)
 	}
+	if err := h.provisionStaticExtras(ctx, site, s); err != nil {
+		return nil, err
+	}
 	if len(s.Compress) > 0 {
 		encs, err := compressEncodings(s.Compress)
 		if err != nil {
@@ -146,20 +169,36 @@ func (h *DjangoFiles) serveStatic(w http.ResponseWriter, r *http.Request, next c
 	if s.cache != nil && s.cache.serve(w, r, rel[1:], st) {
 		return nil
 	}
-	hdr := w.Header()
+	cache := s.cacheShort
 	if st.isImmutable(rel[1:]) {
-		hdr["Cache-Control"] = []string{s.cacheImmutable}
-	} else {
-		hdr["Cache-Control"] = []string{s.cacheShort}
+		cache = s.cacheImmutable
 	}
-	hdr["Access-Control-Allow-Origin"] = []string{"*"}
-	typed := setContentType(hdr, rel)
+	return s.serveFile(w, r, next, rel, cache)
+}
 
-	err := serveRewritten(s.srv, w, r, next, rel)
-	if err != nil {
+// serveFile serves rel from the static root, else from the first `also`
+// directory that has it, with the static headers and cache as its
+// Cache-Control.
+func (s *staticSite) serveFile(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rel, cache string) error {
+	hdr := w.Header()
+	hdr["Access-Control-Allow-Origin"] = []string{"*"}
+	var err error
+	for i := -1; i < len(s.also); i++ {
+		srv := s.srv
+		if i >= 0 {
+			srv = s.also[i].srv
+		}
+		hdr["Cache-Control"] = []string{cache}
+		typed := setContentType(hdr, rel)
+		if err = serveRewritten(srv, w, r, next, rel); err == nil {
+			return nil
+		}
 		delete(hdr, "Cache-Control")
 		if typed {
 			delete(hdr, "Content-Type")
+		}
+		if herr, ok := errors.AsType[caddyhttp.HandlerError](err); !ok || herr.StatusCode != http.StatusNotFound {
+			return err
 		}
 	}
 	return err

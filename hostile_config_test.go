@@ -31,7 +31,7 @@ func TestHostileJSONConfigIsRejected(t *testing.T) {
 		{"negative retries", `{"processes":[{"name":"w","command":["a"],"startretries":-1}]}`, `startretries must not be negative`},
 		{"negative duration", `{"processes":[{"name":"w","command":["a"],"stop_timeout":-5}]}`, `durations must not be negative`},
 		{"bad duration", `{"processes":[{"name":"w","command":["a"],"stop_timeout":"soon"}]}`, `soon`},
-		{"negative replicas", `{"processes":[{"name":"w","command":["a"],"replicas":-3}]}`, `replicas must be at least 1`},
+		{"negative replicas", `{"processes":[{"name":"w","command":["a"],"replicas":-3}]}`, `count -3 must not be negative`},
 		{"gunicorn without app", `{"gunicorn":{"bind":"127.0.0.1:8000"}}`, `missing WSGI application`},
 		{"gunicorn bind in args", `{"gunicorn":{"app":"a.wsgi","args":["--bind","0.0.0.0:80"]}}`, `args must not contain --bind: set ` + "`bind`"},
 		{"gunicorn bad port", `{"gunicorn":{"app":"a.wsgi","bind":"127.0.0.1:99999"}}`, `port "99999" is not a number from 0 to 65535`},

@@ -94,6 +94,11 @@ type App struct {
 	// See clusterlock.go.
 	Lock string `json:"lock,omitempty"`
 
+	// EnvFromFiles, when set, loads secrets from files: each environment
+	// variable NAME_FILE sets NAME to the file's content (see
+	// EnvFromFiles). Default: off.
+	EnvFromFiles *EnvFromFiles `json:"env_from_files,omitempty"`
+
 	// Python is the interpreter that reads the project's settings for
 	// django_files (STATIC_URL, STATIC_ROOT, MEDIA_URL, MEDIA_ROOT, the
 	// staticfiles storage, WHITENOISE_ROOT) when Caddy starts and on each
@@ -204,6 +209,10 @@ func (a *App) provisionEnv() error {
 		for _, kv := range pairs {
 			env = setEnv(env, kv[0], kv[1])
 		}
+	}
+	env, err := a.envFromFiles(env, nil)
+	if err != nil {
+		return err
 	}
 	a.env = env
 	return nil

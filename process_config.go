@@ -66,8 +66,10 @@ type ProcessOptions struct {
 	Priority *int `json:"priority,omitempty"`
 
 	// Replicas runs that many copies, named NAME-1 … NAME-N, each with
-	// CADDY_DJANGO_REPLICA=i in its environment. Default: 1.
-	Replicas int `json:"replicas,omitempty"`
+	// CADDY_DJANGO_REPLICA=i in its environment: a number, 0 (the entry
+	// runs nothing and is listed as DISABLED) or "auto" (one per CPU the
+	// container may use, see cpus.go). Default: 1.
+	Replicas Count `json:"replicas,omitzero"`
 
 	// Env is added to the app's environment for this process only.
 	Env map[string]string `json:"env,omitempty"`
@@ -144,8 +146,11 @@ type AppServerConfig struct {
 	// 127.0.0.1:8000. Binds must be unique.
 	Bind string `json:"bind,omitempty"`
 
-	// Workers is the server's --workers. Default: the server's own.
-	Workers int `json:"workers,omitempty"`
+	// Workers is the server's --workers: a number, or "auto" for the CPUs
+	// the container may use (cpus.go): 2 × CPUs + 1 for gunicorn (its own
+	// advice), one per CPU for uvicorn, hypercorn and uwsgi. Default: the
+	// server's own.
+	Workers Count `json:"workers,omitzero"`
 
 	// Args are extra server arguments, e.g. ["--timeout", "60"]. Flags that
 	// choose a socket (`--bind`, `--fd`, …) are not allowed (use Bind).
@@ -234,6 +239,9 @@ type spec struct {
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
 	launcher     []string      // the command before the server's arguments
 	app          string        // the WSGI/ASGI application, config.wsgi:application
+
+	// Release commands only: the `if` / `unless` check (conditions.go).
+	check *releaseCheck
 
 	key string
 }
@@ -335,6 +343,12 @@ func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, repl
 		}
 		env = setEnv(env, k, v)
 	}
+	if len(o.Env) > 0 {
+		var err error
+		if env, err = a.envFromFiles(env, o.Env); err != nil {
+			return nil, err
+		}
+	}
 	if replica > 0 {
 		env = setEnv(env, "CADDY_DJANGO_REPLICA", strconv.Itoa(replica))
 	}
@@ -359,9 +373,15 @@ func (p *ProcessConfig) specs(a *App) ([]*spec, error) {
 	if len(p.Command) == 0 {
 		return nil, fmt.Errorf("missing command")
 	}
-	n := p.Replicas
+	n, cpus := 1, (*cpuCount)(nil) // unset: one copy
+	if p.Replicas.set {
+		n, cpus = resolveCount(p.Replicas, oneEach)
+	}
 	if n < 0 {
-		return nil, fmt.Errorf("replicas must be at least 1")
+		return nil, fmt.Errorf("replicas must not be negative")
+	}
+	if cpus != nil {
+		a.logAuto(p.Name, "replicas", n, cpus)
 	}
 	var out []*spec
 	for i := 1; i <= max(n, 1); i++ {
@@ -372,6 +392,9 @@ func (p *ProcessConfig) specs(a *App) ([]*spec, error) {
 		s, err := p.resolve(a, name, p.Name, p.Command, replica)
 		if err != nil {
 			return nil, err
+		}
+		if n == 0 {
+			s.Disabled = true // replicas 0: listed, never run
 		}
 		if p.Ready != "" {
 			kind, target, _ := strings.Cut(p.Ready, " ")
@@ -401,11 +424,12 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	if g.App == "" {
 		return nil, fmt.Errorf("missing application (e.g. config.asgi:application)")
 	}
-	if g.Replicas > 1 {
+	if g.Replicas.set && g.Replicas != countOf(1) {
 		return nil, fmt.Errorf("%s", replicasUnsupported(kind.word))
 	}
-	if g.Workers < 0 {
-		return nil, fmt.Errorf("workers must be at least 1")
+	workers, err := g.workerCount(a, kind)
+	if err != nil {
+		return nil, err
 	}
 	bind, err := parseBind(g.Bind)
 	if err != nil {
@@ -414,7 +438,7 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	if kind.tcpOnly && bind.network == "unix" {
 		return nil, kind.unixBindError(g.Bind)
 	}
-	argv, err := kind.argv(g, bind)
+	argv, err := kind.argv(g, workers, bind)
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ func (a *App) runReleases(ctx context.Context) error {
 }
 
 func (a *App) runRelease(ctx context.Context, s *spec) error {
+	if run, err := a.releaseWanted(ctx, s); !run || err != nil {
+		return err
+	}
 	argv, timeout := s.Argv, s.Timeout
 	if timeout == 0 {
 		timeout = time.Duration(a.ReleaseTimeout)
@@ -44,21 +47,38 @@ func (a *App) runRelease(ctx context.Context, s *spec) error {
 	defer cancel()
 	log := a.logger.Named("release")
 	log.Info("running release command", zap.Strings("command", argv))
-	cannotStart := func(err error) error {
+	start := time.Now()
+	st, tail, err := runLogged(ctx, s, argv, timeout, log)
+	if err != nil {
 		log.Error("release command cannot start", zap.Strings("command", argv), zap.Error(err))
 		return fmt.Errorf("release command %q cannot start: %v", strings.Join(argv, " "), err)
 	}
+	if st.code != 0 || st.err != nil {
+		out := strings.TrimSpace(tail)
+		log.Error("release command failed", zap.Strings("command", argv), zap.String("exit", st.String()),
+			zap.String("output", lastLines(out, releaseErrorLines)))
+		return fmt.Errorf("release command %q failed: %s\n%s", strings.Join(argv, " "), st, out)
+	}
+	log.Info("release command done", zap.Strings("command", argv), zap.Duration("took", time.Since(start)))
+	return nil
+}
+
+// runLogged runs argv with s's environment, directory and user until it
+// exits or ctx ends (then its group is killed: the exit says it timed out
+// after timeout), logging its output line by line on log; it returns how
+// it exited and the last bytes of its output. err: it could not start.
+func runLogged(ctx context.Context, s *spec, argv []string, timeout time.Duration, log *zap.Logger) (exitInfo, string, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = s.Env
 	cmd.Dir = s.Dir
 	if err := configureCmd(cmd, s.User); err != nil {
-		return cannotStart(err)
+		return exitInfo{}, "", err
 	}
 	// A pipe of our own rather than exec's copying goroutines: with the PID 1
 	// reaper on, the exit status comes from waitCmd, not cmd.Wait.
 	r, w, err := os.Pipe()
 	if err != nil {
-		return err
+		return exitInfo{}, "", err
 	}
 	cmd.Stdout, cmd.Stderr = w, w
 	tail := &tailWriter{max: releaseOutputBytes, log: log}
@@ -68,12 +88,11 @@ func (a *App) runRelease(ctx context.Context, s *spec) error {
 		r.Close()
 		close(copied)
 	}()
-	start := time.Now()
 	err = startCmd(cmd)
 	w.Close()
 	if err != nil {
 		<-copied
-		return cannotStart(err)
+		return exitInfo{}, "", err
 	}
 	st := waitOrKill(ctx, cmd, timeout)
 	select {
@@ -81,14 +100,7 @@ func (a *App) runRelease(ctx context.Context, s *spec) error {
 	case <-time.After(2 * time.Second):
 	}
 	tail.flush()
-	if st.code != 0 || st.err != nil {
-		out := strings.TrimSpace(tail.String())
-		log.Error("release command failed", zap.Strings("command", argv), zap.String("exit", st.String()),
-			zap.String("output", lastLines(out, releaseErrorLines)))
-		return fmt.Errorf("release command %q failed: %s\n%s", strings.Join(argv, " "), st, out)
-	}
-	log.Info("release command done", zap.Strings("command", argv), zap.Duration("took", time.Since(start)))
-	return nil
+	return st, tail.String(), nil
 }
 
 // releaseErrorLines is how many of a failed release command's last lines of

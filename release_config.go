@@ -27,13 +27,31 @@ type ReleaseCommand struct {
 	// Dir is the working directory, relative to the app's root.
 	Dir string `json:"dir,omitempty"`
 
-	// Timeout bounds this command. Default: the app's release_timeout.
+	// Timeout bounds this command (and its check). Default: the app's
+	// release_timeout.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// Enabled, when false, skips the command (logged). In the Caddyfile,
+	// `enabled <value>` is decided from the environment when it is read
+	// (conditions.go). Default: true.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// If is a check command run (with the command's environment,
+	// directory, user and timeout) each time the release commands run:
+	// the command runs only when the check exits 0. A check that cannot
+	// start, is killed or times out fails the release. Default: none.
+	If []string `json:"if,omitempty"`
+
+	// Unless is a check like If, inverted: the command runs only when the
+	// check exits non-zero, e.g. `["python", "manage.py", "migrate",
+	// "--check"]` before `migrate`. At most one of If and Unless.
+	Unless []string `json:"unless,omitempty"`
 }
 
 // plain reports whether rc has no options (its JSON is the argv alone).
 func (rc ReleaseCommand) plain() bool {
-	return rc.User == "" && len(rc.Env) == 0 && rc.Dir == "" && rc.Timeout == 0
+	return rc.User == "" && len(rc.Env) == 0 && rc.Dir == "" && rc.Timeout == 0 &&
+		rc.Enabled == nil && len(rc.If) == 0 && len(rc.Unless) == 0
 }
 
 // MarshalJSON writes a command without options as its argument vector.
@@ -66,12 +84,23 @@ func (rc ReleaseCommand) releaseSpec(a *App) (*spec, error) {
 	if rc.Timeout < 0 {
 		return nil, fmt.Errorf("timeout must not be negative")
 	}
-	opts := ProcessOptions{Env: rc.Env, Dir: rc.Dir, User: rc.User}
+	opts := ProcessOptions{Env: rc.Env, Dir: rc.Dir, User: rc.User, Enabled: rc.Enabled}
 	s, err := opts.resolve(a, "release", "release", rc.Command, 0)
 	if err != nil {
 		return nil, err
 	}
 	s.Timeout = time.Duration(rc.Timeout) // 0: the app's release_timeout
+	switch {
+	case rc.If != nil && rc.Unless != nil:
+		return nil, fmt.Errorf("if and unless: use one of them")
+	case rc.If != nil:
+		s.check = &releaseCheck{argv: rc.If}
+	case rc.Unless != nil:
+		s.check = &releaseCheck{argv: rc.Unless, unless: true}
+	}
+	if s.check != nil && (len(s.check.argv) == 0 || s.check.argv[0] == "") {
+		return nil, fmt.Errorf("%s: empty check command", s.check)
+	}
 	return s, nil
 }
 
@@ -89,7 +118,7 @@ func (a *App) provisionReleases() error {
 }
 
 // unmarshalRelease parses `release <command...> [{ user, env, dir,
-// timeout }]` at the dispenser's cursor.
+// timeout, enabled, if, unless }]` at the dispenser's cursor.
 func unmarshalRelease(d *caddyfile.Dispenser) (ReleaseCommand, error) {
 	var rc ReleaseCommand
 	rc.Command = d.RemainingArgs()
@@ -107,14 +136,39 @@ func unmarshalRelease(d *caddyfile.Dispenser) (ReleaseCommand, error) {
 			err = oneArg(d, &rc.Dir)
 		case "timeout":
 			err = durationArg(d, &rc.Timeout, minPositive)
+		case "enabled":
+			var on bool
+			on, err = enabledArg(d)
+			rc.Enabled = &on
+		case "if", "unless":
+			err = releaseCheckArg(d, &rc)
 		default:
-			err = d.Errf("unknown release option %q (want user, env, dir or timeout)", opt)
+			err = d.Errf("unknown release option %q (want user, env, dir, timeout, enabled, if or unless)", opt)
 		}
 		if err != nil {
 			return rc, err
 		}
 	}
 	return rc, nil
+}
+
+// releaseCheckArg reads `if <command...>` or `unless <command...>` at
+// the dispenser's cursor into rc.
+func releaseCheckArg(d *caddyfile.Dispenser, rc *ReleaseCommand) error {
+	opt := d.Val()
+	argv := d.RemainingArgs()
+	if len(argv) == 0 {
+		return missingValueErr(d, opt, `needs a command, e.g. unless python manage.py migrate --check`)
+	}
+	if rc.If != nil || rc.Unless != nil {
+		return d.Errf("%s: a release command takes one check (if or unless)", opt)
+	}
+	if opt == "if" {
+		rc.If = argv
+	} else {
+		rc.Unless = argv
+	}
+	return nil
 }
 
 // Interface guards

@@ -89,7 +89,7 @@ func TestCaddyfileScheduleErrorsNameTheLine(t *testing.T) {
 		{"unknown option", "{\n\tdjango {\n\t\tschedule x @daily ./a {\n\t\t\tautorestart never\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: unknown schedule option "autorestart"`},
 		{"name used by a process", "{\n\tdjango {\n\t\tprocess x ./a\n\t\tschedule x @daily ./a\n\t}\n}", `Caddyfile:4 - Error during parsing: schedule name "x" is already used`},
 		{"bad timeout", "{\n\tdjango {\n\t\tschedule x @daily ./a {\n\t\t\ttimeout soon\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: timeout: "soon" is not a duration`},
-		{"bad enabled", "{\n\tdjango {\n\t\tprocess w ./a {\n\t\t\tenabled maybe\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: enabled: "maybe" is not a boolean`},
+		{"bad enabled", "{\n\tdjango {\n\t\tschedule x @daily ./a {\n\t\t\tenabled {env.CRON_ON}\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: enabled: "{env.CRON_ON}" is a placeholder, not replaced in a condition; write {$CRON_ON}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := adaptDjango(t, tc.in)
