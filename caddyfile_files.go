@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -32,10 +33,17 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //			compress [gzip] [zstd]
 //			follow_symlinks
 //		}
-//		media <url_prefix> [<dir>] | off {
+//		media <url_prefix> [<dir> | s3://<bucket>[/<prefix>]] | off {
 //			max_age <duration>
 //			hide <path...>
 //			disposition attachment | auto
+//			endpoint <url>
+//			region <region>
+//			addressing_style path | virtual | auto
+//			access_key <key id>
+//			secret_key <secret>
+//			session_token <token>
+//			timeout <duration>
 //		}
 //		root_files <dir> | off {
 //			max_age <duration>
@@ -181,14 +189,24 @@ func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // UnmarshalCaddyfile sets up serving of uploads from a `media` segment of
 // django_files:
 //
-//	media <url_prefix> [<dir>] | off {
+//	media <url_prefix> [<dir> | s3://<bucket>[/<prefix>]] | off {
 //		max_age <duration>
 //		hide <path...>
 //		disposition attachment | auto
+//		# with s3://, see unmarshalBucketOption
+//		endpoint <url>
+//		region <region>
+//		...
 //	}
 func (m *MediaFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "media"
-	return unmarshalServedDir(d, &m.URL, &m.Root, &m.Disabled, func(opt string) error {
+	err := unmarshalServedDir(d, &m.URL, &m.Root, &m.Disabled, func(opt string) error {
+		if err := m.rootToBucket(d); err != nil {
+			return err
+		}
+		if ok, err := unmarshalBucketOption(d, m.Bucket, opt, "media /media/ s3://bucket/prefix"); ok || err != nil {
+			return err
+		}
 		switch opt {
 		case "max_age":
 			return durationArg(d, &m.MaxAge, minPositive)
@@ -203,9 +221,73 @@ func (m *MediaFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			return nil
 		default:
-			return d.Errf("unknown media option %q (expected max_age, hide or disposition)", opt)
+			return d.Errf("unknown media option %q (expected max_age, hide, disposition, or with s3://: %s)", opt, strings.Join(bucketOptions, ", "))
 		}
 	})
+	if err != nil {
+		return err
+	}
+	return m.rootToBucket(d)
+}
+
+// rootToBucket moves an `s3://bucket/prefix` root into Bucket.
+func (m *MediaFiles) rootToBucket(d *caddyfile.Dispenser) error {
+	if m.Bucket != nil {
+		return nil
+	}
+	b, ok, err := parseBucketURL(m.Root)
+	if err != nil {
+		return d.Errf("media: %v", err)
+	}
+	if ok {
+		m.Bucket, m.Root = b, ""
+	}
+	return nil
+}
+
+// bucketOptions are the options of a bucket (after an s3:// URL).
+var bucketOptions = []string{"endpoint", "region", "addressing_style", "access_key", "secret_key", "session_token", "timeout"}
+
+// unmarshalBucketOption reads opt into b when it is a bucket option
+// (handled reports that); b is nil when no s3:// URL was given, which
+// makes a bucket option an error saying so (example shows the form).
+//
+//	endpoint <url>
+//	region <region>
+//	addressing_style path | virtual | auto
+//	access_key <key id>
+//	secret_key <secret>
+//	session_token <token>
+//	timeout <duration>
+func unmarshalBucketOption(d *caddyfile.Dispenser, b *BucketConfig, opt, example string) (handled bool, err error) {
+	if !slices.Contains(bucketOptions, opt) {
+		return false, nil
+	}
+	if b == nil {
+		return true, d.Errf("%s is an option of a bucket: write the bucket as an s3:// URL first (%s { %s … })", opt, example, opt)
+	}
+	switch opt {
+	case "endpoint":
+		err = oneArg(d, &b.Endpoint)
+	case "region":
+		err = oneArg(d, &b.Region)
+	case "addressing_style":
+		err = oneArg(d, &b.AddressingStyle)
+	case "access_key":
+		err = oneArg(d, &b.AccessKey)
+	case "secret_key":
+		err = oneArg(d, &b.SecretKey)
+	case "session_token":
+		err = oneArg(d, &b.SessionToken)
+	case "timeout":
+		err = durationArg(d, &b.Timeout, minPositive)
+	}
+	if err == nil {
+		if cerr := b.check(); cerr != nil {
+			err = d.Errf("%s: %v", opt, cerr)
+		}
+	}
+	return true, err
 }
 
 // UnmarshalCaddyfile sets up protected downloads from a `protected`

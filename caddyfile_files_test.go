@@ -102,6 +102,10 @@ func TestHandlerCaddyfileAdapts(t *testing.T) {
 		{"root_files", ":80 {\n\tdjango_files {\n\t\troot_files public\n\t}\n}", `{"handler":"django_files","root_files":{"root":"public"}}`},
 		{"root_files max_age", ":80 {\n\tdjango_files {\n\t\troot_files /app/public {\n\t\t\tmax_age 5m\n\t\t}\n\t}\n}", `{"handler":"django_files","root_files":{"max_age":300000000000,"root":"/app/public"}}`},
 		{"root_files off", ":80 {\n\tdjango_files {\n\t\troot_files off\n\t}\n}", `{"handler":"django_files","root_files":{"disabled":true}}`},
+		{"media from a bucket", ":80 {\n\tdjango_files {\n\t\tmedia /media/ s3://uploads/site/media {\n\t\t\tendpoint http://127.0.0.1:9000\n\t\t\tregion eu-west-3\n\t\t\taddressing_style path\n\t\t\taccess_key {env.KEY_ID}\n\t\t\tsecret_key {env.SECRET}\n\t\t\tsession_token {env.TOKEN}\n\t\t\ttimeout 5s\n\t\t\thide invoices\n\t\t}\n\t}\n}",
+			`{"handler":"django_files","media":{"bucket":{"access_key":"{env.KEY_ID}","addressing_style":"path","endpoint":"http://127.0.0.1:9000","name":"uploads","prefix":"site/media","region":"eu-west-3","secret_key":"{env.SECRET}","session_token":"{env.TOKEN}","timeout":5000000000},"hide":["invoices"],"url":"/media/"}}`},
+		{"media from a bucket, no options", ":80 {\n\tdjango_files {\n\t\tmedia /media/ s3://uploads\n\t}\n}",
+			`{"handler":"django_files","media":{"bucket":{"name":"uploads"},"url":"/media/"}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := adaptFiles(t, tc.in)
@@ -168,6 +172,12 @@ func TestHandlerCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"root_files two dirs", ":80 {\n\tdjango_files {\n\t\troot_files /a /b\n\t}\n}", `Caddyfile:3 - Error during parsing: root_files takes one directory, got 2 arguments`},
 		{"root_files unknown option", ":80 {\n\tdjango_files {\n\t\troot_files /a {\n\t\t\tindex index.html\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: unknown root_files option "index" (expected max_age)`},
 		{"root_files off with a block", ":80 {\n\tdjango_files {\n\t\troot_files off {\n\t\t\tmax_age 1m\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: root_files is off`},
+		{"bucket option without a bucket", ":80 {\n\tdjango_files {\n\t\tmedia /m/ /d {\n\t\t\tendpoint http://x\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: endpoint is an option of a bucket: write the bucket as an s3:// URL first (media /media/ s3://bucket/prefix { endpoint … })`},
+		{"bucket without a name", ":80 {\n\tdjango_files {\n\t\tmedia /m/ s3:///media\n\t}\n}", `Caddyfile:3 - Error during parsing: media: s3:///media: the bucket's name is missing (s3://bucket/prefix)`},
+		{"bucket prefix with dotdot", ":80 {\n\tdjango_files {\n\t\tmedia /m/ s3://b/a/../c\n\t}\n}", `Caddyfile:3 - Error during parsing: media: s3://b/a/../c: key prefix "a/../c" must be a plain path`},
+		{"bad addressing style", ":80 {\n\tdjango_files {\n\t\tmedia /m/ s3://bkt {\n\t\t\taddressing_style dns\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: addressing_style: addressing_style "dns": want path, virtual or auto`},
+		{"bad endpoint", ":80 {\n\tdjango_files {\n\t\tmedia /m/ s3://bkt {\n\t\t\tendpoint s3.example.com\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: endpoint: endpoint "s3.example.com": want an http:// or https:// URL`},
+		{"bucket timeout", ":80 {\n\tdjango_files {\n\t\tmedia /m/ s3://bkt {\n\t\t\ttimeout 0s\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: timeout: "0s" must be positive`},
 		{"root_files bad max_age", ":80 {\n\tdjango_files {\n\t\troot_files /a {\n\t\t\tmax_age soon\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: max_age: "soon" is not a duration`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

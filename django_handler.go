@@ -197,6 +197,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		h.provisionProxy,
 		h.provisionHealth,
 		registerRequestMetrics,
+		registerBucketMetrics,
 	} {
 		if err := step(ctx); err != nil {
 			return err

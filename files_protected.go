@@ -83,7 +83,7 @@ func (h *DjangoFiles) publicRoots() []struct{ name, dir string } {
 	if h.static != nil {
 		roots = append(roots, struct{ name, dir string }{"static", h.static.dir})
 	}
-	if h.media != nil {
+	if h.media != nil && h.media.dir != "" {
 		roots = append(roots, struct{ name, dir string }{"media", h.media.dir})
 	}
 	if h.rootFiles != nil {

@@ -70,6 +70,11 @@ type FilesPaths struct {
 	Dir      string `json:"dir,omitempty"`
 	DirFrom  string `json:"dir_from,omitempty"`
 	Manifest string `json:"manifest,omitempty"`
+	// The bucket media come from instead of Dir (`s3://name/prefix`),
+	// where it came from (caddyfile or settings), and its endpoint (empty:
+	// AWS's). Credentials are never shown.
+	Bucket   string `json:"bucket,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"`
 	// Why the files are not served by Caddy (requests go to Django).
 	Reason string `json:"reason,omitempty"`
 }
@@ -83,7 +88,7 @@ func (h *DjangoFiles) provisionFiles(ctx caddy.Context) error {
 	st, md := h.staticOptions(), h.mediaOptions()
 	// nothing left to the settings: each kind off, or both paths set
 	h.sites.fixed = h.app == nil || ((st.Disabled || st.URL != "" && st.Root != "") &&
-		(md.Disabled || md.URL != "" && md.Root != "") && h.RootFiles != nil)
+		(md.Disabled || md.URL != "" && (md.Root != "" || md.Bucket != nil)) && h.RootFiles != nil)
 	if h.sites.fixed {
 		for _, step := range []func(caddy.Context) error{h.provisionStatic, h.provisionMedia, h.provisionRootFiles} {
 			if err := step(ctx); err != nil {
@@ -127,7 +132,10 @@ func (h *DjangoFiles) checkFiles(ctx caddy.Context) error {
 	}
 	site.close() // only checked: its cache must not count in the metrics
 	m := h.mediaOptions()
-	dir, err := h.resolveDir("media root", m.Root, "media_root")
+	var dir string
+	if m.Bucket == nil {
+		dir, err = h.resolveDir("media root", m.Root, "media_root")
+	}
 	if err == nil {
 		_, err = h.newMediaSite(ctx, &m, dir)
 	}
@@ -262,7 +270,7 @@ func (h *DjangoFiles) buildSites(report *FilesReport) *fileSites {
 		m := h.mediaOptions()
 		m.URL, m.Root = mp.URL, mp.Dir
 		site, err := h.newMediaSite(ctx, &m, mp.Dir)
-		if err == nil && sites.static != nil && (sites.static.prefix == site.prefix || sites.static.dir == site.dir) {
+		if err == nil && sites.static != nil && (sites.static.prefix == site.prefix || sites.static.dir == site.dir && site.bucket == nil) {
 			err = fmt.Errorf("static and media share a URL prefix or directory (%s %s, %s %s)", sites.static.prefix, sites.static.dir, site.prefix, site.dir)
 		}
 		if err == nil {
@@ -324,7 +332,13 @@ var (
 		func(h *DjangoFiles) (string, string, bool) { s := h.staticOptions(); return s.URL, s.Root, s.Disabled },
 		func(s *DjangoSettings) (string, string) { return s.StaticURL, s.StaticRoot }}
 	mediaKind = fileKind{"media", "MEDIA_URL", "MEDIA_ROOT", defaultMediaURL, "media_root",
-		func(h *DjangoFiles) (string, string, bool) { m := h.mediaOptions(); return m.URL, m.Root, m.Disabled },
+		func(h *DjangoFiles) (string, string, bool) {
+			m := h.mediaOptions()
+			if m.Bucket != nil {
+				return m.URL, m.Bucket.String(), m.Disabled
+			}
+			return m.URL, m.Root, m.Disabled
+		},
 		func(s *DjangoSettings) (string, string) { return s.MediaURL, s.MediaRoot }}
 )
 
@@ -348,6 +362,10 @@ func (h *DjangoFiles) resolvePaths(k fileKind, set *DjangoSettings) *FilesPaths 
 	if url != "" && set != nil && normalizeURL(url) != normalizeURL(sURL) {
 		h.warnOverride(k.name+" URL", url, k.urlSetting, sURL)
 	}
+	if strings.HasPrefix(p.Dir, "s3://") { // media from a bucket
+		p.Bucket, p.Dir = p.Dir, ""
+		p.Endpoint = h.mediaOptions().Bucket.Endpoint
+	}
 	if p.Dir != "" {
 		dir, err := h.resolveDir(k.name+" root", p.Dir, "")
 		if err != nil {
@@ -356,7 +374,11 @@ func (h *DjangoFiles) resolvePaths(k fileKind, set *DjangoSettings) *FilesPaths 
 		}
 		p.Dir = dir
 	}
-	if root != "" && set != nil && sRoot != "" {
+	if root != "" && set != nil && sRoot != "" && (p.Bucket != "" || strings.HasPrefix(sRoot, "s3://")) {
+		if b := p.Dir + p.Bucket; b != sRoot {
+			h.warnOverride(k.name+" root", b, k.rootSetting, sRoot)
+		}
+	} else if root != "" && set != nil && sRoot != "" {
 		if sDir, err := h.resolveDir(k.name+" root", sRoot, ""); err == nil && sDir != p.Dir {
 			h.warnOverride(k.name+" root", p.Dir, k.rootSetting, sDir)
 		}
@@ -366,7 +388,7 @@ func (h *DjangoFiles) resolvePaths(k fileKind, set *DjangoSettings) *FilesPaths 
 		p.Served, p.Reason = false, k.urlSetting+" is not set"
 	case isAbsoluteURL(p.URL):
 		p.Served, p.Reason = false, k.urlSetting+" is absolute: served elsewhere"
-	case p.Dir == "":
+	case p.Dir == "" && p.Bucket == "":
 		p.Served, p.Reason = false, k.rootSetting+" is not set"
 	default:
 		u, err := normalizePrefix(p.URL, "")
@@ -439,6 +461,9 @@ func (h *DjangoFiles) fixedReport() *FilesReport {
 		h.staticOptions().URL, h.staticOptions().Root)
 	r.Media = siteReport(h.Media != nil && h.Media.Disabled, h.media != nil, func() (string, string) { return h.media.prefix, h.media.dir },
 		h.mediaOptions().URL, h.mediaOptions().Root)
+	if h.media != nil && h.media.bucket != nil {
+		r.Media.Dir, r.Media.Bucket, r.Media.Endpoint = "", h.media.bucket.desc, h.Media.Bucket.Endpoint
+	}
 	r.RootFiles = h.resolveRootFiles(nil)
 	return r
 }

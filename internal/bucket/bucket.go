@@ -110,7 +110,7 @@ func New(cfg Config) (*Client, error) {
 		c.host = cfg.Bucket + "." + u.Host
 	}
 	if c.rt == nil {
-		c.rt = newTransport(c.timeout)
+		c.rt = NewTransport(c.timeout)
 	}
 	return c, nil
 }
@@ -138,11 +138,11 @@ func ParseEndpoint(endpoint string) (*url.URL, error) {
 	return u, nil
 }
 
-// newTransport is a transport for one bucket: connections kept for reuse
+// NewTransport is a transport for buckets: connections kept for reuse
 // (many, as every client request may have one open), no HTTP compression
 // (it would change lengths and ranges), time-outs on connecting and on the
 // answer's header.
-func newTransport(timeout time.Duration) *http.Transport {
+func NewTransport(timeout time.Duration) *http.Transport {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
@@ -450,12 +450,14 @@ func (e *Error) Error() string {
 }
 
 // NotFound reports whether the answer means there is no such object: 404
-// (other than a missing bucket), or AWS's 403 AccessDenied for a missing
-// key when the credentials may not list the bucket, or a HEAD's bare 403.
+// NoSuchKey (not NoSuchBucket, nor versitygw's 404 for an unknown access
+// key), AWS's 403 AccessDenied for a missing key when the credentials may
+// not list the bucket, or a HEAD's bare 404 or 403 (it has no error
+// document to tell).
 func (e *Error) NotFound() bool {
 	switch e.StatusCode {
 	case http.StatusNotFound:
-		return e.Code != "NoSuchBucket"
+		return e.Code == "" || e.Code == "NoSuchKey" || e.Code == "NotFound"
 	case http.StatusForbidden:
 		return e.Code == "" || e.Code == "AccessDenied"
 	}
