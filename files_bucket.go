@@ -68,6 +68,8 @@ type BucketConfig struct {
 	// wait for more of an object's bytes: past it the client gets 504
 	// (or, mid-body, a cut connection). Default: 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	literal bool // from the settings: values used as they are, no placeholders
 }
 
 // Addressing styles.
@@ -189,7 +191,9 @@ func (h *DjangoFiles) newBucketSource(b *BucketConfig) (*bucketSource, error) {
 	}
 	env := h.bucketEnv()
 	for _, f := range fields {
-		if *f.out, err = expandPlaceholders(f.name, f.in); err != nil {
+		if b.literal {
+			*f.out = f.in
+		} else if *f.out, err = expandPlaceholders(f.name, f.in); err != nil {
 			if f.secret {
 				return nil, fmt.Errorf("%s: cannot expand its placeholders", f.name)
 			}
@@ -220,6 +224,10 @@ func (h *DjangoFiles) newBucketSource(b *BucketConfig) (*bucketSource, error) {
 	client, err := bucket.New(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if !client.Signed() {
+		h.logger.Warn("no credentials for the bucket: requests to it are sent unsigned, which only a public bucket answers",
+			zap.String("bucket", b.String()), zap.String("set", "access_key and secret_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"))
 	}
 	prefix, _ := keyPrefix(b.Prefix)
 	return &bucketSource{client: client, prefix: prefix, desc: b.String(), logger: h.logger}, nil
@@ -362,7 +370,7 @@ func bucketOutcome(obj *bucket.Object, err error) string {
 func (b *bucketSource) errorFor(key string, err error) error {
 	var e *bucket.Error
 	switch {
-	case errors.As(err, &e) && e.NotFound():
+	case errors.As(err, &e) && e.NotFound() && (e.StatusCode == http.StatusNotFound || b.client.Signed()):
 		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s: %s: %v", b.desc, key, err))
 	case bucket.IsTimeout(err):
 		return caddyhttp.Error(http.StatusGatewayTimeout, fmt.Errorf("%s: %s: %v", b.desc, key, err))
@@ -385,6 +393,9 @@ func bucketHint(e *bucket.Error) string {
 		return " (the bucket does not exist)"
 	case "ExpiredToken", "InvalidToken":
 		return " (the session token is expired or wrong)"
+	}
+	if e.StatusCode == http.StatusForbidden && (e.Code == "AccessDenied" || e.Code == "") {
+		return " (no credentials: requests are unsigned; set access_key and secret_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
 	}
 	return ""
 }

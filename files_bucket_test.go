@@ -303,6 +303,9 @@ func TestBucketMediaFailures(t *testing.T) {
 	newBucket(t, down, "media")
 	down.Stop()
 
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		t.Setenv(k, "") // the "no credentials" site has none
+	}
 	e := newFilesEnv(t, 1)
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	t.Setenv("CADDY_DJANGO_TEST_WRONG_SECRET", "not-"+s.SecretKey)
@@ -315,6 +318,7 @@ func TestBucketMediaFailures(t *testing.T) {
 		{"no such bucket", bucketMedia(t, s, "/media/", "nosuchbucket", "", "")},
 		{"down", bucketMedia(t, down, "/media/", "media", "", "")},
 		{"hung", fmt.Sprintf("media /media/ s3://media {\n\t\t\tendpoint http://%s\n\t\t\ttimeout 1s\n\t\t}", hung.Addr())},
+		{"no credentials", fmt.Sprintf("media /media/ s3://media {\n\t\t\tendpoint %s\n\t\t}", s.URL)},
 	} {
 		ports[tc.name] = freePort(t)
 		sites += filesSite(ports[tc.name], "static /static/ "+e.d.StaticRoot, tc.media, "upstream "+e.upstream)
@@ -334,6 +338,7 @@ func TestBucketMediaFailures(t *testing.T) {
 		{"no such bucket", 502, "NoSuchBucket", 5 * time.Second},
 		{"down", 502, "connection refused", 5 * time.Second},
 		{"hung", 504, "did not answer in time", 8 * time.Second},
+		{"no credentials", 502, "no credentials", 5 * time.Second}, // not the 404 of a missing object
 	} {
 		start := time.Now()
 		st, h, body := e.get(site(ports[tc.name])+"/media/photo.png", nil)

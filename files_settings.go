@@ -75,6 +75,9 @@ type FilesPaths struct {
 	// AWS's). Credentials are never shown.
 	Bucket   string `json:"bucket,omitempty"`
 	Endpoint string `json:"endpoint,omitempty"`
+	// what the settings' bucket client is built from (bucket_settings.go):
+	// a deploy that changes only its credentials rebuilds it too
+	bucketKey string
 	// Why the files are not served by Caddy (requests go to Django).
 	Reason string `json:"reason,omitempty"`
 }
@@ -224,7 +227,7 @@ func (h *DjangoFiles) applySettings(st *SettingsStatus) {
 		return
 	}
 	prev := h.sites.live.Load()
-	h.setSites(h.buildSites(report), report)
+	h.setSites(h.buildSites(report, set), report)
 	prev.closeBuilt(h.static)
 }
 
@@ -244,10 +247,10 @@ func samePaths(a, b *FilesReport) bool {
 		(a.RootFiles == nil) == (b.RootFiles == nil) && (a.RootFiles == nil || *a.RootFiles == *b.RootFiles)
 }
 
-// buildSites provisions the sites for the paths in effect; one that
-// cannot be built (or that collides with another) is not served, and
-// says why in the status.
-func (h *DjangoFiles) buildSites(report *FilesReport) *fileSites {
+// buildSites provisions the sites for the paths in effect (set: the
+// settings they came from, nil when unread); one that cannot be built (or
+// that collides with another) is not served, and says why in the status.
+func (h *DjangoFiles) buildSites(report *FilesReport, set *DjangoSettings) *fileSites {
 	sp, mp, rp := report.Static, report.Media, report.RootFiles
 	sites := &fileSites{rootFiles: h.rootFiles}
 	ctx := h.sites.ctx
@@ -269,6 +272,9 @@ func (h *DjangoFiles) buildSites(report *FilesReport) *fileSites {
 	if mp.Served {
 		m := h.mediaOptions()
 		m.URL, m.Root = mp.URL, mp.Dir
+		if mp.Bucket != "" && mp.DirFrom == fromSettings {
+			m.Bucket = set.MediaBucket.config()
+		}
 		site, err := h.newMediaSite(ctx, &m, mp.Dir)
 		if err == nil && sites.static != nil && (sites.static.prefix == site.prefix || sites.static.dir == site.dir && site.bucket == nil) {
 			err = fmt.Errorf("static and media share a URL prefix or directory (%s %s, %s %s)", sites.static.prefix, sites.static.dir, site.prefix, site.dir)
@@ -339,7 +345,12 @@ var (
 			}
 			return m.URL, m.Root, m.Disabled
 		},
-		func(s *DjangoSettings) (string, string) { return s.MediaURL, s.MediaRoot }}
+		func(s *DjangoSettings) (string, string) {
+			if b := s.MediaBucket; b != nil && b.Bucket != "" {
+				return s.MediaURL, b.url()
+			}
+			return s.MediaURL, s.MediaRoot
+		}}
 )
 
 // resolvePaths decides kind's URL prefix and directory: the Caddyfile's
@@ -364,7 +375,14 @@ func (h *DjangoFiles) resolvePaths(k fileKind, set *DjangoSettings) *FilesPaths 
 	}
 	if strings.HasPrefix(p.Dir, "s3://") { // media from a bucket
 		p.Bucket, p.Dir = p.Dir, ""
-		p.Endpoint = h.mediaOptions().Bucket.Endpoint
+		if p.DirFrom == fromSettings {
+			p.Endpoint, p.bucketKey = set.MediaBucket.Endpoint, set.MediaBucket.key()
+		} else {
+			p.Endpoint = h.mediaOptions().Bucket.Endpoint
+		}
+	} else if k.name == mediaKind.name && p.DirFrom == fromSettings && set.MediaStorageError != "" {
+		p.Served, p.Reason = false, "the default storage (django-storages' S3 backend) cannot be read: "+set.MediaStorageError
+		return p
 	}
 	if p.Dir != "" {
 		dir, err := h.resolveDir(k.name+" root", p.Dir, "")

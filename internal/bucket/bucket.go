@@ -165,6 +165,9 @@ func (c *Client) Endpoint() string { return c.cfg.Endpoint }
 // Region is the signing region.
 func (c *Client) Region() string { return c.cfg.Region }
 
+// Signed reports whether requests are signed (the client has keys).
+func (c *Client) Signed() bool { return c.cfg.AccessKey != "" }
+
 // Requests is the number of requests sent to the bucket so far.
 func (c *Client) Requests() uint64 { return c.requests.Load() }
 
