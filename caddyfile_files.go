@@ -48,8 +48,9 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //		root_files <dir> | off {
 //			max_age <duration>
 //		}
-//		protected <dir> {
+//		protected <dir> | s3://<bucket>[/<prefix>] {
 //			accel_prefix <url_prefix>
+//			endpoint, region, ... (as media's, with s3://)
 //		}
 //		upstream <address>
 //		app <app server name>
@@ -293,19 +294,31 @@ func unmarshalBucketOption(d *caddyfile.Dispenser, b *BucketConfig, opt, example
 // UnmarshalCaddyfile sets up protected downloads from a `protected`
 // segment of django_files:
 //
-//	protected <dir> {
+//	protected <dir> | s3://<bucket>[/<prefix>] {
 //		accel_prefix <url_prefix>
+//		# with s3://, the options of unmarshalBucketOption
 //	}
 func (p *ProtectedFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "protected"
 	if !d.NextArg() {
-		return d.Errf("protected needs the directory of the protected files")
+		return d.Errf("protected needs the directory of the protected files (or an s3://bucket/prefix)")
 	}
 	p.Root = d.Val()
 	if d.NextArg() {
 		return d.Errf("protected takes one directory, got extra %q", d.Val())
 	}
+	if b, ok, err := parseBucketURL(p.Root); err != nil {
+		return d.Errf("protected: %v", err)
+	} else if ok {
+		p.Bucket, p.Root = b, ""
+	}
 	for d.NextBlock(0) {
+		if ok, err := unmarshalBucketOption(d, p.Bucket, d.Val(), "protected s3://bucket/private"); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		switch d.Val() {
 		case "accel_prefix":
 			if err := oneArg(d, &p.AccelPrefix); err != nil {
@@ -315,7 +328,7 @@ func (p *ProtectedFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("accel_prefix: %v", err)
 			}
 		default:
-			return d.Errf("unknown protected option %q (expected accel_prefix)", d.Val())
+			return d.Errf("unknown protected option %q (expected accel_prefix, or with s3://: %s)", d.Val(), strings.Join(bucketOptions, ", "))
 		}
 	}
 	return nil

@@ -107,6 +107,9 @@ func (b *BucketConfig) check() error {
 	if b.Name == "" {
 		return errors.New("the bucket's name is missing (s3://bucket/prefix)")
 	}
+	if err := bucket.CheckBucketName(b.Name); err != nil {
+		return err
+	}
 	if _, err := keyPrefix(b.Prefix); err != nil {
 		return err
 	}
@@ -231,6 +234,15 @@ func (h *DjangoFiles) newBucketSource(b *BucketConfig) (*bucketSource, error) {
 	}
 	prefix, _ := keyPrefix(b.Prefix)
 	return &bucketSource{client: client, prefix: prefix, desc: b.String(), logger: h.logger}, nil
+}
+
+// bucketsOverlap reports whether a and b (either may be nil) serve keys
+// of the same bucket where one prefix contains the other.
+func bucketsOverlap(a, b *bucketSource) bool {
+	if a == nil || b == nil || a.client.Bucket() != b.client.Bucket() || a.client.Endpoint() != b.client.Endpoint() {
+		return false
+	}
+	return strings.HasPrefix(a.prefix, b.prefix) || strings.HasPrefix(b.prefix, a.prefix)
 }
 
 // isAWSEndpoint reports whether endpoint is one of AWS's S3 hosts.

@@ -409,3 +409,106 @@ func TestBucketConfigContactsNoBucket(t *testing.T) {
 	default:
 	}
 }
+
+// TestBucketProtectedDownloads: Django answers X-Accel-Redirect (or
+// X-Sendfile) naming a key under a private bucket prefix that has no public
+// URL; Caddy fetches it (signing the request itself) with Django's
+// Content-Type, Content-Disposition and Cache-Control, the safety headers
+// and the object's ETag, so the browser can cache the stable URL.
+func TestBucketProtectedDownloads(t *testing.T) {
+	s := startS3(t)
+	c := newBucket(t, s, "files")
+	pdf := []byte("%PDF-1.4 invoice")
+	putObject(t, c, "private/invoices/2024.pdf", pdf, "text/html") // its stored type is not used
+	putObject(t, c, "private/r\u00e9sum\u00e9.txt", []byte("cv"), "")
+	putObject(t, c, "public/photo.png", []byte("PNG"), "image/png")
+
+	d := newDjangoProject(t)
+	d.Env = append(d.Env, "DJANGO_PRIVATE_ROOT=/") // X-Sendfile: /<name>, the object's path under the prefix
+	e := &filesEnv{t: t, tester: newFilesTester(t), d: d, client: &http.Client{Transport: &http.Transport{DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	e.upstream, e.accessLog = startLoggedGunicorn(t, d, 1)
+	port := e.serve(bucketMedia(t, s, "/media/", "files", "public", ""),
+		fmt.Sprintf("protected s3://files/private {\n%s\t\t}", bucketOptionLines(t, s)), "upstream "+e.upstream)
+	base := site(port)
+
+	before := bucketRequestsFor(s, "files", "private/")
+	st, h, body := e.get(base+"/download/invoices/2024.pdf?token=letmein&raw=1", nil)
+	if st != 200 || body != string(pdf) {
+		t.Fatalf("X-Accel-Redirect into the bucket: %d %q", st, body)
+	}
+	wantHeader(t, h, "Content-Type", "application/pdf")
+	wantHeader(t, h, "Content-Disposition", `attachment; filename="2024.pdf"`)
+	wantHeader(t, h, "Cache-Control", "private, max-age=0")
+	wantHeader(t, h, "X-Content-Type-Options", "nosniff")
+	wantHeader(t, h, "Content-Security-Policy", "sandbox")
+	if h.Get("X-Accel-Redirect") != "" || h.Get("ETag") == "" || h.Get("Content-Length") != fmt.Sprint(len(pdf)) {
+		t.Errorf("X-Accel-Redirect %q, ETag %q, Content-Length %q", h.Get("X-Accel-Redirect"), h.Get("ETag"), h.Get("Content-Length"))
+	}
+	if st, h2, body := e.get(base+"/download/invoices/2024.pdf?token=letmein&raw=1", map[string]string{"If-None-Match": h.Get("ETag")}); st != 304 || body != "" || h2.Get("ETag") != h.Get("ETag") {
+		t.Errorf("the browser's cached copy: %d %q", st, body)
+	}
+	if st, _, body := e.get(base+"/download/invoices/2024.pdf?token=letmein&raw=1", map[string]string{"Range": "bytes=9-15"}); st != 206 || body != "invoice" {
+		t.Errorf("a range of a protected object: %d %q", st, body)
+	}
+	if st, h, body := e.get(base+"/sendfile/invoices/2024.pdf?token=letmein&raw=1", nil); st != 200 || body != string(pdf) || h.Get("X-Sendfile") != "" {
+		t.Errorf("X-Sendfile into the bucket: %d %q", st, body)
+	}
+	if st, _, body := e.get(base+"/download/r%C3%A9sum%C3%A9.txt?token=letmein&raw=1", nil); st != 200 || body != "cv" {
+		t.Errorf("X-Accel-Redirect to a non-ASCII key: %d %q", st, body)
+	}
+	waitFor(t, 10*time.Second, func() bool { return bucketRequestsFor(s, "files", "private/")-before >= 5 }, "the bucket's log")
+	if n := bucketRequestsFor(s, "files", "private/") - before; n != 5 {
+		t.Errorf("5 downloads cost %d bucket requests", n)
+	}
+
+	// Django says no: nothing is fetched; missing objects and targets
+	// outside the prefix are 404 and never reach the client
+	before = bucketRequestsFor(s, "files", "")
+	if st, _, body := e.get(base+"/download/invoices/2024.pdf", nil); st != 403 || strings.Contains(body, "PDF") {
+		t.Errorf("without the token: %d %q", st, body)
+	}
+	for _, p := range []string{"/download/%2e%2e/public/photo.png?token=letmein&raw=1", "/sendfile/%2e%2e/public/photo.png?token=letmein&raw=1",
+		"/download/.hidden?token=letmein&raw=1"} {
+		if st, _, body := rawRequest(t, fmt.Sprintf("127.0.0.1:%d", port), "GET", p); st != 404 || body != "" {
+			t.Errorf("%s: %d %q", p, st, body)
+		}
+	}
+	if n := bucketRequestsFor(s, "files", "") - before; n != 0 {
+		t.Errorf("refused targets cost %d bucket requests", n)
+	}
+	if st, h, body := e.get(base+"/download/nope.pdf?token=letmein&raw=1", nil); st != 404 || body != "" || h.Get("Content-Disposition") != "" {
+		t.Errorf("a missing object: %d %q %v", st, body, h)
+	}
+	// the private prefix has no public URL; the media prefix serves only its own
+	if st, _, _ := e.get(base+"/media/photo.png", nil); st != 200 {
+		t.Errorf("media: %d", st)
+	}
+	if st, _, body := rawRequest(t, fmt.Sprintf("127.0.0.1:%d", port), "GET", "/media/%2e%2e/private/invoices/2024.pdf"); st != 404 || strings.Contains(body, "PDF") {
+		t.Errorf("the private prefix through media: %d", st)
+	}
+}
+
+// TestBucketProtectedMayNotOverlapMedia: a protected bucket prefix that
+// contains, or lies in, the media bucket's is refused when the config
+// loads, with the reason.
+func TestBucketProtectedMayNotOverlapMedia(t *testing.T) {
+	for _, tc := range []struct{ media, protected string }{
+		{"s3://bkt", "s3://bkt/private"},
+		{"s3://bkt/media", "s3://bkt"},
+		{"s3://bkt/media", "s3://bkt/media/private"},
+	} {
+		dir := t.TempDir()
+		cf := writeCaddyfile(t, dir, fmt.Sprintf("{\n\tadmin off\n}\nhttp://:%d {\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tmedia /media/ %s {\n\t\t\tendpoint http://127.0.0.1:1\n\t\t}\n\t\tprotected %s {\n\t\t\tendpoint http://127.0.0.1:1\n\t\t}\n\t}\n}\n",
+			freePort(t), tc.media, tc.protected))
+		out, err := exec.Command(caddyBinary(t), "validate", "--config", cf).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "overlaps the media bucket") {
+			t.Errorf("media %s, protected %s: %v\n%s", tc.media, tc.protected, err, out)
+		}
+	}
+	// another prefix of the same bucket is fine
+	cf := writeCaddyfile(t, t.TempDir(), fmt.Sprintf("{\n\tadmin off\n}\nhttp://:%d {\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tmedia /media/ s3://bkt/media {\n\t\t\tendpoint http://127.0.0.1:1\n\t\t}\n\t\tprotected s3://bkt/private {\n\t\t\tendpoint http://127.0.0.1:1\n\t\t}\n\t}\n}\n", freePort(t)))
+	if out, err := exec.Command(caddyBinary(t), "validate", "--config", cf).CombinedOutput(); err != nil {
+		t.Errorf("media s3://bkt/media, protected s3://bkt/private: %v\n%s", err, out)
+	}
+}

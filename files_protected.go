@@ -23,6 +23,13 @@ type ProtectedFiles struct {
 	// SENDFILE_URL); it is stripped and the rest is URL-decoded and looked
 	// up under root. Default: `/protected/`.
 	AccelPrefix string `json:"accel_prefix,omitempty"`
+
+	// An S3-compatible bucket (a key prefix in it that has no public URL)
+	// the files are sent from instead of root: `X-Accel-Redirect:
+	// /protected/a/b.pdf` sends the object `<prefix>/a/b.pdf`, fetched and
+	// signed by Caddy, with Django's headers; `X-Sendfile: /a/b.pdf` the
+	// same. It may not overlap the media bucket's prefix.
+	Bucket *BucketConfig `json:"bucket,omitempty"`
 }
 
 // protectedDroppedHeaders are the upstream response fields that describe
@@ -43,6 +50,7 @@ type protectedSite struct {
 	prefix  string
 	fs      *rootFS
 	srv     *fileserver.FileServer
+	bucket  *bucketSource // files from a bucket (no dir, fs, srv)
 }
 
 // provisionProtected sets up the protected root, when configured; it may
@@ -53,14 +61,27 @@ func (h *DjangoFiles) provisionProtected(ctx caddy.Context) error {
 	}
 	p := &protectedSite{}
 	var err error
+	if p.prefix, err = normalizePrefix(h.Protected.AccelPrefix, defaultAccelPrefix); err != nil {
+		return fmt.Errorf("protected: accel_prefix: %v", err)
+	}
+	if b := h.Protected.Bucket; b != nil {
+		if h.Protected.Root != "" {
+			return fmt.Errorf("protected: root %s and bucket %s are both set: protected files come from one of them", h.Protected.Root, b)
+		}
+		if p.bucket, err = h.newBucketSource(b); err != nil {
+			return fmt.Errorf("protected: bucket: %v", err)
+		}
+		if h.media != nil && bucketsOverlap(p.bucket, h.media.bucket) {
+			return fmt.Errorf("protected bucket %s overlaps the media bucket %s: protected files must not have a public URL", p.bucket.desc, h.media.bucket.desc)
+		}
+		h.protected = p
+		return nil
+	}
 	if strings.TrimSpace(h.Protected.Root) == "" {
-		return fmt.Errorf("protected: root is required")
+		return fmt.Errorf("protected: root is required (a directory, or a bucket)")
 	}
 	if p.dir, err = h.resolveDir("protected root", h.Protected.Root, ""); err != nil {
 		return fmt.Errorf("protected: %v", err)
-	}
-	if p.prefix, err = normalizePrefix(h.Protected.AccelPrefix, defaultAccelPrefix); err != nil {
-		return fmt.Errorf("protected: accel_prefix: %v", err)
 	}
 	if real, err := filepath.EvalSymlinks(p.dir); err == nil && real != p.dir {
 		p.realDir = real
@@ -128,8 +149,16 @@ func (p *protectedSite) accelTarget(v string) (string, bool) {
 }
 
 // sendfileTarget maps an X-Sendfile value (an absolute path) to a name
-// relative to the protected root.
+// relative to the protected root; for a bucket, the value is the object's
+// path under the key prefix (`/a/b.pdf`).
 func (p *protectedSite) sendfileTarget(v string) (string, bool) {
+	if p.bucket != nil {
+		name, ok := strings.CutPrefix(v, "/")
+		if !ok || !safeRelName(name) || strings.HasSuffix(name, "/") {
+			return "", false
+		}
+		return name, true
+	}
 	if v == "" || strings.IndexByte(v, 0) >= 0 || !filepath.IsAbs(v) {
 		return "", false
 	}
@@ -192,9 +221,11 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 	if !ok {
 		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q is not inside the protected root", kind, val))
 	}
-	fi, err := p.fs.Stat(name)
-	if err != nil || !fi.Mode().IsRegular() {
-		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q: not a file in the protected root", kind, val))
+	if p.bucket == nil {
+		fi, err := p.fs.Stat(name)
+		if err != nil || !fi.Mode().IsRegular() {
+			return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q: not a file in the protected root", kind, val))
+		}
 	}
 
 	// collect Django's response headers with copy_response_headers (the
@@ -224,7 +255,12 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 		// as nginx: the file is fetched with GET whatever Django answered
 		r2.Method = http.MethodGet
 	}
-	err = serveRewritten(p.srv, w, r2, next, "/"+name)
+	var err error
+	if p.bucket != nil {
+		err = p.bucket.serveObject(w, r2, name)
+	} else {
+		err = serveRewritten(p.srv, w, r2, next, "/"+name)
+	}
 	if err != nil {
 		for k := range col.h {
 			delete(hdr, k)

@@ -301,7 +301,11 @@ func (h *DjangoFiles) buildSites(report *FilesReport, set *DjangoSettings) *file
 			}
 		}
 	}
-	if p := h.protected; p != nil {
+	if p := h.protected; p != nil && p.bucket != nil && sites.media != nil && bucketsOverlap(p.bucket, sites.media.bucket) {
+		sites.media = nil
+		h.notServed(mp, fmt.Errorf("the media bucket %s overlaps the protected bucket %s: protected files must not have a public URL", mp.Bucket, p.bucket.desc))
+	}
+	if p := h.protected; p != nil && p.bucket == nil {
 		for _, kp := range []struct {
 			paths *FilesPaths
 			drop  func()

@@ -82,10 +82,18 @@ type Client struct {
 	requests atomic.Uint64
 }
 
+// CheckBucketName reports whether name can name a bucket.
+func CheckBucketName(name string) error {
+	if err := s3utils.CheckValidBucketName(name); err != nil {
+		return fmt.Errorf("bucket name %q: %v", name, err)
+	}
+	return nil
+}
+
 // New checks cfg and returns a client for its bucket. It contacts nothing.
 func New(cfg Config) (*Client, error) {
-	if err := s3utils.CheckValidBucketName(cfg.Bucket); err != nil {
-		return nil, fmt.Errorf("bucket name %q: %v", cfg.Bucket, err)
+	if err := CheckBucketName(cfg.Bucket); err != nil {
+		return nil, err
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
