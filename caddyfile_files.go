@@ -48,9 +48,14 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //		root_files <dir> | off {
 //			max_age <duration>
 //		}
-//		protected <dir> | s3://<bucket>[/<prefix>] {
+//		protected [<dir> | s3://<bucket>[/<prefix>]] {
 //			accel_prefix <url_prefix>
 //			endpoint, region, ... (as media's, with s3://)
+//			remote <host...> {
+//				prefix <url_prefix...>
+//				max_size <size>
+//				timeout <duration>
+//			}
 //		}
 //		upstream <address>
 //		app <app server name>
@@ -294,25 +299,26 @@ func unmarshalBucketOption(d *caddyfile.Dispenser, b *BucketConfig, opt, example
 // UnmarshalCaddyfile sets up protected downloads from a `protected`
 // segment of django_files:
 //
-//	protected <dir> | s3://<bucket>[/<prefix>] {
+//	protected [<dir> | s3://<bucket>[/<prefix>]] {
 //		accel_prefix <url_prefix>
 //		# with s3://, the options of unmarshalBucketOption
+//		remote <host...> { ... } # see RemoteFiles.unmarshalCaddyfile
 //	}
 func (p *ProtectedFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "protected"
-	if !d.NextArg() {
-		return d.Errf("protected needs the directory of the protected files (or an s3://bucket/prefix)")
-	}
-	p.Root = d.Val()
+	line := d.Line()
 	if d.NextArg() {
-		return d.Errf("protected takes one directory, got extra %q", d.Val())
+		p.Root = d.Val()
+		if d.NextArg() {
+			return d.Errf("protected takes one directory, got extra %q", d.Val())
+		}
 	}
 	if b, ok, err := parseBucketURL(p.Root); err != nil {
 		return d.Errf("protected: %v", err)
 	} else if ok {
 		p.Bucket, p.Root = b, ""
 	}
-	for d.NextBlock(0) {
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		if ok, err := unmarshalBucketOption(d, p.Bucket, d.Val(), "protected s3://bucket/private"); ok || err != nil {
 			if err != nil {
 				return err
@@ -327,8 +333,64 @@ func (p *ProtectedFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if _, err := normalizePrefix(p.AccelPrefix, ""); err != nil {
 				return d.Errf("accel_prefix: %v", err)
 			}
+		case "remote":
+			if p.Remote != nil {
+				return d.Errf("remote is set twice; list every host on one line")
+			}
+			p.Remote = new(RemoteFiles)
+			if err := p.Remote.unmarshalCaddyfile(d); err != nil {
+				return err
+			}
 		default:
-			return d.Errf("unknown protected option %q (expected accel_prefix, or with s3://: %s)", d.Val(), strings.Join(bucketOptions, ", "))
+			return d.Errf("unknown protected option %q (expected accel_prefix, remote, or with s3://: %s)", d.Val(), strings.Join(bucketOptions, ", "))
+		}
+	}
+	if p.Root == "" && p.Bucket == nil && p.Remote == nil {
+		return d.Errf("protected needs the directory of the protected files, an s3://bucket/prefix or a remote block (protected at line %d)", line)
+	}
+	return nil
+}
+
+// unmarshalCaddyfile reads a `remote` line of a protected block:
+//
+//	remote <host...> {
+//		prefix <url_prefix...>
+//		max_size <size>
+//		timeout <duration>
+//	}
+func (rf *RemoteFiles) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	rf.Hosts = d.RemainingArgs()
+	if len(rf.Hosts) == 0 {
+		return d.Errf("remote needs the hosts Caddy may fetch from (e.g. remote *.s3.eu-west-1.amazonaws.com)")
+	}
+	for _, h := range rf.Hosts {
+		if _, err := parseHostPattern(h); err != nil {
+			return d.Err(err.Error())
+		}
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "prefix":
+			prefixes := d.RemainingArgs()
+			if len(prefixes) == 0 {
+				return d.Errf("prefix needs URL prefixes (e.g. prefix /internal/s3/)")
+			}
+			for _, pr := range prefixes {
+				if _, err := normalizePrefix(pr, ""); err != nil {
+					return d.Errf("prefix: %v", err)
+				}
+			}
+			rf.Prefixes = append(rf.Prefixes, prefixes...)
+		case "max_size":
+			if err := sizeArg(d, &rf.MaxSize); err != nil {
+				return err
+			}
+		case "timeout":
+			if err := durationArg(d, &rf.Timeout, minPositive); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown remote option %q (expected prefix, max_size or timeout)", d.Val())
 		}
 	}
 	return nil

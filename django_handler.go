@@ -267,6 +267,9 @@ func (h *DjangoFiles) Cleanup() error {
 	if h.static != nil {
 		h.static.close()
 	}
+	if h.protected != nil {
+		h.protected.remote.close()
+	}
 	return err
 }
 

@@ -299,16 +299,35 @@ func (b *bucketSource) serveObject(w http.ResponseWriter, r *http.Request, name 
 	if err := bucket.CheckKey(key); err != nil {
 		return caddyhttp.Error(http.StatusNotFound, err)
 	}
-	fwd, ifRange := rangeCondition(r.Header)
-	obj, err := b.read(r, key, fwd)
-	if err == nil && ifRange && obj.StatusCode == http.StatusPreconditionFailed {
-		// the object changed since the client's partial copy: all of it
-		// (a second bucket request, only in this case)
-		obj, err = b.read(r, key, withoutRange(r.Header))
-	}
+	obj, err := readRanged(r, func(hdr http.Header) (*bucket.Object, error) { return b.read(r, key, hdr) })
 	if err != nil {
 		return b.errorFor(key, err)
 	}
+	return sendObject(w, r, obj, func(err error) {
+		b.logger.Error("the bucket stopped sending an object", zap.String("bucket", b.desc), zap.String("key", key), zap.Error(err))
+	})
+}
+
+// readRanged sends the read for the client's request r with read: once
+// with its Range and conditions (If-Range made a precondition); a second
+// time, for the whole object, only when If-Range's object has changed.
+func readRanged(r *http.Request, read func(http.Header) (*bucket.Object, error)) (*bucket.Object, error) {
+	fwd, ifRange := rangeCondition(r.Header)
+	obj, err := read(fwd)
+	if err == nil && ifRange && obj.StatusCode == http.StatusPreconditionFailed {
+		obj, err = read(withoutRange(r.Header))
+	}
+	return obj, err
+}
+
+// sendObject answers r with obj: its ETag, Last-Modified, length and range
+// with the header fields already set on w (the caller's Content-Type,
+// Cache-Control, Content-Disposition, safety fields); a 304, 412 or 416 as
+// such; the body of a GET through a pooled buffer. When reading the body
+// fails midway (the header is sent), onBodyError is told and the
+// connection is cut, so that the client does not take a part for the
+// whole; a client that goes away ends it quietly.
+func sendObject(w http.ResponseWriter, r *http.Request, obj *bucket.Object, onBodyError func(error)) error {
 	defer obj.Body.Close()
 	hdr := w.Header()
 	for _, k := range bucketPassedHeaders {
@@ -344,14 +363,21 @@ func (b *bucketSource) serveObject(w http.ResponseWriter, r *http.Request, name 
 	}
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
-	_, err = io.CopyBuffer(writerOnly{w}, obj.Body, *buf)
-	if err != nil && bucket.IsTimeout(err) || errors.As(err, new(*bucket.Error)) {
-		// the header is sent: all that is left is to cut the connection,
-		// so that the client does not take a part for the whole
-		b.logger.Error("media bucket stopped sending an object", zap.String("bucket", b.desc), zap.String("key", key), zap.Error(err))
-		panic(http.ErrAbortHandler)
+	for {
+		n, rerr := obj.Body.Read(*buf)
+		if n > 0 {
+			if _, werr := w.Write((*buf)[:n]); werr != nil {
+				return nil // the client went away
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			onBodyError(rerr)
+			panic(http.ErrAbortHandler)
+		}
 	}
-	return nil // else the client went away
 }
 
 // read sends one read for key, counting it by its outcome.
@@ -464,12 +490,6 @@ func knownEncoding(enc string) bool {
 	}
 	return false
 }
-
-// writerOnly hides w's ReadFrom, so that the body goes through the
-// pooled buffer (Caddy's wrappers copy with a fresh 32 KiB one each).
-type writerOnly struct{ w io.Writer }
-
-func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 
 // bucketRequests counts the requests sent to buckets, by bucket and
 // outcome (its status, `timeout`, `error`).

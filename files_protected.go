@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/fileserver"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"go.uber.org/zap"
 )
 
 // ProtectedFiles configures X-Accel-Redirect / X-Sendfile downloads.
@@ -30,6 +32,11 @@ type ProtectedFiles struct {
 	// signed by Caddy, with Django's headers; `X-Sendfile: /a/b.pdf` the
 	// same. It may not overlap the media bucket's prefix.
 	Bucket *BucketConfig `json:"bucket,omitempty"`
+
+	// Files on other servers that X-Accel-Redirect may name by URL (a
+	// presigned S3 or GCS URL): only on the listed hosts, see RemoteFiles.
+	// With remote, root and bucket are optional.
+	Remote *RemoteFiles `json:"remote,omitempty"`
 }
 
 // protectedDroppedHeaders are the upstream response fields that describe
@@ -51,6 +58,7 @@ type protectedSite struct {
 	fs      *rootFS
 	srv     *fileserver.FileServer
 	bucket  *bucketSource // files from a bucket (no dir, fs, srv)
+	remote  *remoteSource // X-Accel-Redirect to listed hosts (files_remote.go)
 }
 
 // provisionProtected sets up the protected root, when configured; it may
@@ -63,6 +71,15 @@ func (h *DjangoFiles) provisionProtected(ctx caddy.Context) error {
 	var err error
 	if p.prefix, err = normalizePrefix(h.Protected.AccelPrefix, defaultAccelPrefix); err != nil {
 		return fmt.Errorf("protected: accel_prefix: %v", err)
+	}
+	if rf := h.Protected.Remote; rf != nil {
+		if p.remote, err = h.newRemoteSource(rf); err != nil {
+			return fmt.Errorf("protected: %v", err)
+		}
+		if h.Protected.Root == "" && h.Protected.Bucket == nil {
+			h.protected = p // remote files only
+			return nil
+		}
 	}
 	if b := h.Protected.Bucket; b != nil {
 		if h.Protected.Root != "" {
@@ -211,6 +228,16 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s from upstream, but no protected root is configured", kind))
 	}
 	val, _ := repl.GetString("http.reverse_proxy.header." + kind)
+	if p.remote != nil && !ph.sendfile {
+		u, remote, err := p.remote.target(val)
+		if err != nil {
+			ph.h.logger.Warn("X-Accel-Redirect to a remote file refused", zap.String("url", redactedURL(u, val)), zap.Error(err))
+			return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target refused: %v", kind, err))
+		}
+		if remote {
+			return ph.send(w, r, path.Base(u.Path), func(w http.ResponseWriter, r *http.Request) error { return p.remote.serve(w, r, u) })
+		}
+	}
 	var name string
 	var ok bool
 	if ph.sendfile {
@@ -218,16 +245,24 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 	} else {
 		name, ok = p.accelTarget(val)
 	}
-	if !ok {
+	switch {
+	case !ok:
 		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q is not inside the protected root", kind, val))
+	case p.bucket != nil:
+		return ph.send(w, r, name, func(w http.ResponseWriter, r *http.Request) error { return p.bucket.serveObject(w, r, name) })
+	case p.fs == nil:
+		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q: no protected root or bucket, only remote files", kind, val))
 	}
-	if p.bucket == nil {
-		fi, err := p.fs.Stat(name)
-		if err != nil || !fi.Mode().IsRegular() {
-			return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q: not a file in the protected root", kind, val))
-		}
+	fi, err := p.fs.Stat(name)
+	if err != nil || !fi.Mode().IsRegular() {
+		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q: not a file in the protected root", kind, val))
 	}
+	return ph.send(w, r, name, func(w http.ResponseWriter, r *http.Request) error { return serveRewritten(p.srv, w, r, next, "/"+name) })
+}
 
+// send answers r with serve (the file named name) and Django's response
+// headers, made safe; should serve fail, those headers are taken back.
+func (ph *protectedHandler) send(w http.ResponseWriter, r *http.Request, name string, serve func(http.ResponseWriter, *http.Request) error) error {
 	// collect Django's response headers with copy_response_headers (the
 	// only way to reach every value, e.g. several Set-Cookie)
 	col := headerCollector{h: make(http.Header)}
@@ -255,12 +290,7 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 		// as nginx: the file is fetched with GET whatever Django answered
 		r2.Method = http.MethodGet
 	}
-	var err error
-	if p.bucket != nil {
-		err = p.bucket.serveObject(w, r2, name)
-	} else {
-		err = serveRewritten(p.srv, w, r2, next, "/"+name)
-	}
+	err := serve(w, r2)
 	if err != nil {
 		for k := range col.h {
 			delete(hdr, k)

@@ -230,20 +230,67 @@ type Object struct {
 // *Error; a time-out is an error for which IsTimeout is true; anything
 // else is the transport's error (the bucket cannot be reached).
 func (c *Client) Read(ctx context.Context, method, key string, hdr http.Header) (*Object, error) {
-	if method != http.MethodGet && method != http.MethodHead {
-		return nil, fmt.Errorf("read with method %s", method)
-	}
 	if err := CheckKey(key); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	req := c.newRequest(ctx, method, key, emptySHA256, nil)
+	return read(ctx, method, hdr, c.timeout, func(ctx context.Context) (*http.Response, error) {
+		req := c.newRequest(ctx, method, key, emptySHA256, nil)
+		copyReadHeaders(req.Header, hdr)
+		return c.send(req)
+	})
+}
+
+// Fetcher reads objects by URL (a presigned URL, a public object) as
+// Client.Read reads keys: one unsigned GET or HEAD with the client's Range
+// and conditions, the same time-outs, answers and errors. It follows no
+// redirect: a 3xx is an *Error with its Location.
+type Fetcher struct {
+	// Transport sends the requests. Nil: a transport of the fetcher's own.
+	Transport http.RoundTripper
+	// Timeout as Config's. Zero: DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Fetch sends one GET or HEAD for u with the fields of hdr named in
+// ReadHeaders.
+func (f *Fetcher) Fetch(ctx context.Context, method string, u *url.URL, hdr http.Header) (*Object, error) {
+	timeout := f.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	rt := f.Transport
+	if rt == nil {
+		rt = NewTransport(timeout)
+	}
+	return read(ctx, method, hdr, timeout, func(ctx context.Context) (*http.Response, error) {
+		req := (&http.Request{Method: method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{}, Host: u.Host}).WithContext(ctx)
+		copyReadHeaders(req.Header, hdr)
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			return nil, transportError(req, err)
+		}
+		return resp, nil
+	})
+}
+
+// copyReadHeaders copies the ReadHeaders fields of from to to.
+func copyReadHeaders(to, from http.Header) {
 	for _, k := range ReadHeaders {
-		if v, ok := hdr[k]; ok && len(v) > 0 {
-			req.Header[k] = v
+		if v, ok := from[k]; ok && len(v) > 0 {
+			to[k] = v
 		}
 	}
-	resp, err := c.send(req)
+}
+
+// read sends one read with send (under a context it may cancel) and turns
+// the answer into an Object or an error.
+func read(ctx context.Context, method string, hdr http.Header, timeout time.Duration, send func(context.Context) (*http.Response, error)) (*Object, error) {
+	if method != http.MethodGet && method != http.MethodHead {
+		return nil, fmt.Errorf("read with method %s", method)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	resp, err := send(ctx)
 	if err != nil {
 		cancel(nil)
 		return nil, err
@@ -260,7 +307,7 @@ func (c *Client) Read(ctx context.Context, method, key string, hdr http.Header) 
 		}
 		body := io.ReadCloser(http.NoBody)
 		if method == http.MethodGet {
-			body = newIdleBody(resp.Body, c.timeout, cancel)
+			body = newIdleBody(resp.Body, timeout, cancel)
 		} else {
 			resp.Body.Close()
 			cancel(nil)
@@ -447,6 +494,7 @@ type Error struct {
 	Code       string
 	Message    string
 	RequestID  string
+	Location   *url.URL // a redirect's target (resolved against the request's URL)
 }
 
 func (e *Error) Error() string {
@@ -480,6 +528,11 @@ func (e *Error) NotFound() bool {
 func responseError(resp *http.Response) *Error {
 	defer drain(resp.Body)
 	e := &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Amz-Request-Id")}
+	if resp.StatusCode/100 == 3 {
+		if loc, err := resp.Location(); err == nil {
+			e.Location = loc
+		}
+	}
 	var doc struct {
 		Code    string `xml:"Code"`
 		Message string `xml:"Message"`

@@ -81,7 +81,7 @@ func put(t *testing.T, c *Client, key string, body []byte, hdr http.Header) {
 	}
 }
 
-func read(t *testing.T, c *Client, method, key string, hdr http.Header) (*Object, []byte) {
+func readObj(t *testing.T, c *Client, method, key string, hdr http.Header) (*Object, []byte) {
 	t.Helper()
 	obj, err := c.Read(context.Background(), method, key, hdr)
 	if err != nil {
@@ -109,7 +109,7 @@ func TestReadWholeRangeAndHead(t *testing.T) {
 	// keys that need percent-encoding must be signed as sent
 	for _, key := range []string{"a.bin", "dir/with space+plus%25 é.bin", "x/y/z~(1)!.bin"} {
 		put(t, c, key, content, nil)
-		obj, body := read(t, c, http.MethodGet, key, nil)
+		obj, body := readObj(t, c, http.MethodGet, key, nil)
 		if obj.StatusCode != 200 || !bytes.Equal(body, content) {
 			t.Fatalf("GET %q: %d, %d bytes", key, obj.StatusCode, len(body))
 		}
@@ -117,11 +117,11 @@ func TestReadWholeRangeAndHead(t *testing.T) {
 			t.Errorf("GET %q: header %v", key, obj.Header)
 		}
 	}
-	obj, body := read(t, c, http.MethodGet, "a.bin", http.Header{"Range": {"bytes=1000-1999"}})
+	obj, body := readObj(t, c, http.MethodGet, "a.bin", http.Header{"Range": {"bytes=1000-1999"}})
 	if obj.StatusCode != 206 || !bytes.Equal(body, content[1000:2000]) || obj.Header.Get("Content-Range") != "bytes 1000-1999/307200" {
 		t.Errorf("range: %d, %d bytes, %q", obj.StatusCode, len(body), obj.Header.Get("Content-Range"))
 	}
-	obj, body = read(t, c, http.MethodHead, "a.bin", nil)
+	obj, body = readObj(t, c, http.MethodHead, "a.bin", nil)
 	if obj.StatusCode != 200 || len(body) != 0 || obj.Header.Get("Content-Length") != "307200" {
 		t.Errorf("HEAD: %d, %d bytes, %v", obj.StatusCode, len(body), obj.Header)
 	}
@@ -129,7 +129,7 @@ func TestReadWholeRangeAndHead(t *testing.T) {
 	before := s.CountRequests(c.Bucket(), "a.bin")
 	sent := c.Requests()
 	for range 3 {
-		read(t, c, http.MethodGet, "a.bin", nil)
+		readObj(t, c, http.MethodGet, "a.bin", nil)
 	}
 	if n := c.Requests() - sent; n != 3 {
 		t.Errorf("3 reads sent %d requests", n)
@@ -143,7 +143,7 @@ func TestReadWholeRangeAndHead(t *testing.T) {
 func TestConditionalReads(t *testing.T) {
 	_, c := s3(t)
 	put(t, c, "c.txt", []byte("0123456789"), nil)
-	obj, _ := read(t, c, http.MethodGet, "c.txt", nil)
+	obj, _ := readObj(t, c, http.MethodGet, "c.txt", nil)
 	etag, lm := obj.Header.Get("ETag"), obj.Header.Get("Last-Modified")
 	for _, tc := range []struct {
 		method string
@@ -159,7 +159,7 @@ func TestConditionalReads(t *testing.T) {
 		{"GET", http.Header{"Range": {"bytes=100-200"}}, 416},
 		{"GET", http.Header{"X-Other": {"not sent"}, "Cookie": {"a=b"}}, 200},
 	} {
-		obj, body := read(t, c, tc.method, "c.txt", tc.hdr)
+		obj, body := readObj(t, c, tc.method, "c.txt", tc.hdr)
 		if obj.StatusCode != tc.want {
 			t.Errorf("%s %v: %d, want %d", tc.method, tc.hdr, obj.StatusCode, tc.want)
 		}

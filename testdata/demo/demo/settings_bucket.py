@@ -28,6 +28,7 @@ _bucket = {
     "custom_domain": _site.netloc,
     "url_protocol": _site.scheme + ":",
     "file_overwrite": False,
+    "signature_version": "s3v4",  # presigned URLs (demo/remote.py): boto3 1.26 would sign them with v2
 }
 
 MEDIA_URL = "/media/"
@@ -48,3 +49,4 @@ else:
     AWS_S3_CUSTOM_DOMAIN = _bucket["custom_domain"]
     AWS_S3_URL_PROTOCOL = _bucket["url_protocol"]
     AWS_S3_FILE_OVERWRITE = _bucket["file_overwrite"]
+    AWS_S3_SIGNATURE_VERSION = _bucket["signature_version"]
