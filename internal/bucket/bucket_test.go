@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -405,5 +407,39 @@ func TestCheckPreconditions(t *testing.T) {
 		if got := checkPreconditions(tc.hdr, h); got != tc.want {
 			t.Errorf("%v: %d, want %d", tc.hdr, got, tc.want)
 		}
+	}
+}
+
+// TestFetcher: a presigned URL read by URL, as a key is read (ranges,
+// conditions, one request); a redirect is not followed but named.
+func TestFetcher(t *testing.T) {
+	_, c := s3(t)
+	put(t, c, "f/a b.txt", []byte("0123456789"), nil)
+	raw, err := c.Presign(http.MethodGet, "f/a b.txt", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(raw)
+	f := &Fetcher{Timeout: 5 * time.Second}
+	obj, err := f.Fetch(context.Background(), http.MethodGet, u, http.Header{"Range": {"bytes=2-4"}, "Cookie": {"not=sent"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	if obj.StatusCode != 206 || string(body) != "234" {
+		t.Errorf("fetch a range: %d %q", obj.StatusCode, body)
+	}
+	etag := obj.Header.Get("ETag")
+	if obj, err := f.Fetch(context.Background(), http.MethodGet, u, http.Header{"If-None-Match": {etag}}); err != nil || obj.StatusCode != 304 {
+		t.Errorf("fetch with If-None-Match: %v %v", obj, err)
+	}
+	redirect := httptest.NewServer(http.RedirectHandler(raw, http.StatusFound))
+	defer redirect.Close()
+	ru, _ := url.Parse(redirect.URL + "/x")
+	_, err = f.Fetch(context.Background(), http.MethodGet, ru, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.StatusCode != 302 || e.Location == nil || e.Location.String() != raw {
+		t.Errorf("a redirect: %v", err)
 	}
 }
