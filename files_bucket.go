@@ -281,7 +281,7 @@ func bucketTransport(timeout time.Duration) http.RoundTripper {
 
 // copyBuffers are the buffers object bodies are copied through: memory
 // per download does not grow with the object.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // bucketPassedHeaders are the fields of the bucket's answer that reach
 // the client. Content-Type, Content-Disposition and Cache-Control are the

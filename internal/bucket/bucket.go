@@ -161,6 +161,8 @@ func NewTransport(timeout time.Duration) *http.Transport {
 		MaxIdleConnsPerHost:   1024,
 		IdleConnTimeout:       60 * time.Second,
 		DisableCompression:    true,
+		// bodies are read in large pieces: fewer read calls per object
+		ReadBufferSize: 64 << 10,
 	}
 }
 

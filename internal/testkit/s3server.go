@@ -104,7 +104,6 @@ type S3Server struct {
 	Dir                  string // buckets are its subdirectories
 	AccessLog            string // one line per request the server answered
 	bin                  string
-	args                 []string
 	cmd                  *exec.Cmd
 	exited               chan struct{}
 	logf                 *os.File
@@ -115,6 +114,16 @@ type S3Server struct {
 // fresh keys, keeping connections alive, logging every request to
 // dir/../<base>.access.log. It returns once the server answers.
 func StartS3Server(dir string) (*S3Server, error) {
+	s, err := NewS3Server(dir)
+	if err != nil {
+		return nil, err
+	}
+	return s, s.Start()
+}
+
+// NewS3Server is StartS3Server without the start: fields may be changed
+// first (AccessLog "" logs no requests).
+func NewS3Server(dir string) (*S3Server, error) {
 	bin, err := S3ServerBinary()
 	if err != nil {
 		return nil, err
@@ -136,9 +145,7 @@ func StartS3Server(dir string) (*S3Server, error) {
 		bin:       bin,
 	}
 	s.URL = "http://" + s.Addr
-	s.args = []string{"--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region,
-		"--port", s.Addr, "--keep-alive", "--quiet", "--access-log", s.AccessLog, "posix", dir}
-	return s, s.Start()
+	return s, nil
 }
 
 // Start starts the server again after Stop, on the same address.
@@ -147,7 +154,11 @@ func (s *S3Server) Start() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(s.bin, s.args...)
+	args := []string{"--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region, "--port", s.Addr, "--keep-alive", "--quiet"}
+	if s.AccessLog != "" {
+		args = append(args, "--access-log", s.AccessLog)
+	}
+	cmd := exec.Command(s.bin, append(args, "posix", s.Dir)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
