@@ -240,6 +240,16 @@ func TestBucketMediaOneRequestPerClientRequest(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	etag := ""
 	before := bucketRequestsFor(s, "counted", "m/")
+	counted := func() float64 {
+		n := 0.0
+		for k, v := range scrapeMetrics(t, fmt.Sprintf("http://localhost:%d/metrics", filesAdmin)) {
+			if strings.HasPrefix(k, `caddy_django_bucket_requests_total{bucket="counted"`) {
+				n += v
+			}
+		}
+		return n
+	}
+	metricBefore := counted()
 	for i := range 60 {
 		req, _ := http.NewRequest(http.MethodGet, site(port)+"/media/video.mp4", nil)
 		want := 200
@@ -272,6 +282,9 @@ func TestBucketMediaOneRequestPerClientRequest(t *testing.T) {
 	waitFor(t, 10*time.Second, func() bool { return bucketRequestsFor(s, "counted", "m/")-before >= 60 }, "60 bucket requests in the S3 server's log")
 	if n := bucketRequestsFor(s, "counted", "m/") - before; n != 60 {
 		t.Errorf("60 client requests cost %d bucket requests", n)
+	}
+	if n := counted() - metricBefore; n != 60 {
+		t.Errorf("caddy_django_bucket_requests_total counted %v bucket requests for 60", n)
 	}
 }
 
