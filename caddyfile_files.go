@@ -252,7 +252,8 @@ func (m *MediaFiles) rootToBucket(d *caddyfile.Dispenser) error {
 }
 
 // bucketOptions are the options of a bucket (after an s3:// URL).
-var bucketOptions = []string{"endpoint", "region", "addressing_style", "access_key", "secret_key", "session_token", "timeout"}
+var bucketOptions = []string{"endpoint", "region", "addressing_style", "access_key", "secret_key", "session_token", "timeout",
+	"cache_dir", "cache_size", "cache_ttl"}
 
 // unmarshalBucketOption reads opt into b when it is a bucket option
 // (handled reports that); b is nil when no s3:// URL was given, which
@@ -265,6 +266,9 @@ var bucketOptions = []string{"endpoint", "region", "addressing_style", "access_k
 //	secret_key <secret>
 //	session_token <token>
 //	timeout <duration>
+//	cache_dir <dir>
+//	cache_size <size>
+//	cache_ttl <duration>
 func unmarshalBucketOption(d *caddyfile.Dispenser, b *BucketConfig, opt, example string) (handled bool, err error) {
 	if !slices.Contains(bucketOptions, opt) {
 		return false, nil
@@ -287,6 +291,12 @@ func unmarshalBucketOption(d *caddyfile.Dispenser, b *BucketConfig, opt, example
 		err = oneArg(d, &b.SessionToken)
 	case "timeout":
 		err = durationArg(d, &b.Timeout, minPositive)
+	case "cache_dir":
+		err = oneArg(d, &b.CacheDir)
+	case "cache_size":
+		err = sizeArg(d, &b.CacheSize)
+	case "cache_ttl":
+		err = durationArg(d, &b.CacheTTL, minPositive)
 	}
 	if err == nil {
 		if cerr := b.check(); cerr != nil {

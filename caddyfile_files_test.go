@@ -110,6 +110,8 @@ func TestHandlerCaddyfileAdapts(t *testing.T) {
 			`{"handler":"django_files","protected":{"remote":{"hosts":["*.s3.eu-west-1.amazonaws.com","http://minio:9000"],"max_size":2147483648,"prefixes":["/internal/s3/","/file_download/"],"timeout":30000000000}}}`},
 		{"remote files beside a directory", ":80 {\n\tdjango_files {\n\t\tprotected /app/private {\n\t\t\tremote storage.googleapis.com\n\t\t}\n\t}\n}",
 			`{"handler":"django_files","protected":{"remote":{"hosts":["storage.googleapis.com"]},"root":"/app/private"}}`},
+		{"media from a bucket with a cache", ":80 {\n\tdjango_files {\n\t\tmedia /media/ s3://uploads {\n\t\t\tcache_dir /var/cache/media\n\t\t\tcache_size 1GiB\n\t\t\tcache_ttl 5m\n\t\t}\n\t}\n}",
+			`{"handler":"django_files","media":{"bucket":{"cache_dir":"/var/cache/media","cache_size":1073741824,"cache_ttl":300000000000,"name":"uploads"},"url":"/media/"}}`},
 		{"media from a bucket, no options", ":80 {\n\tdjango_files {\n\t\tmedia /media/ s3://uploads\n\t}\n}",
 			`{"handler":"django_files","media":{"bucket":{"name":"uploads"},"url":"/media/"}}`},
 	} {
@@ -189,6 +191,8 @@ func TestHandlerCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"unknown remote option", ":80 {\n\tdjango_files {\n\t\tprotected {\n\t\t\tremote a.example.com {\n\t\t\t\tfollow_redirects\n\t\t\t}\n\t\t}\n\t}\n}", `Caddyfile:5 - Error during parsing: unknown remote option "follow_redirects" (expected prefix, max_size or timeout)`},
 		{"bad addressing style", ":80 {\n\tdjango_files {\n\t\tmedia /m/ s3://bkt {\n\t\t\taddressing_style dns\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: addressing_style: addressing_style "dns": want path, virtual or auto`},
 		{"bad endpoint", ":80 {\n\tdjango_files {\n\t\tmedia /m/ s3://bkt {\n\t\t\tendpoint s3.example.com\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: endpoint: endpoint "s3.example.com": want an http:// or https:// URL`},
+		{"cache without a bucket", ":80 {\n\tdjango_files {\n\t\tmedia /m/ /d {\n\t\t\tcache_dir /tmp/c\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: cache_dir is an option of a bucket`},
+		{"bad cache size", ":80 {\n\tdjango_files {\n\t\tmedia /m/ s3://bkt {\n\t\t\tcache_size lots\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: cache_size: "lots" is not a size`},
 		{"bucket timeout", ":80 {\n\tdjango_files {\n\t\tmedia /m/ s3://bkt {\n\t\t\ttimeout 0s\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: timeout: "0s" must be positive`},
 		{"root_files bad max_age", ":80 {\n\tdjango_files {\n\t\troot_files /a {\n\t\t\tmax_age soon\n\t\t}\n\t}\n}", `Caddyfile:4 - Error during parsing: max_age: "soon" is not a duration`},
 	} {

@@ -69,6 +69,22 @@ type BucketConfig struct {
 	// (or, mid-body, a cut connection). Default: 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
+	// A directory for a local cache of the bucket's objects (bucket_cache.go):
+	// a cached object is sent without a bucket request while it is fresh
+	// (cache_ttl), then revalidated with its ETag. It must be Caddy's
+	// alone (files a previous Caddy left there are removed). Default: no
+	// cache.
+	CacheDir string `json:"cache_dir,omitempty"`
+
+	// Most bytes the cache holds; the least recently used objects go first.
+	// Objects larger than a quarter of it (or 64 MiB) are not cached.
+	// Default: 256 MiB.
+	CacheSize int64 `json:"cache_size,omitempty"`
+
+	// How long a cached object is sent without asking the bucket. Default:
+	// 1m.
+	CacheTTL caddy.Duration `json:"cache_ttl,omitempty"`
+
 	literal bool // from the settings: values used as they are, no placeholders
 }
 
@@ -118,8 +134,8 @@ func (b *BucketConfig) check() error {
 	default:
 		return fmt.Errorf("addressing_style %q: want path, virtual or auto", b.AddressingStyle)
 	}
-	if b.Timeout < 0 {
-		return errors.New("timeout must not be negative")
+	if b.Timeout < 0 || b.CacheTTL < 0 || b.CacheSize < 0 {
+		return errors.New("timeout, cache_size and cache_ttl must not be negative")
 	}
 	if b.Endpoint != "" && !strings.Contains(b.Endpoint, "{") {
 		if _, err := bucket.ParseEndpoint(b.Endpoint); err != nil {
@@ -148,6 +164,7 @@ type bucketSource struct {
 	prefix string // "" or ending in "/"
 	desc   string // s3://name/prefix
 	logger *zap.Logger
+	cache  *objectCache // nil: no cache_dir
 }
 
 // bucketEnv is where credentials and the region come from when the
@@ -233,7 +250,11 @@ func (h *DjangoFiles) newBucketSource(b *BucketConfig) (*bucketSource, error) {
 			zap.String("bucket", b.String()), zap.String("set", "access_key and secret_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"))
 	}
 	prefix, _ := keyPrefix(b.Prefix)
-	return &bucketSource{client: client, prefix: prefix, desc: b.String(), logger: h.logger}, nil
+	cache, err := h.cacheFor(b)
+	if err != nil {
+		return nil, err
+	}
+	return &bucketSource{client: client, prefix: prefix, desc: b.String(), logger: h.logger, cache: cache}, nil
 }
 
 // bucketsOverlap reports whether a and b (either may be nil) serve keys
@@ -299,13 +320,26 @@ func (b *bucketSource) serveObject(w http.ResponseWriter, r *http.Request, name 
 	if err := bucket.CheckKey(key); err != nil {
 		return caddyhttp.Error(http.StatusNotFound, err)
 	}
-	obj, err := readRanged(r, func(hdr http.Header) (*bucket.Object, error) { return b.read(r, key, hdr) })
+	if b.cache != nil {
+		if handled, err := b.serveCached(w, r, key); handled {
+			return err
+		}
+	}
+	obj, err := readRanged(r, func(hdr http.Header) (*bucket.Object, error) { return b.read(r, r.Method, key, hdr) })
 	if err != nil {
 		return b.errorFor(key, err)
 	}
-	return sendObject(w, r, obj, func(err error) {
+	if b.cache != nil {
+		b.teeToCache(r, key, obj)
+	}
+	return sendObject(w, r, obj, b.onBodyError(key))
+}
+
+// onBodyError logs that the bucket stopped sending key midway.
+func (b *bucketSource) onBodyError(key string) func(error) {
+	return func(err error) {
 		b.logger.Error("the bucket stopped sending an object", zap.String("bucket", b.desc), zap.String("key", key), zap.Error(err))
-	})
+	}
 }
 
 // readRanged sends the read for the client's request r with read: once
@@ -381,8 +415,8 @@ func sendObject(w http.ResponseWriter, r *http.Request, obj *bucket.Object, onBo
 }
 
 // read sends one read for key, counting it by its outcome.
-func (b *bucketSource) read(r *http.Request, key string, hdr http.Header) (*bucket.Object, error) {
-	obj, err := b.client.Read(r.Context(), r.Method, key, hdr)
+func (b *bucketSource) read(r *http.Request, method, key string, hdr http.Header) (*bucket.Object, error) {
+	obj, err := b.client.Read(r.Context(), method, key, hdr)
 	bucketRequests.WithLabelValues(b.client.Bucket(), bucketOutcome(obj, err)).Inc()
 	return obj, err
 }
@@ -500,5 +534,5 @@ var bucketRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 }, []string{"bucket", "outcome"})
 
 func registerBucketMetrics(ctx caddy.Context) error {
-	return registerAll(ctx, bucketRequests)
+	return registerAll(ctx, bucketRequests, bucketCacheHits)
 }

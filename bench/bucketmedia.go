@@ -53,7 +53,7 @@ func (b *bench) sectionBucketMedia() {
 		fail(err)
 		return
 	}
-	s3port, admin, viaBucket, viaLocal := freePort(), freePort(), freePort(), freePort()
+	s3port, admin, viaBucket, viaLocal, viaCache := freePort(), freePort(), freePort(), freePort(), freePort()
 	s3url := fmt.Sprintf("http://127.0.0.1:%d", s3port)
 	const ak, sk = "AKBENCHMEDIA", "bench-media-secret"
 	s3p, err := b.ps.spawn("versitygw", dir, os.Environ(), bin, "--access", ak, "--secret", sk, "--port",
@@ -102,7 +102,8 @@ func (b *bench) sectionBucketMedia() {
 	cf := filepath.Join(dir, "Caddyfile")
 	conf := globalOptions(admin, "") +
 		fmt.Sprintf(":%d {\n\tbind 127.0.0.1\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tmedia /media/ s3://bench-media/media {\n\t\t\tendpoint %s\n\t\t\taccess_key %s\n\t\t\tsecret_key {env.BENCH_S3_SECRET}\n\t\t}\n\t}\n}\n", viaBucket, s3url, ak) +
-		fmt.Sprintf(":%d {\n\tbind 127.0.0.1\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tmedia /media/ %s\n\t}\n}\n", viaLocal, local)
+		fmt.Sprintf(":%d {\n\tbind 127.0.0.1\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tmedia /media/ %s\n\t}\n}\n", viaLocal, local) +
+		fmt.Sprintf(":%d {\n\tbind 127.0.0.1\n\tdjango_files {\n\t\tupstream 127.0.0.1:1\n\t\tmedia /media/ s3://bench-media/media {\n\t\t\tendpoint %s\n\t\t\taccess_key %s\n\t\t\tsecret_key {env.BENCH_S3_SECRET}\n\t\t\tcache_dir %s\n\t\t\tcache_ttl 10m\n\t\t}\n\t}\n}\n", viaCache, s3url, ak, filepath.Join(dir, "cache"))
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 		fail(err)
 		return
@@ -134,6 +135,12 @@ func (b *bench) sectionBucketMedia() {
 		b.measure([]*target{r.viaBucket, r.direct, r.fs}, b.rounds, o.conns, dur, "")
 		rows = append(rows, r)
 	}
+	// the cache: a hot 4 KB object against the same from a directory
+	hotPath := "/media/obj-4KB.bin"
+	cached := &target{name: "cached 4KB django_files", url: b.url(viaCache, hotPath), want: wantFile(200, 4<<10, ""), cpuPID: cp.pid()}
+	localHot := &target{name: "local 4KB django_files ", url: b.url(viaLocal, hotPath), want: wantFile(200, 4<<10, ""), cpuPID: cp.pid()}
+	b.measure([]*target{cached, localHot}, b.rounds, 32, dur, "")
+	hitsPerReq, hitsNote := bucketRequestsPerClientRequest(fmt.Sprintf("http://127.0.0.1:%d", admin), b.url(viaCache, hotPath))
 	perReq, perReqNote := bucketRequestsPerClientRequest(fmt.Sprintf("http://127.0.0.1:%d", admin), b.url(viaBucket, "/media/obj-4KB.bin"))
 	rssBefore, rssPeak, memNote := rssDuring(b, cp.pid(), b.url(viaBucket, "/media/obj-5MB.bin"), 50, dur)
 
@@ -162,7 +169,15 @@ func (b *bench) sectionBucketMedia() {
 		v = "OK"
 	}
 	b.verdict("10", "Caddy RSS growth, 50 clients × 5 MB from the bucket", fmt.Sprintf("%+.0f MiB", growth), "flat (< 64 MiB)", v)
-	b.verdict("10", "hot 4 KB object with the cache / directory", "not built (no cache: every request goes to the bucket)", "≥ 0.80×", "n/a")
+	cr, _, _ := ratio(cached, localHot)
+	b.printf("\nWith `cache_dir` (`cache_ttl 10m`), the hot 4 KB object: %s req/s, p50 / p99 %s, against %s and %s from a directory: **%s**. Bucket requests per client request for cache hits: **%s** %s.\n",
+		cached.cell(reqs), cached.latCell(), localHot.cell(reqs), localHot.latCell(), cr, hitsPerReq, hitsNote)
+	b.wantRatio("10", "hot 4 KB object with the cache / from a directory", cached, localHot, 0.80, "≥ 0.80×")
+	v = "MISS"
+	if hitsPerReq == "0.00" {
+		v = "OK"
+	}
+	b.verdict("10", "bucket requests per cache hit", hitsPerReq, "0", v)
 }
 
 // bucketRequestsPerClientRequest sends 200 requests (GET, HEAD, a range,
