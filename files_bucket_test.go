@@ -27,6 +27,9 @@ import (
 // startS3 starts an S3 server of the test's own (stopped at its end).
 func startS3(t *testing.T) *testkit.S3Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
 	s, err := testkit.StartS3Server(filepath.Join(t.TempDir(), "buckets"))
 	if err != nil {
 		t.Fatalf("S3 server: %v", err)
