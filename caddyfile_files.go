@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -34,16 +35,29 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //			alias <url_path> <file>
 //			also <dir...>
 //		}
-//		media <url_prefix> [<dir>] | off {
+//		media <url_prefix> [<dir> | s3://<bucket>[/<prefix>]] | off {
 //			max_age <duration>
 //			hide <path...>
 //			disposition attachment | auto
+//			endpoint <url>
+//			region <region>
+//			addressing_style path | virtual | auto
+//			access_key <key id>
+//			secret_key <secret>
+//			session_token <token>
+//			timeout <duration>
 //		}
 //		root_files <dir> | off {
 //			max_age <duration>
 //		}
-//		protected <dir> {
+//		protected [<dir> | s3://<bucket>[/<prefix>]] {
 //			accel_prefix <url_prefix>
+//			endpoint, region, ... (as media's, with s3://)
+//			remote <host...> {
+//				prefix <url_prefix...>
+//				max_size <size>
+//				timeout <duration>
+//			}
 //		}
 //		upstream <address>
 //		app <app server name>
@@ -182,14 +196,24 @@ func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // UnmarshalCaddyfile sets up serving of uploads from a `media` segment of
 // django_files:
 //
-//	media <url_prefix> [<dir>] | off {
+//	media <url_prefix> [<dir> | s3://<bucket>[/<prefix>]] | off {
 //		max_age <duration>
 //		hide <path...>
 //		disposition attachment | auto
+//		# with s3://, see unmarshalBucketOption
+//		endpoint <url>
+//		region <region>
+//		...
 //	}
 func (m *MediaFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "media"
-	return unmarshalServedDir(d, &m.URL, &m.Root, &m.Disabled, func(opt string) error {
+	err := unmarshalServedDir(d, &m.URL, &m.Root, &m.Disabled, func(opt string) error {
+		if err := m.rootToBucket(d); err != nil {
+			return err
+		}
+		if ok, err := unmarshalBucketOption(d, m.Bucket, opt, "media /media/ s3://bucket/prefix"); ok || err != nil {
+			return err
+		}
 		switch opt {
 		case "max_age":
 			return durationArg(d, &m.MaxAge, minPositive)
@@ -204,27 +228,114 @@ func (m *MediaFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			return nil
 		default:
-			return d.Errf("unknown media option %q (expected max_age, hide or disposition)", opt)
+			return d.Errf("unknown media option %q (expected max_age, hide, disposition, or with s3://: %s)", opt, strings.Join(bucketOptions, ", "))
 		}
 	})
+	if err != nil {
+		return err
+	}
+	return m.rootToBucket(d)
+}
+
+// rootToBucket moves an `s3://bucket/prefix` root into Bucket.
+func (m *MediaFiles) rootToBucket(d *caddyfile.Dispenser) error {
+	if m.Bucket != nil {
+		return nil
+	}
+	b, ok, err := parseBucketURL(m.Root)
+	if err != nil {
+		return d.Errf("media: %v", err)
+	}
+	if ok {
+		m.Bucket, m.Root = b, ""
+	}
+	return nil
+}
+
+// bucketOptions are the options of a bucket (after an s3:// URL).
+var bucketOptions = []string{"endpoint", "region", "addressing_style", "access_key", "secret_key", "session_token", "timeout",
+	"cache_dir", "cache_size", "cache_ttl"}
+
+// unmarshalBucketOption reads opt into b when it is a bucket option
+// (handled reports that); b is nil when no s3:// URL was given, which
+// makes a bucket option an error saying so (example shows the form).
+//
+//	endpoint <url>
+//	region <region>
+//	addressing_style path | virtual | auto
+//	access_key <key id>
+//	secret_key <secret>
+//	session_token <token>
+//	timeout <duration>
+//	cache_dir <dir>
+//	cache_size <size>
+//	cache_ttl <duration>
+func unmarshalBucketOption(d *caddyfile.Dispenser, b *BucketConfig, opt, example string) (handled bool, err error) {
+	if !slices.Contains(bucketOptions, opt) {
+		return false, nil
+	}
+	if b == nil {
+		return true, d.Errf("%s is an option of a bucket: write the bucket as an s3:// URL first (%s { %s … })", opt, example, opt)
+	}
+	switch opt {
+	case "endpoint":
+		err = oneArg(d, &b.Endpoint)
+	case "region":
+		err = oneArg(d, &b.Region)
+	case "addressing_style":
+		err = oneArg(d, &b.AddressingStyle)
+	case "access_key":
+		err = oneArg(d, &b.AccessKey)
+	case "secret_key":
+		err = oneArg(d, &b.SecretKey)
+	case "session_token":
+		err = oneArg(d, &b.SessionToken)
+	case "timeout":
+		err = durationArg(d, &b.Timeout, minPositive)
+	case "cache_dir":
+		err = oneArg(d, &b.CacheDir)
+	case "cache_size":
+		err = sizeArg(d, &b.CacheSize)
+	case "cache_ttl":
+		err = durationArg(d, &b.CacheTTL, minPositive)
+	}
+	if err == nil {
+		if cerr := b.check(); cerr != nil {
+			err = d.Errf("%s: %v", opt, cerr)
+		}
+	}
+	return true, err
 }
 
 // UnmarshalCaddyfile sets up protected downloads from a `protected`
 // segment of django_files:
 //
-//	protected <dir> {
+//	protected [<dir> | s3://<bucket>[/<prefix>]] {
 //		accel_prefix <url_prefix>
+//		# with s3://, the options of unmarshalBucketOption
+//		remote <host...> { ... } # see RemoteFiles.unmarshalCaddyfile
 //	}
 func (p *ProtectedFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "protected"
-	if !d.NextArg() {
-		return d.Errf("protected needs the directory of the protected files")
-	}
-	p.Root = d.Val()
+	line := d.Line()
 	if d.NextArg() {
-		return d.Errf("protected takes one directory, got extra %q", d.Val())
+		p.Root = d.Val()
+		if d.NextArg() {
+			return d.Errf("protected takes one directory, got extra %q", d.Val())
+		}
 	}
-	for d.NextBlock(0) {
+	if b, ok, err := parseBucketURL(p.Root); err != nil {
+		return d.Errf("protected: %v", err)
+	} else if ok {
+		p.Bucket, p.Root = b, ""
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if ok, err := unmarshalBucketOption(d, p.Bucket, d.Val(), "protected s3://bucket/private"); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		switch d.Val() {
 		case "accel_prefix":
 			if err := oneArg(d, &p.AccelPrefix); err != nil {
@@ -233,8 +344,64 @@ func (p *ProtectedFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if _, err := normalizePrefix(p.AccelPrefix, ""); err != nil {
 				return d.Errf("accel_prefix: %v", err)
 			}
+		case "remote":
+			if p.Remote != nil {
+				return d.Errf("remote is set twice; list every host on one line")
+			}
+			p.Remote = new(RemoteFiles)
+			if err := p.Remote.unmarshalCaddyfile(d); err != nil {
+				return err
+			}
 		default:
-			return d.Errf("unknown protected option %q (expected accel_prefix)", d.Val())
+			return d.Errf("unknown protected option %q (expected accel_prefix, remote, or with s3://: %s)", d.Val(), strings.Join(bucketOptions, ", "))
+		}
+	}
+	if p.Root == "" && p.Bucket == nil && p.Remote == nil {
+		return d.Errf("protected needs the directory of the protected files, an s3://bucket/prefix or a remote block (protected at line %d)", line)
+	}
+	return nil
+}
+
+// unmarshalCaddyfile reads a `remote` line of a protected block:
+//
+//	remote <host...> {
+//		prefix <url_prefix...>
+//		max_size <size>
+//		timeout <duration>
+//	}
+func (rf *RemoteFiles) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	rf.Hosts = d.RemainingArgs()
+	if len(rf.Hosts) == 0 {
+		return d.Errf("remote needs the hosts Caddy may fetch from (e.g. remote *.s3.eu-west-1.amazonaws.com)")
+	}
+	for _, h := range rf.Hosts {
+		if _, err := parseHostPattern(h); err != nil {
+			return d.Err(err.Error())
+		}
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "prefix":
+			prefixes := d.RemainingArgs()
+			if len(prefixes) == 0 {
+				return d.Errf("prefix needs URL prefixes (e.g. prefix /internal/s3/)")
+			}
+			for _, pr := range prefixes {
+				if _, err := normalizePrefix(pr, ""); err != nil {
+					return d.Errf("prefix: %v", err)
+				}
+			}
+			rf.Prefixes = append(rf.Prefixes, prefixes...)
+		case "max_size":
+			if err := sizeArg(d, &rf.MaxSize); err != nil {
+				return err
+			}
+		case "timeout":
+			if err := durationArg(d, &rf.Timeout, minPositive); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown remote option %q (expected prefix, max_size or timeout)", d.Val())
 		}
 	}
 	return nil

@@ -80,6 +80,12 @@ func formatFilesTable(w io.Writer, fs FilesStatus) error {
 				continue
 			}
 			dir := k.p.Dir
+			if k.p.Bucket != "" {
+				dir = k.p.Bucket
+				if k.p.Endpoint != "" {
+					dir += " at " + k.p.Endpoint
+				}
+			}
 			if !k.p.Served {
 				dir = "not served: " + k.p.Reason
 			}

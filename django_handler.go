@@ -202,6 +202,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		h.provisionProxy,
 		h.provisionHealth,
 		registerRequestMetrics,
+		registerBucketMetrics,
 	} {
 		if err := step(ctx); err != nil {
 			return err
@@ -270,6 +271,9 @@ func (h *DjangoFiles) Cleanup() error {
 	}
 	if h.static != nil {
 		h.static.close()
+	}
+	if h.protected != nil {
+		h.protected.remote.close()
 	}
 	return err
 }

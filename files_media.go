@@ -38,13 +38,22 @@ type MediaFiles struct {
 	// or `attachment` (every file is a download, with its name as
 	// `filename`, and `filename*` when it is not ASCII). Default: `auto`.
 	Disposition string `json:"disposition,omitempty"`
+
+	// An S3-compatible bucket media are served from instead of a directory
+	// (not with root): the upload `a/b.png` is the object
+	// `<prefix>/a/b.png`, served with every rule above, one bucket request
+	// per client request. Default: none; with the django app, the bucket
+	// of django-storages' S3 backend when it is the default storage.
+	Bucket *BucketConfig `json:"bucket,omitempty"`
 }
 
 // mediaSite is the provisioned media configuration.
 type mediaSite struct {
 	prefix     string
-	dir        string
+	dir        string // "" for a bucket
 	srv        *fileserver.FileServer
+	bucket     *bucketSource // media from a bucket (no dir, no srv)
+	hide       *hideList
 	cache      string
 	attachment bool // disposition attachment: every file a download
 }
@@ -59,9 +68,12 @@ func (h *DjangoFiles) provisionMedia(ctx caddy.Context) error {
 	if m.Disabled {
 		return nil
 	}
-	dir, err := h.resolveDir("media root", m.Root, "media_root")
-	if err != nil {
-		return fmt.Errorf("media: %v", err)
+	var dir string
+	var err error
+	if m.Bucket == nil {
+		if dir, err = h.resolveDir("media root", m.Root, "media_root"); err != nil {
+			return fmt.Errorf("media: %v", err)
+		}
 	}
 	site, err := h.newMediaSite(ctx, m, dir)
 	if err != nil {
@@ -72,7 +84,7 @@ func (h *DjangoFiles) provisionMedia(ctx caddy.Context) error {
 		if h.static.prefix == site.prefix {
 			return fmt.Errorf("static and media use the same URL prefix %s", site.prefix)
 		}
-		if h.static.dir == site.dir {
+		if site.bucket == nil && h.static.dir == site.dir {
 			return fmt.Errorf("static and media use the same directory %s", site.dir)
 		}
 	}
@@ -80,10 +92,14 @@ func (h *DjangoFiles) provisionMedia(ctx caddy.Context) error {
 }
 
 // newMediaSite checks m and provisions its file_server for the media root
-// dir (absolute; m.Root is not looked at); hide paths are relative to dir.
+// dir (absolute; m.Root is not looked at), or its client for m.Bucket; hide
+// paths are relative to dir (the key prefix).
 func (h *DjangoFiles) newMediaSite(ctx caddy.Context, m *MediaFiles, dir string) (*mediaSite, error) {
 	site := &mediaSite{dir: dir}
 	var err error
+	if m.Bucket != nil && m.Root != "" {
+		return nil, fmt.Errorf("root %s and bucket %s are both set: media come from one of them", m.Root, m.Bucket)
+	}
 	if site.prefix, err = normalizePrefix(m.URL, defaultMediaURL); err != nil {
 		return nil, err
 	}
@@ -99,6 +115,14 @@ func (h *DjangoFiles) newMediaSite(ctx caddy.Context, m *MediaFiles, dir string)
 		return nil, fmt.Errorf("max_age must not be negative")
 	}
 	site.cache = publicMaxAge(maxAge)
+	site.hide = hide
+	if m.Bucket != nil {
+		site.dir = ""
+		if site.bucket, err = h.newBucketSource(m.Bucket); err != nil {
+			return nil, fmt.Errorf("bucket: %v", err)
+		}
+		return site, nil
+	}
 	var fsys *rootFS
 	if site.srv, fsys, err = h.fileServer(ctx, site.dir, false, false); err != nil {
 		return nil, fmt.Errorf("provisioning file_server: %v", err)
@@ -146,7 +170,12 @@ func (h *DjangoFiles) serveMedia(w http.ResponseWriter, r *http.Request, next ca
 		hdr["Content-Disposition"] = []string{cd}
 	}
 	typed := setContentType(hdr, rel)
-	err := serveRewritten(m.srv, w, r, next, rel)
+	var err error
+	if m.bucket != nil {
+		err = m.serveObject(w, r, rel[1:])
+	} else {
+		err = serveRewritten(m.srv, w, r, next, rel)
+	}
 	if err != nil {
 		delete(hdr, "Cache-Control")
 		delete(hdr, "Content-Disposition")
@@ -155,4 +184,13 @@ func (h *DjangoFiles) serveMedia(w http.ResponseWriter, r *http.Request, next ca
 		}
 	}
 	return err
+}
+
+// serveObject serves name from the media bucket: hidden names and
+// directories (no listings) are 404 without asking the bucket.
+func (m *mediaSite) serveObject(w http.ResponseWriter, r *http.Request, name string) error {
+	if strings.HasSuffix(name, "/") || m.hide.hidesName(name) {
+		return caddyhttp.Error(http.StatusNotFound, errUnsafePath)
+	}
+	return m.bucket.serveObject(w, r, name)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/fileserver"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"go.uber.org/zap"
 )
 
 // ProtectedFiles configures X-Accel-Redirect / X-Sendfile downloads.
@@ -23,6 +25,18 @@ type ProtectedFiles struct {
 	// SENDFILE_URL); it is stripped and the rest is URL-decoded and looked
 	// up under root. Default: `/protected/`.
 	AccelPrefix string `json:"accel_prefix,omitempty"`
+
+	// An S3-compatible bucket (a key prefix in it that has no public URL)
+	// the files are sent from instead of root: `X-Accel-Redirect:
+	// /protected/a/b.pdf` sends the object `<prefix>/a/b.pdf`, fetched and
+	// signed by Caddy, with Django's headers; `X-Sendfile: /a/b.pdf` the
+	// same. It may not overlap the media bucket's prefix.
+	Bucket *BucketConfig `json:"bucket,omitempty"`
+
+	// Files on other servers that X-Accel-Redirect may name by URL (a
+	// presigned S3 or GCS URL): only on the listed hosts, see RemoteFiles.
+	// With remote, root and bucket are optional.
+	Remote *RemoteFiles `json:"remote,omitempty"`
 }
 
 // protectedDroppedHeaders are the upstream response fields that describe
@@ -43,6 +57,8 @@ type protectedSite struct {
 	prefix  string
 	fs      *rootFS
 	srv     *fileserver.FileServer
+	bucket  *bucketSource // files from a bucket (no dir, fs, srv)
+	remote  *remoteSource // X-Accel-Redirect to listed hosts (files_remote.go)
 }
 
 // provisionProtected sets up the protected root, when configured; it may
@@ -53,14 +69,36 @@ func (h *DjangoFiles) provisionProtected(ctx caddy.Context) error {
 	}
 	p := &protectedSite{}
 	var err error
+	if p.prefix, err = normalizePrefix(h.Protected.AccelPrefix, defaultAccelPrefix); err != nil {
+		return fmt.Errorf("protected: accel_prefix: %v", err)
+	}
+	if rf := h.Protected.Remote; rf != nil {
+		if p.remote, err = h.newRemoteSource(rf); err != nil {
+			return fmt.Errorf("protected: %v", err)
+		}
+		if h.Protected.Root == "" && h.Protected.Bucket == nil {
+			h.protected = p // remote files only
+			return nil
+		}
+	}
+	if b := h.Protected.Bucket; b != nil {
+		if h.Protected.Root != "" {
+			return fmt.Errorf("protected: root %s and bucket %s are both set: protected files come from one of them", h.Protected.Root, b)
+		}
+		if p.bucket, err = h.newBucketSource(b); err != nil {
+			return fmt.Errorf("protected: bucket: %v", err)
+		}
+		if h.media != nil && bucketsOverlap(p.bucket, h.media.bucket) {
+			return fmt.Errorf("protected bucket %s overlaps the media bucket %s: protected files must not have a public URL", p.bucket.desc, h.media.bucket.desc)
+		}
+		h.protected = p
+		return nil
+	}
 	if strings.TrimSpace(h.Protected.Root) == "" {
-		return fmt.Errorf("protected: root is required")
+		return fmt.Errorf("protected: root is required (a directory, or a bucket)")
 	}
 	if p.dir, err = h.resolveDir("protected root", h.Protected.Root, ""); err != nil {
 		return fmt.Errorf("protected: %v", err)
-	}
-	if p.prefix, err = normalizePrefix(h.Protected.AccelPrefix, defaultAccelPrefix); err != nil {
-		return fmt.Errorf("protected: accel_prefix: %v", err)
 	}
 	if real, err := filepath.EvalSymlinks(p.dir); err == nil && real != p.dir {
 		p.realDir = real
@@ -86,7 +124,7 @@ func (h *DjangoFiles) publicRoots() []struct{ name, dir string } {
 			roots = append(roots, struct{ name, dir string }{"static also", a.dir})
 		}
 	}
-	if h.media != nil {
+	if h.media != nil && h.media.dir != "" {
 		roots = append(roots, struct{ name, dir string }{"media", h.media.dir})
 	}
 	if h.rootFiles != nil {
@@ -131,8 +169,16 @@ func (p *protectedSite) accelTarget(v string) (string, bool) {
 }
 
 // sendfileTarget maps an X-Sendfile value (an absolute path) to a name
-// relative to the protected root.
+// relative to the protected root; for a bucket, the value is the object's
+// path under the key prefix (`/a/b.pdf`).
 func (p *protectedSite) sendfileTarget(v string) (string, bool) {
+	if p.bucket != nil {
+		name, ok := strings.CutPrefix(v, "/")
+		if !ok || !safeRelName(name) || strings.HasSuffix(name, "/") {
+			return "", false
+		}
+		return name, true
+	}
 	if v == "" || strings.IndexByte(v, 0) >= 0 || !filepath.IsAbs(v) {
 		return "", false
 	}
@@ -185,6 +231,16 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s from upstream, but no protected root is configured", kind))
 	}
 	val, _ := repl.GetString("http.reverse_proxy.header." + kind)
+	if p.remote != nil && !ph.sendfile {
+		u, remote, err := p.remote.target(val)
+		if err != nil {
+			ph.h.logger.Warn("X-Accel-Redirect to a remote file refused", zap.String("url", redactedURL(u, val)), zap.Error(err))
+			return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target refused: %v", kind, err))
+		}
+		if remote {
+			return ph.send(w, r, path.Base(u.Path), func(w http.ResponseWriter, r *http.Request) error { return p.remote.serve(w, r, u) })
+		}
+	}
 	var name string
 	var ok bool
 	if ph.sendfile {
@@ -192,14 +248,24 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 	} else {
 		name, ok = p.accelTarget(val)
 	}
-	if !ok {
+	switch {
+	case !ok:
 		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q is not inside the protected root", kind, val))
+	case p.bucket != nil:
+		return ph.send(w, r, name, func(w http.ResponseWriter, r *http.Request) error { return p.bucket.serveObject(w, r, name) })
+	case p.fs == nil:
+		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q: no protected root or bucket, only remote files", kind, val))
 	}
 	fi, err := p.fs.Stat(name)
 	if err != nil || !fi.Mode().IsRegular() {
 		return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("%s target %q: not a file in the protected root", kind, val))
 	}
+	return ph.send(w, r, name, func(w http.ResponseWriter, r *http.Request) error { return serveRewritten(p.srv, w, r, next, "/"+name) })
+}
 
+// send answers r with serve (the file named name) and Django's response
+// headers, made safe; should serve fail, those headers are taken back.
+func (ph *protectedHandler) send(w http.ResponseWriter, r *http.Request, name string, serve func(http.ResponseWriter, *http.Request) error) error {
 	// collect Django's response headers with copy_response_headers (the
 	// only way to reach every value, e.g. several Set-Cookie)
 	col := headerCollector{h: make(http.Header)}
@@ -227,7 +293,7 @@ func (ph *protectedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, ne
 		// as nginx: the file is fetched with GET whatever Django answered
 		r2.Method = http.MethodGet
 	}
-	err = serveRewritten(p.srv, w, r2, next, "/"+name)
+	err := serve(w, r2)
 	if err != nil {
 		for k := range col.h {
 			delete(hdr, k)

@@ -86,7 +86,7 @@ func (h *DjangoFiles) provisionRootFiles(ctx caddy.Context) error {
 // media root m overlap: uploads would be served at the site root without
 // media's protections.
 func mediaOverlap(dir string, m *mediaSite) error {
-	if m != nil && (within(dir, m.dir) || within(m.dir, dir)) {
+	if m != nil && m.dir != "" && (within(dir, m.dir) || within(m.dir, dir)) {
 		return fmt.Errorf("directory %s overlaps the media root %s: uploads would be served at the site root without media's protections", dir, m.dir)
 	}
 	return nil

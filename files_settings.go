@@ -70,6 +70,14 @@ type FilesPaths struct {
 	Dir      string `json:"dir,omitempty"`
 	DirFrom  string `json:"dir_from,omitempty"`
 	Manifest string `json:"manifest,omitempty"`
+	// The bucket media come from instead of Dir (`s3://name/prefix`),
+	// where it came from (caddyfile or settings), and its endpoint (empty:
+	// AWS's). Credentials are never shown.
+	Bucket   string `json:"bucket,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"`
+	// what the settings' bucket client is built from (bucket_settings.go):
+	// a deploy that changes only its credentials rebuilds it too
+	bucketKey string
 	// Why the files are not served by Caddy (requests go to Django).
 	Reason string `json:"reason,omitempty"`
 }
@@ -83,7 +91,7 @@ func (h *DjangoFiles) provisionFiles(ctx caddy.Context) error {
 	st, md := h.staticOptions(), h.mediaOptions()
 	// nothing left to the settings: each kind off, or both paths set
 	h.sites.fixed = h.app == nil || ((st.Disabled || st.URL != "" && st.Root != "") &&
-		(md.Disabled || md.URL != "" && md.Root != "") && h.RootFiles != nil)
+		(md.Disabled || md.URL != "" && (md.Root != "" || md.Bucket != nil)) && h.RootFiles != nil)
 	if h.sites.fixed {
 		for _, step := range []func(caddy.Context) error{h.provisionStatic, h.provisionMedia, h.provisionRootFiles} {
 			if err := step(ctx); err != nil {
@@ -130,7 +138,10 @@ func (h *DjangoFiles) checkFiles(ctx caddy.Context) error {
 	}
 	site.close() // only checked: its cache must not count in the metrics
 	m := h.mediaOptions()
-	dir, err := h.resolveDir("media root", m.Root, "media_root")
+	var dir string
+	if m.Bucket == nil {
+		dir, err = h.resolveDir("media root", m.Root, "media_root")
+	}
 	if err == nil {
 		_, err = h.newMediaSite(ctx, &m, dir)
 	}
@@ -219,7 +230,7 @@ func (h *DjangoFiles) applySettings(st *SettingsStatus) {
 		return
 	}
 	prev := h.sites.live.Load()
-	h.setSites(h.buildSites(report), report)
+	h.setSites(h.buildSites(report, set), report)
 	prev.closeBuilt(h.static)
 }
 
@@ -239,10 +250,10 @@ func samePaths(a, b *FilesReport) bool {
 		(a.RootFiles == nil) == (b.RootFiles == nil) && (a.RootFiles == nil || *a.RootFiles == *b.RootFiles)
 }
 
-// buildSites provisions the sites for the paths in effect; one that
-// cannot be built (or that collides with another) is not served, and
-// says why in the status.
-func (h *DjangoFiles) buildSites(report *FilesReport) *fileSites {
+// buildSites provisions the sites for the paths in effect (set: the
+// settings they came from, nil when unread); one that cannot be built (or
+// that collides with another) is not served, and says why in the status.
+func (h *DjangoFiles) buildSites(report *FilesReport, set *DjangoSettings) *fileSites {
 	sp, mp, rp := report.Static, report.Media, report.RootFiles
 	sites := &fileSites{rootFiles: h.rootFiles}
 	ctx := h.sites.ctx
@@ -264,8 +275,11 @@ func (h *DjangoFiles) buildSites(report *FilesReport) *fileSites {
 	if mp.Served {
 		m := h.mediaOptions()
 		m.URL, m.Root = mp.URL, mp.Dir
+		if mp.Bucket != "" && mp.DirFrom == fromSettings {
+			m.Bucket = set.MediaBucket.config()
+		}
 		site, err := h.newMediaSite(ctx, &m, mp.Dir)
-		if err == nil && sites.static != nil && (sites.static.prefix == site.prefix || sites.static.dir == site.dir) {
+		if err == nil && sites.static != nil && (sites.static.prefix == site.prefix || sites.static.dir == site.dir && site.bucket == nil) {
 			err = fmt.Errorf("static and media share a URL prefix or directory (%s %s, %s %s)", sites.static.prefix, sites.static.dir, site.prefix, site.dir)
 		}
 		if err == nil {
@@ -295,7 +309,11 @@ func (h *DjangoFiles) buildSites(report *FilesReport) *fileSites {
 			}
 		}
 	}
-	if p := h.protected; p != nil {
+	if p := h.protected; p != nil && p.bucket != nil && sites.media != nil && bucketsOverlap(p.bucket, sites.media.bucket) {
+		sites.media = nil
+		h.notServed(mp, fmt.Errorf("the media bucket %s overlaps the protected bucket %s: protected files must not have a public URL", mp.Bucket, p.bucket.desc))
+	}
+	if p := h.protected; p != nil && p.bucket == nil {
 		for _, kp := range []struct {
 			paths *FilesPaths
 			drop  func()
@@ -332,8 +350,19 @@ var (
 		func(h *DjangoFiles) (string, string, bool) { s := h.staticOptions(); return s.URL, s.Root, s.Disabled },
 		func(s *DjangoSettings) (string, string) { return s.StaticURL, s.StaticRoot }}
 	mediaKind = fileKind{"media", "MEDIA_URL", "MEDIA_ROOT", defaultMediaURL, "media_root",
-		func(h *DjangoFiles) (string, string, bool) { m := h.mediaOptions(); return m.URL, m.Root, m.Disabled },
-		func(s *DjangoSettings) (string, string) { return s.MediaURL, s.MediaRoot }}
+		func(h *DjangoFiles) (string, string, bool) {
+			m := h.mediaOptions()
+			if m.Bucket != nil {
+				return m.URL, m.Bucket.String(), m.Disabled
+			}
+			return m.URL, m.Root, m.Disabled
+		},
+		func(s *DjangoSettings) (string, string) {
+			if b := s.MediaBucket; b != nil && b.Bucket != "" {
+				return s.MediaURL, b.url()
+			}
+			return s.MediaURL, s.MediaRoot
+		}}
 )
 
 // resolvePaths decides kind's URL prefix and directory: the Caddyfile's
@@ -356,6 +385,17 @@ func (h *DjangoFiles) resolvePaths(k fileKind, set *DjangoSettings) *FilesPaths 
 	if url != "" && set != nil && normalizeURL(url) != normalizeURL(sURL) {
 		h.warnOverride(k.name+" URL", url, k.urlSetting, sURL)
 	}
+	if strings.HasPrefix(p.Dir, "s3://") { // media from a bucket
+		p.Bucket, p.Dir = p.Dir, ""
+		if p.DirFrom == fromSettings {
+			p.Endpoint, p.bucketKey = set.MediaBucket.Endpoint, set.MediaBucket.key()
+		} else {
+			p.Endpoint = h.mediaOptions().Bucket.Endpoint
+		}
+	} else if k.name == mediaKind.name && p.DirFrom == fromSettings && set.MediaStorageError != "" {
+		p.Served, p.Reason = false, "the default storage (django-storages' S3 backend) cannot be read: "+set.MediaStorageError
+		return p
+	}
 	if p.Dir != "" {
 		dir, err := h.resolveDir(k.name+" root", p.Dir, "")
 		if err != nil {
@@ -364,7 +404,11 @@ func (h *DjangoFiles) resolvePaths(k fileKind, set *DjangoSettings) *FilesPaths 
 		}
 		p.Dir = dir
 	}
-	if root != "" && set != nil && sRoot != "" {
+	if root != "" && set != nil && sRoot != "" && (p.Bucket != "" || strings.HasPrefix(sRoot, "s3://")) {
+		if b := p.Dir + p.Bucket; b != sRoot {
+			h.warnOverride(k.name+" root", b, k.rootSetting, sRoot)
+		}
+	} else if root != "" && set != nil && sRoot != "" {
 		if sDir, err := h.resolveDir(k.name+" root", sRoot, ""); err == nil && sDir != p.Dir {
 			h.warnOverride(k.name+" root", p.Dir, k.rootSetting, sDir)
 		}
@@ -374,7 +418,7 @@ func (h *DjangoFiles) resolvePaths(k fileKind, set *DjangoSettings) *FilesPaths 
 		p.Served, p.Reason = false, k.urlSetting+" is not set"
 	case isAbsoluteURL(p.URL):
 		p.Served, p.Reason = false, k.urlSetting+" is absolute: served elsewhere"
-	case p.Dir == "":
+	case p.Dir == "" && p.Bucket == "":
 		p.Served, p.Reason = false, k.rootSetting+" is not set"
 	default:
 		u, err := normalizePrefix(p.URL, "")
@@ -447,6 +491,9 @@ func (h *DjangoFiles) fixedReport() *FilesReport {
 		h.staticOptions().URL, h.staticOptions().Root)
 	r.Media = siteReport(h.Media != nil && h.Media.Disabled, h.media != nil, func() (string, string) { return h.media.prefix, h.media.dir },
 		h.mediaOptions().URL, h.mediaOptions().Root)
+	if h.media != nil && h.media.bucket != nil {
+		r.Media.Dir, r.Media.Bucket, r.Media.Endpoint = "", h.media.bucket.desc, h.Media.Bucket.Endpoint
+	}
 	r.RootFiles = h.resolveRootFiles(nil)
 	return r
 }

@@ -56,6 +56,10 @@ type DjangoSettings struct {
 	ManifestName       string `json:"manifest_name,omitempty"`
 	StorageError       string `json:"storage_error,omitempty"`
 	WhitenoiseRoot     string `json:"whitenoise_root,omitempty"`
+	// The default storage's bucket when it is django-storages' S3 backend
+	// (bucket_settings.go), or why that storage could not be read.
+	MediaBucket       *MediaBucketSettings `json:"media_bucket,omitempty"`
+	MediaStorageError string               `json:"media_storage_error,omitempty"`
 }
 
 // SettingsStatus is one reading of the settings (the admin API's JSON):
@@ -156,6 +160,8 @@ type probeOutput struct {
 	DjangoSettings
 	Error string   `json:"error"`
 	Files []string `json:"files"`
+	// never reported: kept unexported in MediaBucket
+	MediaBucketCredentials *bucketCredentials `json:"media_bucket_credentials"`
 }
 
 // readSettings runs the probe for in (bounded by settingsProbeTimeout) and
@@ -175,6 +181,9 @@ func readSettings(ctx context.Context, in probeInput, log *zap.Logger) (*Setting
 		return st, out.Files
 	}
 	st.Settings = &out.DjangoSettings
+	if b := st.Settings.MediaBucket; b != nil && out.MediaBucketCredentials != nil {
+		b.creds = *out.MediaBucketCredentials
+	}
 	return st, out.Files
 }
 

@@ -40,6 +40,68 @@ def manifest_info(backend):
     return False, "", ""
 
 
+# django-storages' S3 backends: 1.14 renamed S3Boto3Storage to S3Storage
+# (keeping the old name as an alias).
+S3_BACKENDS = ("storages.backends.s3.S3Storage", "storages.backends.s3boto3.S3Boto3Storage")
+
+
+def default_storage(settings):
+    """The default storage's dotted path and options: STORAGES["default"]
+    on Django 4.2+, else DEFAULT_FILE_STORAGE (with no options)."""
+    import django
+
+    storages = getattr(settings, "STORAGES", None) if django.VERSION >= (4, 2) else None
+    if isinstance(storages, dict) and isinstance(storages.get("default"), dict):
+        entry = storages["default"]
+        return entry.get("BACKEND") or "", entry.get("OPTIONS") or {}
+    return getattr(settings, "DEFAULT_FILE_STORAGE", "") or "", {}
+
+
+def media_bucket_keys(settings):
+    """When the default storage is django-storages' S3 backend (or a
+    subclass), the bucket it writes to, as the storage itself resolves it
+    from its OPTIONS, AWS_* settings and environment: "media_bucket" (what
+    may be shown), "media_bucket_credentials" (never shown) or
+    "media_storage_error". The storage is built, never connected."""
+    backend, options = default_storage(settings)
+    if not backend or backend == "django.core.files.storage.FileSystemStorage":
+        return {}
+    try:
+        from django.utils.module_loading import import_string
+
+        cls = import_string(backend)
+        s3 = []
+        for name in S3_BACKENDS:
+            try:
+                s3.append(import_string(name))
+            except Exception:
+                pass
+        if not (isinstance(cls, type) and s3 and issubclass(cls, tuple(s3))):
+            return {}
+        storage = cls(**options)
+    except Exception as e:
+        if backend in S3_BACKENDS:
+            return {"media_storage_error": "%s: %s" % (backend, exc_line(e))}
+        return {}  # a storage of the project's that cannot be built here
+    return {
+        "media_bucket": {
+            "backend": backend,
+            "bucket": text(getattr(storage, "bucket_name", "")),
+            "endpoint": text(getattr(storage, "endpoint_url", "")),
+            "region": text(getattr(storage, "region_name", "")),
+            "addressing_style": text(getattr(storage, "addressing_style", "")),
+            "location": text(getattr(storage, "location", "")),
+            "custom_domain": text(getattr(storage, "custom_domain", "")),
+            "querystring_auth": bool(getattr(storage, "querystring_auth", False)),
+        },
+        "media_bucket_credentials": {
+            "access_key": text(getattr(storage, "access_key", "")),
+            "secret_key": text(getattr(storage, "secret_key", "")),
+            "session_token": text(getattr(storage, "security_token", "")),
+        },
+    }
+
+
 def exc_line(e):
     return "".join(traceback.format_exception_only(type(e), e)).strip().splitlines()[-1]
 
@@ -154,6 +216,7 @@ def main():
             "storage_error": storage_error,
             "whitenoise_root": text(getattr(settings, "WHITENOISE_ROOT", None)),
         }
+        out.update(media_bucket_keys(settings))
     except BaseException as e:
         out = {"error": hint if hint and type(e).__name__ == "ImproperlyConfigured" else exc_line(e)}
         loaded = set(sys.modules) - before

@@ -28,7 +28,8 @@ import (
 type wrkResult struct {
 	rps      float64
 	requests int64
-	errs     string // non-2xx/3xx and socket errors, "" when none
+	errs     string        // non-2xx/3xx and socket errors, "" when none
+	p50, p99 time.Duration // latency percentiles (0 when wrk printed none)
 }
 
 var (
@@ -36,12 +37,13 @@ var (
 	totalRE    = regexp.MustCompile(`(\d+) requests in`)
 	non2xxRE   = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 	sockErrsRE = regexp.MustCompile(`Socket errors: (.*)`)
+	latencyRE  = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$`)
 )
 
 // wrk runs `wrk -t1 -cN -dD` against url with extra headers and an optional
 // Lua script.
 func (b *bench) wrk(url string, conns int, dur time.Duration, headers []string, script string) (wrkResult, error) {
-	argv := []string{"wrk", "-t1", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", int(dur.Seconds())), "--timeout", "10s"}
+	argv := []string{"wrk", "-t1", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", int(dur.Seconds())), "--timeout", "10s", "--latency"}
 	for _, h := range headers {
 		argv = append(argv, "-H", h)
 	}
@@ -70,6 +72,15 @@ func (b *bench) wrk(url string, conns int, dur time.Duration, headers []string, 
 		errs = append(errs, "socket errors: "+strings.TrimSpace(m[1]))
 	}
 	r.errs = strings.Join(errs, ", ")
+	for _, m := range latencyRE.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(m[2], 64)
+		d := time.Duration(v * float64(map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[m[3]]))
+		if m[1] == "50" {
+			r.p50 = d
+		} else {
+			r.p99 = d
+		}
+	}
 	return r, nil
 }
 

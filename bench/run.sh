@@ -13,6 +13,9 @@
 #   BENCH_SECTIONS=appservers ... # only §9: each app server (gunicorn, uvicorn, hypercorn, daphne,
 #                                uwsgi) through django_files vs reverse_proxy vs direct, and failed
 #                                POSTs during restart and deploy (about 8 minutes)
+#   BENCH_SECTIONS=media ...     # only §10: media from an S3 bucket (versitygw) through django_files vs a
+#                                presigned GET to the same server vs a local directory, bucket requests
+#                                per client request, Caddy's memory under 50 downloads (about 2 minutes)
 #   BENCH_HANDOFF_AA=1 ...       # §8 as a control: neither Caddy has the wrapper (the noise floor)
 #
 # It installs what is missing (apt-get: wrk nginx-light supervisor
@@ -81,6 +84,13 @@ else
 	log "building ./cmd/caddy"
 	go build -o "$W/caddy" ./cmd/caddy
 fi
+case "${BENCH_SECTIONS:-}" in
+"" | media)
+	# §10's S3 server, built once into the cache (scripts/lib.sh)
+	CADDY_DJANGO_TEST_S3_SERVER=$(versitygw_path) || die "could not build versitygw (above)"
+	export CADDY_DJANGO_TEST_S3_SERVER
+	;;
+esac
 log "building the bench driver"
 (cd bench && go build -o "$W/djbench" .) # bench/ is its own module
 

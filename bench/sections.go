@@ -34,6 +34,23 @@ type target struct {
 	rounds  map[int]run
 	cpuPID  int       // when set: this server's CPU time per request is measured
 	cpuMS   []float64 // its CPU milliseconds per request, per run
+	p50     []time.Duration
+	p99     []time.Duration
+}
+
+// latCell is the median p50 / p99 latency over the runs.
+func (t *target) latCell() string {
+	if t.na != "" || len(t.p50) == 0 {
+		return "—"
+	}
+	med := func(ds []time.Duration) time.Duration {
+		xs := make([]float64, len(ds))
+		for i, d := range ds {
+			xs[i] = float64(d)
+		}
+		return time.Duration(median(xs))
+	}
+	return fmt.Sprintf("%s / %s", ms(med(t.p50)), ms(med(t.p99)))
 }
 
 // cpuCell is the median CPU time per request with its range.
@@ -255,6 +272,9 @@ func (b *bench) measure(ts []*target, rounds, conns int, dur time.Duration, scri
 				t.errs = append(t.errs, res.errs)
 			}
 			t.rps = append(t.rps, res.rps)
+			if res.p50 > 0 {
+				t.p50, t.p99 = append(t.p50, res.p50), append(t.p99, res.p99)
+			}
 			if t.rounds == nil {
 				t.rounds = map[int]run{}
 			}

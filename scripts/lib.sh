@@ -11,8 +11,8 @@ test_packages=(
 	gunicorn python3-django python3-whitenoise wrk
 	python3-uvicorn daphne python3-hypercorn uwsgi uwsgi-plugin-python3
 	python3-gevent python3-websockets
-	postgresql haproxy python3-django-storages python3-boto3 python3-psycopg2
-	python3-celery
+	postgresql haproxy python3-django-storages python3-django-storages-boto3 python3-boto3
+	python3-psycopg2 python3-celery
 )
 
 # say prints a progress line on stderr.
@@ -114,6 +114,34 @@ django42_path() {
 		rm -rf "$work"
 	fi
 	printf '%s\n' "$site"
+}
+
+# versitygw_version is the S3 server the bucket tests and the benchmark run
+# (versitygw: an S3 gateway over a directory that checks SigV4 signatures);
+# internal/testkit/s3server.go builds the same version into the same place.
+versitygw_version=v1.8.0
+
+# versitygw_path prints the path of a versitygw binary, building it once
+# with `go install` (one to four minutes on 2 cores) into
+# $CADDY_DJANGO_CACHE/versitygw-$versitygw_version (default cache
+# ${XDG_CACHE_HOME:-~/.cache}/caddy-django); later calls print the cached
+# binary. The build goes to a private directory first and is renamed into
+# place, so concurrent calls each finish with a whole binary.
+versitygw_path() {
+	local cache=${CADDY_DJANGO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/caddy-django}
+	local dir=$cache/versitygw-$versitygw_version
+	if [ ! -x "$dir/versitygw" ]; then
+		local work
+		mkdir -p "$dir" && work=$(mktemp -d "$dir/.build.XXXXXX") || return 1
+		say "building versitygw $versitygw_version (the S3 server of the bucket tests)"
+		if ! GOBIN=$work go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version" >&2; then
+			rm -rf "$work"
+			printf 'versitygw_path: could not build versitygw (above)\n' >&2
+			return 1
+		fi
+		mv -f "$work/versitygw" "$dir/versitygw" && rm -rf "$work" || return 1
+	fi
+	printf '%s\n' "$dir/versitygw"
 }
 
 # django42_fetch downloads python3-django from bookworm-backports into $1

@@ -184,6 +184,25 @@ EOF
 		grep -q "no stanza with suite bookworm in $tmp/debian.sources" <<<"$out"
 fi
 
+# versitygw_path, offline: go is a shim that logs its arguments and writes
+# a fake binary into $GOBIN; the second call must use the cached one.
+mkdir "$tmp/gobin"
+cat >"$tmp/gobin/go" <<'EOF2'
+#!/bin/sh
+echo "$*" >>"$GO_LOG"
+printf '#!/bin/sh\necho fake versitygw\n' >"$GOBIN/versitygw"
+chmod +x "$GOBIN/versitygw"
+EOF2
+chmod +x "$tmp/gobin/go"
+vgw() { PATH="$tmp/gobin:$PATH" GO_LOG=$tmp/go.log CADDY_DJANGO_CACHE=$tmp/vc bash -c ". '$repo/scripts/lib.sh'; versitygw_path" 2>/dev/null; }
+first=$(vgw) second=$(vgw)
+check "versitygw_path builds into the cache and prints the binary" \
+	test "$first" = "$tmp/vc/versitygw-v1.8.0/versitygw" -a -x "$first"
+check "versitygw_path installs github.com/versity/versitygw/cmd/versitygw@v1.8.0" \
+	grep -qx 'install github.com/versity/versitygw/cmd/versitygw@v1.8.0' "$tmp/go.log"
+check "versitygw_path builds once" test "$second" = "$first" -a "$(wc -l <"$tmp/go.log")" -eq 1
+check "versitygw_path leaves no build directory" test -z "$(find "$tmp/vc/versitygw-v1.8.0" -name '.build*')"
+
 # The real Django 4.2, when django42_path has cached it (scripts/test.sh
 # does, before running this): as unpacked by dpkg -x, its relative links
 # dangle and the admin's collectstatic fails; django42_check re-points them.

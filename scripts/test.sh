@@ -5,7 +5,8 @@
 # (real Caddy, real Gunicorn, real Django) against that build, twice: on
 # Debian's Django (3.2 on bookworm), then the root package again on Django
 # 4.2 from bookworm-backports, unpacked in a cache beside it (django42_path
-# in scripts/lib.sh; the machine's Django is not changed).
+# in scripts/lib.sh; the machine's Django is not changed). The bucket tests'
+# S3 server (versitygw) is built once into the same cache (versitygw_path).
 #
 # It first installs the Debian packages the tests need (test_packages in
 # scripts/lib.sh) with apt-get, as root or through sudo, and stops naming the
@@ -24,6 +25,11 @@ ensure_pkgs "${test_packages[@]}"
 echo "== Django 4.2 from bookworm-backports, for the second run"
 django42=$(django42_path) || die "could not set up Django 4.2 (above)"
 echo "$django42"
+
+echo "== the S3 server of the bucket tests (versitygw)"
+CADDY_DJANGO_TEST_S3_SERVER=$(versitygw_path) || die "could not build versitygw (above)"
+export CADDY_DJANGO_TEST_S3_SERVER
+echo "$CADDY_DJANGO_TEST_S3_SERVER"
 
 echo "== script tests"
 bash scripts/lib_test.sh

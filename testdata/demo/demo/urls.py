@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import remote, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -19,4 +19,7 @@ urlpatterns = [
     path("sendfile/<path:name>", views.sendfile, name="sendfile"),
     path("status/<int:code>/", views.status, name="status"),
     path("heartbeat/", views.heartbeat, name="heartbeat"),
+    # remote X-Accel-Redirect (tests of `protected { remote … }`): demo/remote.py
+    path("remote/<path:name>", remote.remote, name="remote"),
+    path("accel/", remote.accel, name="accel"),
 ]
