@@ -89,6 +89,7 @@ type App struct {
 	started   []*entry   // registry entries this config holds, in start order
 	heldBinds []bindAddr // app server sockets this config holds
 	settings  settingsState
+	watch     watchState // watch_restart.go
 	mu        sync.Mutex
 	stopOnce  sync.Once
 }
@@ -124,6 +125,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if err := a.provisionReleases(); err != nil {
+		return err
+	}
+	if err := a.provisionWatch(); err != nil {
 		return err
 	}
 	return a.provisionMetrics(ctx)
@@ -202,6 +206,7 @@ func (a *App) Start() error {
 		return err
 	}
 	go a.discoverSettings(context.Background(), false)
+	a.startWatching()
 	if len(fresh) == 0 {
 		return nil
 	}
@@ -349,6 +354,7 @@ func (a *App) abort() { a.stopOnce.Do(a.stop) }
 // stop releases this config's entries and socket; entries no other config
 // uses are stopped (see stopByPriority).
 func (a *App) stop() {
+	a.stopWatching()
 	stopByPriority(a.unregister())
 	for _, b := range a.heldBinds {
 		releaseSocket(b)

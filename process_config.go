@@ -88,6 +88,11 @@ type ProcessOptions struct {
 	// Essential makes Caddy exit with a non-zero status when this process
 	// goes FATAL, so that a container orchestrator restarts the container.
 	Essential bool `json:"essential,omitempty"`
+
+	// Watch restarts the process when files under the app's root change
+	// (development; see WatchConfig): an app server with zero downtime,
+	// once its new code imports. Default: not watched.
+	Watch *WatchConfig `json:"watch,omitempty"`
 }
 
 // ProcessConfig is a supervised program, for example a background worker.

@@ -102,6 +102,13 @@ type ProcessStatus struct {
 	// Skipped counts a schedule's runs skipped because the previous run was
 	// still going (runs never overlap).
 	Skipped int `json:"skipped,omitempty"`
+
+	// WatchError says why the last restart after a file change (`watch`)
+	// did not replace this generation: the new code's error line, with
+	// where it was raised, e.g. "SyntaxError: invalid syntax
+	// (/app/shop/views.py, line 12)". This generation keeps serving; a
+	// restart that succeeds replaces it, and the error with it.
+	WatchError string `json:"watch_error,omitempty"`
 }
 
 // notRunningError: the action needs a running process (HTTP 409).
@@ -122,6 +129,7 @@ type process struct {
 	restarts  int
 	lastExit  string
 	lastErr   string
+	watchErr  string        // why new code did not replace it (watch_restart.go)
 	changed   chan struct{} // closed and replaced on every state change
 
 	stopReq  chan struct{}
@@ -239,14 +247,15 @@ func (p *process) status() ProcessStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := ProcessStatus{
-		Name:      p.spec.Name,
-		Group:     p.spec.Group,
-		State:     p.state,
-		Restarts:  p.restarts,
-		LastExit:  p.lastExit,
-		LastError: p.lastErr,
-		Command:   p.spec.Argv,
-		Essential: p.spec.Essential,
+		Name:       p.spec.Name,
+		Group:      p.spec.Group,
+		State:      p.state,
+		Restarts:   p.restarts,
+		LastExit:   p.lastExit,
+		LastError:  p.lastErr,
+		Command:    p.spec.Argv,
+		WatchError: p.watchErr,
+		Essential:  p.spec.Essential,
 	}
 	if p.spec.appServer() {
 		st.Server = p.spec.serverWord()
