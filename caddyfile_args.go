@@ -64,6 +64,16 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration, minimum time.Durat
 	return nil
 }
 
+// toggleArg reads a switch: the option alone is true, else its value as
+// boolArg reads it (`finders {$CADDY_DJANGO_DEV:off}`).
+func toggleArg(d *caddyfile.Dispenser, dst *bool) error {
+	if d.CountRemainingArgs() == 0 {
+		*dst = true
+		return nil
+	}
+	return boolArg(d, dst)
+}
+
 // boolArg reads true/false (also on/off, yes/no, 1/0), e.g. the value of
 // `enabled {$CELERY_ENABLED:true}` after Caddy's env substitution.
 func boolArg(d *caddyfile.Dispenser, dst *bool) error {

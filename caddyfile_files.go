@@ -31,6 +31,7 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //			immutable_max_age <duration>
 //			compress [gzip] [zstd]
 //			follow_symlinks
+//			finders [on | off]
 //		}
 //		media <url_prefix> [<dir>] | off {
 //			max_age <duration>
@@ -139,6 +140,7 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 //		follow_symlinks
 //		cache_size <size> | off
 //		cache_file_size <size>
+//		finders [on | off]
 //	}
 func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "static"
@@ -171,8 +173,10 @@ func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return parseSize(d, opt, v, &s.CacheSize)
 		case "cache_file_size":
 			return sizeArg(d, &s.CacheFileSize)
+		case "finders":
+			return toggleArg(d, &s.Finders)
 		default:
-			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress, follow_symlinks, cache_size or cache_file_size)", opt)
+			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress, follow_symlinks, cache_size, cache_file_size or finders)", opt)
 		}
 		return nil
 	})

@@ -80,10 +80,16 @@ func formatFilesTable(w io.Writer, fs FilesStatus) error {
 				continue
 			}
 			dir := k.p.Dir
+			if k.p.DirFrom == fromFinders {
+				dir = fmt.Sprintf("the finders' %d directories below", len(finderRows(k.p)))
+			}
 			if !k.p.Served {
 				dir = "not served: " + k.p.Reason
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s, %s\n", k.name, cell(h.App), cell(k.p.URL), cell(dir), cell(k.p.URLFrom), cell(k.p.DirFrom))
+			for _, f := range finderRows(k.p) {
+				fmt.Fprintf(tw, "  finder\t%s\t%s\t%s\t%s\n", cell(h.App), cell(f.Prefix), cell(f.Dir), cell(f.From))
+			}
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -53,6 +53,15 @@ type StaticFiles struct {
 	// Largest hashed file (and sidecar), in bytes, served from memory.
 	// Default: 512 KiB.
 	CacheFileSize int64 `json:"cache_file_size,omitempty"`
+
+	// Finders serves the URL prefix from the directories Django's
+	// staticfiles finders look in (each STATICFILES_DIRS entry, then each
+	// installed app's static/ folder, in their order), read from the
+	// project's settings, as `runserver` does: no collectstatic, and
+	// `Cache-Control: no-cache` (development; see files_finders.go). Root,
+	// the manifest, compress and the memory cache are not used. Needs the
+	// django app. Default: false.
+	Finders bool `json:"finders,omitempty"`
 }
 
 // staticSite is the provisioned static configuration.
@@ -65,6 +74,7 @@ type staticSite struct {
 	cacheImmutable string
 	compressor     *filesCompressor
 	cache          *staticCache // nil when off
+	finders        []*finderDir // with finders (then nothing above but prefix)
 }
 
 // provisionStatic sets up static file serving unless it is disabled.
@@ -138,6 +148,9 @@ func (h *DjangoFiles) serveStatic(w http.ResponseWriter, r *http.Request, next c
 	}
 	if !safeRequestPath(rel[1:], r.URL.RawPath) {
 		return caddyhttp.Error(http.StatusNotFound, errUnsafePath)
+	}
+	if s.finders != nil {
+		return h.serveFinders(w, r, next, s, rel)
 	}
 	st, changed := s.manifest.get(time.Now().UnixNano())
 	if changed && s.compressor != nil {

@@ -51,6 +51,8 @@ type DjangoSettings struct {
 	ManifestName   string `json:"manifest_name,omitempty"`
 	StorageError   string `json:"storage_error,omitempty"`
 	WhitenoiseRoot string `json:"whitenoise_root,omitempty"`
+	// Finders: where the staticfiles finders look (files_finders.go).
+	Finders *StaticFinders `json:"finders,omitempty"`
 }
 
 // SettingsStatus is one reading of the settings (the admin API's JSON):

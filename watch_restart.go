@@ -362,6 +362,9 @@ func (a *App) watchRestart(ctx context.Context, e *entry, files []string) {
 		return
 	}
 	e.proc().log().Info("the new code serves", zap.Duration("took", time.Since(start).Round(time.Millisecond)))
+	// as a deploy does: the settings may have changed (STATIC_URL, the
+	// finders' directories)
+	a.discoverSettings(ctx, true)
 }
 
 // codeError is new code that does not start: the error line (with where
