@@ -81,7 +81,7 @@ func formatFilesTable(w io.Writer, fs FilesStatus) error {
 			}
 			dir := k.p.Dir
 			if k.p.DirFrom == fromFinders {
-				dir = fmt.Sprintf("the finders' %d directories below", len(finderRows(k.p)))
+				dir = "finders: the directories below"
 			}
 			if !k.p.Served {
 				dir = "not served: " + k.p.Reason

@@ -357,11 +357,17 @@ func (a *App) watchRestart(ctx context.Context, e *entry, files []string) {
 		a.watchFailed(e, err)
 		return
 	}
-	if err := a.restartEntryWith(ctx, e, waitFirstStart); err != nil {
+	serving := func(ctx context.Context, next *process) error {
+		err := waitFirstStart(ctx, next)
+		if err == nil {
+			next.log().Info("the new code serves; the previous generation stops", zap.Duration("took", time.Since(start).Round(time.Millisecond)))
+		}
+		return err
+	}
+	if err := a.restartEntryWith(ctx, e, serving); err != nil {
 		a.watchFailed(e, err)
 		return
 	}
-	e.proc().log().Info("the new code serves", zap.Duration("took", time.Since(start).Round(time.Millisecond)))
 	// as a deploy does: the settings may have changed (STATIC_URL, the
 	// finders' directories)
 	a.discoverSettings(ctx, true)

@@ -76,7 +76,7 @@ func TestWatchServesNewCodeWithZeroDowntime(t *testing.T) {
 			// view by itself: Django imports views at the first request)
 			underLoad(t, s, false, "restart on a saved view", false, func() {
 				editFile(t, views, `f"hello from django pid=`, `f"hello from new code pid=`)
-				s.waitLog(90*time.Second, "the new generation", msgIs("the new code serves", isProcess(c.name)))
+				s.waitLog(90*time.Second, "the new generation", msgIs("the new code serves; the previous generation stops", isProcess(c.name)))
 				s.waitBody("/hello/", "hello from new code", 10*time.Second)
 			})
 			second := s.statuses()[c.name]
@@ -117,7 +117,7 @@ func TestWatchServesNewCodeWithZeroDowntime(t *testing.T) {
 			// the fix is served, the error is gone
 			src := strings.Replace(string(mustRead(t, views)), brokenView, "", 1)
 			mustWrite(t, views, strings.Replace(src, `f"hello from new code pid=`, `f"hello from fixed code pid=`, 1))
-			s.waitEntries(2, 90*time.Second, "the fix's generation", msgIs("the new code serves", isProcess(c.name)))
+			s.waitEntries(2, 90*time.Second, "the fix's generation", msgIs("the new code serves; the previous generation stops", isProcess(c.name)))
 			s.waitBody("/hello/", "hello from fixed code", 10*time.Second)
 			if st := s.statuses()[c.name]; st.WatchError != "" || st.PID == second.PID {
 				t.Errorf("after the fix: %+v, want a new generation without watch_error", st)
