@@ -492,13 +492,25 @@ func checkFailure(text []byte, st exitInfo) *codeError {
 }
 
 // checkPython is the interpreter of the import check: the app's `python`,
-// else s's launcher's (as for the settings probe), else python3.
+// else s's launcher's (as for the settings probe), else the python3 beside
+// the launcher's program (a binary such as uWSGI: a virtualenv's bin/, or
+// /usr/bin/ for Debian's uwsgi and python3-django), else python3 from PATH.
 func (a *App) checkPython(s *spec) []string {
 	if a.Python != "" {
 		return []string{a.Python}
 	}
 	if py := pythonCommand(s.launcher, s.Env); py != nil {
 		return py
+	}
+	if len(s.launcher) > 0 {
+		if prog := findProgram(s.launcher[0], s.Env); filepath.IsAbs(prog) {
+			for _, name := range []string{"python3", "python"} {
+				py := filepath.Join(filepath.Dir(prog), name)
+				if fi, err := os.Stat(py); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+					return []string{py}
+				}
+			}
+		}
 	}
 	return []string{findProgram("python3", s.Env)}
 }

@@ -2,6 +2,7 @@ package caddydjango
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,8 +53,8 @@ func (s *djangoSite) watching(name string) logEntry {
 
 const brokenView = "\ndef broken(:\n    pass\n"
 
-// TestWatchServesNewCodeWithZeroDowntime, for Gunicorn (sync workers) and
-// uvicorn (ASGI): a saved view is served by a new generation while POSTs
+// TestWatchServesNewCodeWithZeroDowntime, for each app server (Gunicorn's
+// sync workers, uvicorn, hypercorn, daphne, uWSGI): a saved view is served by a new generation while POSTs
 // and GETs hammer the site, none failing; a syntax error saved in a view
 // keeps the running generation serving the old code, with the error
 // (SyntaxError, views.py and its line) logged at error level and shown in
@@ -63,6 +64,9 @@ func TestWatchServesNewCodeWithZeroDowntime(t *testing.T) {
 	for _, c := range []struct{ name, entry string }{
 		{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\twatch\n\t\t}"},
 		{"uvicorn", "uvicorn demo.asgi:application {\n\t\t\twatch\n\t\t}"},
+		{"hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn\n\t\t\twatch\n\t\t}"},
+		{"daphne", "daphne demo.asgi:application {\n\t\t\tcommand /usr/bin/daphne\n\t\t\twatch\n\t\t}"},
+		{"uwsgi", "uwsgi demo.wsgi:application {\n\t\t\tcommand /usr/bin/uwsgi --plugin python3\n\t\t\twatch\n\t\t}"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -261,5 +265,36 @@ func TestImportCheck(t *testing.T) {
 	mustWrite(t, views, good)
 	if err := a.importCheck(ctx, s, "demo.nope:application"); !errors.As(err, &ce) || !strings.Contains(ce.reason, "No module named 'demo.nope'") {
 		t.Errorf("a missing application module: %v", err)
+	}
+}
+
+// TestCheckPython: the import check runs with the app's `python`, else
+// the app server's launcher's Python (a `#!` line, an interpreter), else
+// the python3 beside a binary launcher (a virtualenv's bin/uwsgi).
+func TestCheckPython(t *testing.T) {
+	bin := t.TempDir()
+	mustWrite(t, filepath.Join(bin, "uwsgi"), "\x7fELF")
+	mustWrite(t, filepath.Join(bin, "python3"), "\x7fELF")
+	if err := os.Chmod(filepath.Join(bin, "python3"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(bin, "uwsgi"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=" + bin + ":/usr/bin"}
+	for _, c := range []struct {
+		python   string
+		launcher []string
+		want     string
+	}{
+		{"/opt/py/bin/python", []string{"gunicorn"}, "/opt/py/bin/python"},
+		{"", []string{systemGunicorn}, systemPython},
+		{"", []string{"/usr/bin/python3", "-m", "uvicorn"}, systemPython},
+		{"", []string{"uwsgi", "--plugin", "python3"}, filepath.Join(bin, "python3")},
+	} {
+		a := &App{Python: c.python}
+		if got := a.checkPython(&spec{launcher: c.launcher, Env: env}); len(got) != 1 || got[0] != c.want {
+			t.Errorf("python %q, launcher %v: %v, want %s", c.python, c.launcher, got, c.want)
+		}
 	}
 }
