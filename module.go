@@ -334,6 +334,7 @@ var exitFunc = func(code int) {
 // first finishes its in-flight requests; the app servers must serve those (and
 // the connections waiting in its socket's backlog) before it is told to go.
 func (a *App) Stop() error {
+	a.stopWatching() // no restart once Caddy quits or a newer config runs
 	if caddy.Exiting() {
 		return nil
 	}

@@ -169,6 +169,22 @@ func TestWatchRestartsAWorker(t *testing.T) {
 	if st := s.statuses()[gunicornName]; len(s.entries(msgIs("files changed: restarting with the new code once it imports"))) > 0 {
 		t.Errorf("gunicorn (no watch) restarted: %+v", st)
 	}
+
+	// a config reload: the new config watches (once), the old one no more
+	if err := s.reload(s.config(s.admin, 1, "", extra, "header X-Reloaded 1\n\tdjango_files")); err != nil {
+		t.Fatal(err)
+	}
+	s.waitEntries(2, 60*time.Second, "the new config's watcher", msgIs("watching files: a change restarts these processes"))
+	mustWrite(t, worker, string(mustRead(t, worker))+"\n# changed again\n")
+	s.waitEntries(2, 30*time.Second, "the worker's restart after the reload", msgIs("files changed: restarting", isProcess("worker")))
+	third := after
+	waitFor(t, 30*time.Second, func() bool {
+		third = s.statuses()["worker"]
+		return third.State == StateRunning && third.PID != after.PID
+	}, "a new worker after the reload")
+	if n := len(s.entries(msgIs("files changed: restarting", isProcess("worker")))); n != 2 {
+		t.Errorf("%d restarts of the worker, want 2 (one per change)", n)
+	}
 }
 
 // TestWatchPolling: `poll` forces polling (as on a Docker Desktop bind
