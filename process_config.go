@@ -231,7 +231,10 @@ type spec struct {
 	ReadyLine    string        `json:"ready_line,omitempty"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
-	launcher     []string      // the command before the server's arguments
+	// WatchApp: with `watch`, the application, loaded through the wrapper
+	// (watch_app.go) that imports the URLconf as each worker starts.
+	WatchApp string   `json:"watch_app,omitempty"`
+	launcher []string // the command before the server's arguments
 
 	key string
 }
@@ -446,6 +449,9 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	s.ReadyTimeout = time.Duration(g.ReadyTimeout)
 	if s.ReadyTimeout <= 0 {
 		s.ReadyTimeout = defaultReadyWait
+	}
+	if g.Watch != nil {
+		s.WatchApp = watchedApp(g.App)
 	}
 	s.computeKey()
 	return s, nil

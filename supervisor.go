@@ -142,6 +142,9 @@ type process struct {
 
 	// gen is an app server generation's own socket (appserver_switch.go).
 	gen *genSocket
+	// watchApp holds the application wrapper of a watched app server
+	// (watch_app.go).
+	watchApp *watchAppDir
 	// orphans counts the groups of killed masters whose workers still
 	// serve (keepOrphans).
 	orphans sync.WaitGroup
@@ -303,6 +306,7 @@ func (p *process) run() {
 	defer p.orphans.Wait() // workers of a killed master (keepOrphans)
 	defer p.markLaunched()
 	defer closeOwnSocket(p)
+	defer closeWatchApp(p)
 	startFailures, quickExits := 0, 0
 	for {
 		if p.stopping() {

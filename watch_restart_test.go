@@ -314,3 +314,46 @@ func TestCheckPython(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchWorkersLoadTheirCodeAtStart: a worker that has served nothing
+// yet when a broken view is saved serves the code of its generation, not
+// the broken file: with `watch`, each worker imports the URLconf and its
+// views as it starts (watch_app.py), where Django would import them at
+// the worker's first request. No request is sent between the restart and
+// the broken save, then 100 requests (over 3 Gunicorn workers and 2
+// uvicorn workers) must all get the code the new generation started with.
+func TestWatchWorkersLoadTheirCodeAtStart(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, entry string
+		workers     int
+	}{
+		{"gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\twatch\n\t\t}", 3},
+		{"uvicorn", "uvicorn demo.asgi:application {\n\t\t\twatch\n\t\t}", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s := launchDjangoSite(t, newDjangoProject(t), func(s *djangoSite, admin string) string {
+				return appServerConfig(s, admin, c.name, c.entry, c.workers, "")
+			})
+			s.waitState(c.name, StateRunning, 90*time.Second)
+			s.watching(c.name)
+			views := filepath.Join(s.project.Root, "demo", "views.py")
+			editFile(t, views, `f"hello from django pid=`, `f"hello from new code pid=`)
+			s.waitLog(90*time.Second, "the new generation", msgIs("the new code serves; the previous generation stops", isProcess(c.name)))
+			mustWrite(t, views, string(mustRead(t, views))+brokenView)
+			s.waitLog(90*time.Second, "the broken save's error", msgIs(
+				"the new code does not start; the running generation keeps serving the previous code (the next change tries again)", isProcess(c.name)))
+			bad := 0
+			for range 100 {
+				if code, body := httpGet(s.url("/hello/")); code != 200 || !strings.HasPrefix(body, "hello from new code") {
+					bad++
+					t.Logf("GET /hello/: %d %.80q", code, body)
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%d of 100 requests did not get the running generation's code", bad)
+			}
+		})
+	}
+}
