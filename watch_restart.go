@@ -462,7 +462,7 @@ func (a *App) importCheck(ctx context.Context, s *spec, app string) error {
 	}
 	st := waitOrKill(ctx, cmd, s.ReadyTimeout)
 	text := <-out
-	if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		return ctx.Err()
 	}
 	if st.code == 0 && st.err == nil {
