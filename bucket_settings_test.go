@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -236,7 +237,7 @@ else:
 	otherBucket := *mb
 	otherBucket.creds.SecretKey = "rotated"
 	other.MediaBucket = &otherBucket
-	if q := h.resolvePaths(mediaKind, &other); *q == *p {
+	if q := h.resolvePaths(mediaKind, &other); reflect.DeepEqual(q, p) {
 		t.Errorf("a rotated secret leaves the paths equal")
 	}
 	// the Caddyfile's root wins; so does its bucket over MEDIA_ROOT

@@ -71,7 +71,8 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 // startsecs <duration>, startretries <n>, backoff <duration>, backoff_max
 // <duration>, stop_signal <signal>, stop_timeout <duration>, priority <n>,
 // replicas <n>|auto, env <key> <value>, dir <dir>, user <user>, enabled
-// [!]<value> [is <word>...] (conditions.go), essential.
+// [!]<value> [is <word>...] (conditions.go), essential, watch [<patterns...>]
+// [{ … }] (caddyfile_watch.go).
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
 	if d.NextArg() {
@@ -392,13 +393,15 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, server string) 
 			}
 		}
 		o.Essential = true
+	case "watch":
+		return o.unmarshalWatch(d)
 	default:
 		what := "process"
 		extra := "before_release, ready, "
 		if server != "" {
 			what, extra = server, "name, command, bind, workers, args, ready_path, ready_timeout, "
 		}
-		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user, enabled or essential)", what, opt, extra)
+		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user, enabled, essential or watch)", what, opt, extra)
 	}
 	return nil
 }

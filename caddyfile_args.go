@@ -64,6 +64,34 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration, minimum time.Durat
 	return nil
 }
 
+// toggleArg reads a switch: the option alone is true, else its value as
+// boolArg reads it (`finders {$CADDY_DJANGO_DEV:off}`).
+func toggleArg(d *caddyfile.Dispenser, dst *bool) error {
+	if d.CountRemainingArgs() == 0 {
+		*dst = true
+		return nil
+	}
+	return boolArg(d, dst)
+}
+
+// boolArg reads true/false (also on/off, yes/no, 1/0), e.g. the value of
+// `enabled {$CELERY_ENABLED:true}` after Caddy's env substitution.
+func boolArg(d *caddyfile.Dispenser, dst *bool) error {
+	opt, s, err := optionArg(d)
+	if err != nil {
+		return err
+	}
+	switch strings.ToLower(s) {
+	case "true", "on", "yes", "1":
+		*dst = true
+	case "false", "off", "no", "0":
+		*dst = false
+	default:
+		return d.Errf("%s: %q is not a boolean (want true or false)", opt, s)
+	}
+	return nil
+}
+
 // intArg reads a whole number of at least minimum.
 func intArg(d *caddyfile.Dispenser, dst *int, minimum int) error {
 	opt, s, err := optionArg(d)

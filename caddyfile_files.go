@@ -34,6 +34,7 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //			follow_symlinks
 //			alias <url_path> <file>
 //			also <dir...>
+//			finders [on | off]
 //		}
 //		media <url_prefix> [<dir> | s3://<bucket>[/<prefix>]] | off {
 //			max_age <duration>
@@ -157,6 +158,7 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 //		cache_file_size <size>
 //		alias <url_path> <file>
 //		also <dir...>
+//		finders [on | off]
 //	}
 func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume "static"
@@ -186,8 +188,10 @@ func (s *StaticFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return sizeArg(d, &s.CacheFileSize)
 		case "alias", "also":
 			return s.unmarshalStaticExtra(d)
+		case "finders":
+			return toggleArg(d, &s.Finders)
 		default:
-			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress, follow_symlinks, cache_size, cache_file_size, alias or also)", opt)
+			return d.Errf("unknown static option %q (expected max_age, immutable_max_age, compress, follow_symlinks, cache_size, cache_file_size, alias, also or finders)", opt)
 		}
 		return nil
 	})

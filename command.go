@@ -480,5 +480,8 @@ func lastCell(s ProcessStatus) string {
 	if s.LastError != "" && s.LastError != s.LastExit {
 		parts = append(parts, s.LastError)
 	}
+	if s.WatchError != "" {
+		parts = append(parts, "new code not started: "+s.WatchError)
+	}
 	return cell(strings.Join(parts, "; "))
 }

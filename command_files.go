@@ -86,10 +86,16 @@ func formatFilesTable(w io.Writer, fs FilesStatus) error {
 					dir += " at " + k.p.Endpoint
 				}
 			}
+			if k.p.DirFrom == fromFinders {
+				dir = "finders: the directories below"
+			}
 			if !k.p.Served {
 				dir = "not served: " + k.p.Reason
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s, %s\n", k.name, cell(h.App), cell(k.p.URL), cell(dir), cell(k.p.URLFrom), cell(k.p.DirFrom))
+			for _, f := range finderRows(k.p) {
+				fmt.Fprintf(tw, "  finder\t%s\t%s\t%s\t%s\n", cell(h.App), cell(f.Prefix), cell(f.Dir), cell(f.From))
+			}
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -62,6 +62,12 @@ func (a *App) Restart(ctx context.Context, name string) error {
 }
 
 func (a *App) restartEntry(ctx context.Context, e *entry) error {
+	return a.restartEntryWith(ctx, e, waitReplacement)
+}
+
+// restartEntryWith is restartEntry, with wait saying when a new app server
+// generation serves (or cannot).
+func (a *App) restartEntryWith(ctx context.Context, e *entry, wait func(context.Context, *process) error) error {
 	e.ops.Lock()
 	defer e.ops.Unlock()
 	old := e.proc()
@@ -77,7 +83,7 @@ func (a *App) restartEntry(ctx context.Context, e *entry) error {
 		return nil
 	}
 	next.start()
-	if err := waitReplacement(ctx, next); err != nil {
+	if err := wait(ctx, next); err != nil {
 		next.stop()
 		return err
 	}

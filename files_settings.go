@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,6 +81,9 @@ type FilesPaths struct {
 	bucketKey string
 	// Why the files are not served by Caddy (requests go to Django).
 	Reason string `json:"reason,omitempty"`
+	// Finders: static files are served from these directories, in this
+	// order (`static { finders }`; DirFrom is "finders").
+	Finders []FinderDir `json:"finders,omitempty"`
 }
 
 // provisionFiles sets up static, media and root files serving. Without
@@ -90,7 +94,10 @@ func (h *DjangoFiles) provisionFiles(ctx caddy.Context) error {
 	h.sites = &siteSwitch{ctx: ctx, ready: make(chan struct{})}
 	st, md := h.staticOptions(), h.mediaOptions()
 	// nothing left to the settings: each kind off, or both paths set
-	h.sites.fixed = h.app == nil || ((st.Disabled || st.URL != "" && st.Root != "") &&
+	if st.Finders && !st.Disabled && h.app == nil {
+		return fmt.Errorf("static: finders needs the django app (the finders' directories are read from the project's settings)")
+	}
+	h.sites.fixed = h.app == nil || ((st.Disabled || st.URL != "" && st.Root != "" && !st.Finders) &&
 		(md.Disabled || md.URL != "" && (md.Root != "" || md.Bucket != nil)) && h.RootFiles != nil)
 	if h.sites.fixed {
 		for _, step := range []func(caddy.Context) error{h.provisionStatic, h.provisionMedia, h.provisionRootFiles} {
@@ -219,6 +226,10 @@ func (h *DjangoFiles) applySettings(st *SettingsStatus) {
 	if set != nil && set.Manifest && set.ManifestName != "" && sp.Served {
 		sp.Manifest = filepath.Join(sp.Dir, set.ManifestName)
 	}
+	if st := h.staticOptions(); st.Finders && !st.Disabled {
+		sp = h.finderPaths(set)
+	}
+	h.hintFinders(sp)
 	report := &FilesReport{App: h.App, Static: sp, Media: mp, RootFiles: h.resolveRootFiles(set)}
 	if h.sites.fixed {
 		report.Static.Manifest = ""
@@ -246,8 +257,7 @@ func (s *fileSites) closeBuilt(keep *staticSite) {
 // samePaths reports whether a and b serve the same files from the same
 // places.
 func samePaths(a, b *FilesReport) bool {
-	return *a.Static == *b.Static && *a.Media == *b.Media &&
-		(a.RootFiles == nil) == (b.RootFiles == nil) && (a.RootFiles == nil || *a.RootFiles == *b.RootFiles)
+	return reflect.DeepEqual(a.Static, b.Static) && reflect.DeepEqual(a.Media, b.Media) && reflect.DeepEqual(a.RootFiles, b.RootFiles)
 }
 
 // buildSites provisions the sites for the paths in effect (set: the
@@ -257,7 +267,13 @@ func (h *DjangoFiles) buildSites(report *FilesReport, set *DjangoSettings) *file
 	sp, mp, rp := report.Static, report.Media, report.RootFiles
 	sites := &fileSites{rootFiles: h.rootFiles}
 	ctx := h.sites.ctx
-	if sp.Served {
+	if sp.Served && sp.DirFrom == fromFinders {
+		site, err := h.newFinderSite(ctx, sp)
+		if err == nil {
+			sites.static = site
+		}
+		h.notServed(sp, err)
+	} else if sp.Served {
 		s := h.staticOptions()
 		s.URL, s.Root = sp.URL, sp.Dir
 		site, err := h.newStaticSite(ctx, &s)

@@ -71,6 +71,14 @@ type StaticFiles struct {
 	// it). Relative paths are relative to the django app's root. They
 	// get no compress sidecars and no memory cache. Default: none.
 	Also []string `json:"also,omitempty"`
+	// Finders serves the URL prefix from the directories Django's
+	// staticfiles finders look in (each STATICFILES_DIRS entry, then each
+	// installed app's static/ folder, in their order), read from the
+	// project's settings, as `runserver` does: no collectstatic, and
+	// `Cache-Control: no-cache` (development; see files_finders.go). Root,
+	// the manifest, compress and the memory cache are not used. Needs the
+	// django app. Default: false.
+	Finders bool `json:"finders,omitempty"`
 }
 
 // staticSite is the provisioned static configuration.
@@ -85,6 +93,7 @@ type staticSite struct {
 	cache          *staticCache // nil when off
 	aliases        map[string]string
 	also           []staticDir
+	finders        []*finderDir // with finders (then nothing above but prefix)
 }
 
 // provisionStatic sets up static file serving unless it is disabled.
@@ -161,6 +170,9 @@ func (h *DjangoFiles) serveStatic(w http.ResponseWriter, r *http.Request, next c
 	}
 	if !safeRequestPath(rel[1:], r.URL.RawPath) {
 		return caddyhttp.Error(http.StatusNotFound, errUnsafePath)
+	}
+	if s.finders != nil {
+		return h.serveFinders(w, r, next, s, rel)
 	}
 	st, changed := s.manifest.get(time.Now().UnixNano())
 	if changed && s.compressor != nil {

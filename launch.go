@@ -71,8 +71,14 @@ func (p *process) launch() (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	env := p.spec.Env
+	if p.spec.WatchApp != "" {
+		if argv, env, err = watchAppCommand(p, argv, env); err != nil {
+			return nil, err
+		}
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = p.spec.Env
+	cmd.Env = env
 	cmd.Dir = p.spec.Dir
 	if err := configureCmd(cmd, p.spec.User); err != nil {
 		return nil, err

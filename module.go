@@ -117,6 +117,7 @@ type App struct {
 	settings  settingsState
 	lock      clusterlock.Store // from Lock; nil without
 	lockKey   string            // Lock expanded (in once schedules' keys)
+	watch     watchState        // watch_restart.go
 	mu        sync.Mutex
 	stopOnce  sync.Once
 }
@@ -158,6 +159,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if err := a.provisionReleases(); err != nil {
+		return err
+	}
+	if err := a.provisionWatch(); err != nil {
 		return err
 	}
 	return a.provisionMetrics(ctx)
@@ -240,6 +244,7 @@ func (a *App) Start() error {
 		return err
 	}
 	go a.discoverSettings(context.Background(), false)
+	a.startWatching()
 	if len(fresh) == 0 {
 		return nil
 	}
@@ -367,6 +372,7 @@ var exitFunc = func(code int) {
 // first finishes its in-flight requests; the app servers must serve those (and
 // the connections waiting in its socket's backlog) before it is told to go.
 func (a *App) Stop() error {
+	a.stopWatching() // no restart once Caddy quits or a newer config runs
 	if caddy.Exiting() {
 		return nil
 	}
@@ -387,6 +393,7 @@ func (a *App) abort() { a.stopOnce.Do(a.stop) }
 // stop releases this config's entries and socket; entries no other config
 // uses are stopped (see stopByPriority).
 func (a *App) stop() {
+	a.stopWatching()
 	stopByPriority(a.unregister())
 	for _, b := range a.heldBinds {
 		releaseSocket(b)

@@ -1,6 +1,7 @@
 package caddydjango
 
 import (
+	"cmp"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -47,6 +48,9 @@ func (c *lineClassifier) classify(line string) lineKind {
 type outputSummary struct {
 	mu        sync.Mutex
 	exception string // the last Python exception line
+	where     string // where it was raised: "FILE, line N" (frameLocation)
+	frameOurs string // the current traceback's last frame of the project's code
+	frameAny  string // and its last frame
 	errLine   string // the last other error line (Gunicorn [ERROR]/[CRITICAL])
 	stderr    string // the last non-blank stderr line
 }
@@ -59,8 +63,18 @@ func (o *outputSummary) note(line string, kind lineKind, stderr bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch kind {
+	case lineTraceback:
+		if strings.HasPrefix(line, "Traceback (most recent call last):") {
+			o.frameOurs, o.frameAny = "", ""
+		} else if loc, ours := frameLocation(line); loc != "" {
+			o.frameAny = loc
+			if ours {
+				o.frameOurs = loc
+			}
+		}
 	case lineException:
-		o.exception = line
+		o.exception, o.where = line, cmp.Or(o.frameOurs, o.frameAny)
+		o.frameOurs, o.frameAny = "", ""
 	case lineError:
 		o.errLine = line
 	}
@@ -69,17 +83,43 @@ func (o *outputSummary) note(line string, kind lineKind, stderr bool) {
 	}
 }
 
-// reason is the last meaningful error line: the Python exception, else the
-// last error line, else the last stderr line ("" when there was none).
+// reason is the last meaningful error line: the Python exception (with
+// where it was raised, when its traceback says), else the last error line,
+// else the last stderr line ("" when there was none).
 func (o *outputSummary) reason() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for _, s := range []string{o.exception, o.errLine, o.stderr} {
+	exception := o.exception
+	if exception != "" && o.where != "" {
+		exception += " (" + o.where + ")"
+	}
+	for _, s := range []string{exception, o.errLine, o.stderr} {
 		if s != "" {
 			return truncateReason(s)
 		}
 	}
 	return ""
+}
+
+// frameLocation reads a traceback's frame line (`File "PATH", line N, in
+// F`, or a SyntaxError's `File "PATH", line N`): "PATH, line N", and
+// whether PATH is the project's own code rather than Python's or an
+// installed package's (frozen importlib frames give ""). The last frame of
+// the project's own code is where its error is, even when the exception
+// is raised deeper (Django's ImproperlyConfigured).
+func frameLocation(line string) (loc string, ours bool) {
+	rest, ok := strings.CutPrefix(line, `File "`)
+	if !ok {
+		return "", false
+	}
+	path, rest, ok := strings.Cut(rest, `", line `)
+	if !ok || strings.HasPrefix(path, "<") {
+		return "", false
+	}
+	n, _, _ := strings.Cut(rest, ",")
+	ours = !strings.Contains(path, "/site-packages/") && !strings.Contains(path, "/dist-packages/") &&
+		!strings.Contains(path, "/lib/python")
+	return path + ", line " + n, ours
 }
 
 // truncateReason keeps last_error short enough for a status table.

@@ -45,3 +45,46 @@ func TestLineClassifier(t *testing.T) {
 		t.Errorf("reason without a traceback %q, want the last stderr line", r)
 	}
 }
+
+// TestReasonSaysWhere: the exception line comes with where it was raised:
+// the project's last frame in the traceback (a SyntaxError's own file and
+// line), rather than Python's or an installed package's.
+func TestReasonSaysWhere(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{
+			"Traceback (most recent call last):",
+			`  File "/usr/lib/python3/dist-packages/gunicorn/arbiter.py", line 589, in spawn_worker`,
+			`  File "<frozen importlib._bootstrap>", line 1206, in _gcd_import`,
+			`  File "/app/shop/urls.py", line 3, in <module>`,
+			"    from . import views",
+			`  File "/app/shop/views.py", line 12`,
+			"    def broken(:",
+			"               ^",
+			"SyntaxError: invalid syntax",
+		}, "SyntaxError: invalid syntax (/app/shop/views.py, line 12)"},
+		{[]string{
+			"Traceback (most recent call last):",
+			`  File "/app/config/settings.py", line 40, in <module>`,
+			`    SECRET_KEY = env("SECRET_KEY")`,
+			`  File "/usr/lib/python3/dist-packages/django/conf/__init__.py", line 90, in __getattr__`,
+			"django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty.",
+		}, "django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty. (/app/config/settings.py, line 40)"},
+		{[]string{
+			"Traceback (most recent call last):",
+			`  File "/usr/lib/python3.11/importlib/__init__.py", line 126, in import_module`,
+			"ModuleNotFoundError: No module named 'config'",
+		}, "ModuleNotFoundError: No module named 'config' (/usr/lib/python3.11/importlib/__init__.py, line 126)"},
+	} {
+		var c lineClassifier
+		var out outputSummary
+		for _, l := range tc.lines {
+			out.note(l, c.classify(l), true)
+		}
+		if r := out.reason(); r != tc.want {
+			t.Errorf("reason %q\nwant   %q", r, tc.want)
+		}
+	}
+}

@@ -91,6 +91,11 @@ type ProcessOptions struct {
 	// Essential makes Caddy exit with a non-zero status when this process
 	// goes FATAL, so that a container orchestrator restarts the container.
 	Essential bool `json:"essential,omitempty"`
+
+	// Watch restarts the process when files under the app's root change
+	// (development; see WatchConfig): an app server with zero downtime,
+	// once its new code imports. Default: not watched.
+	Watch *WatchConfig `json:"watch,omitempty"`
 }
 
 // ProcessConfig is a supervised program, for example a background worker.
@@ -237,8 +242,11 @@ type spec struct {
 	ReadyLine    string        `json:"ready_line,omitempty"`
 	ReadyPath    string        `json:"ready_path,omitempty"`
 	ReadyTimeout time.Duration `json:"ready_timeout,omitempty"`
-	launcher     []string      // the command before the server's arguments
-	app          string        // the WSGI/ASGI application, config.wsgi:application
+	// WatchApp: with `watch`, the application, loaded through the wrapper
+	// (watch_app.go) that imports the URLconf as each worker starts.
+	WatchApp string   `json:"watch_app,omitempty"`
+	launcher []string // the command before the server's arguments
+	app      string   // the WSGI/ASGI application, config.wsgi:application
 
 	// Release commands only: the `if` / `unless` check (conditions.go).
 	check *releaseCheck
@@ -473,6 +481,9 @@ func (g *AppServerConfig) spec(a *App) (*spec, error) {
 	s.ReadyTimeout = time.Duration(g.ReadyTimeout)
 	if s.ReadyTimeout <= 0 {
 		s.ReadyTimeout = defaultReadyWait
+	}
+	if g.Watch != nil {
+		s.WatchApp = watchedApp(g.App)
 	}
 	s.computeKey()
 	return s, nil

@@ -380,6 +380,8 @@ func (c *ScheduleConfig) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := o.unmarshalOption(d, ""); err != nil {
 				return err
 			}
+		case "watch":
+			return d.Err("watch is for app servers and processes: a schedule runs its command anew each time, with the code as it is then")
 		default:
 			return d.Errf("unknown schedule option %q (want timeout, once, env, dir, user, enabled, stop_signal or stop_timeout)", opt)
 		}

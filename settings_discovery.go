@@ -60,6 +60,8 @@ type DjangoSettings struct {
 	// (bucket_settings.go), or why that storage could not be read.
 	MediaBucket       *MediaBucketSettings `json:"media_bucket,omitempty"`
 	MediaStorageError string               `json:"media_storage_error,omitempty"`
+	// Finders: where the staticfiles finders look (files_finders.go).
+	Finders *StaticFinders `json:"finders,omitempty"`
 }
 
 // SettingsStatus is one reading of the settings (the admin API's JSON):

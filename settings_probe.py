@@ -100,6 +100,77 @@ def media_bucket_keys(settings):
             "session_token": text(getattr(storage, "security_token", "")),
         },
     }
+FINDERS = (
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+)
+
+
+def staticfiles_finders(settings):
+    """The directories Django's staticfiles finders look in, in their order
+    (what runserver serves STATIC_URL from): each STATICFILES_DIRS entry
+    (a (prefix, path) pair serves path under STATIC_URL + prefix/), then
+    each installed app's static/ folder, in INSTALLED_APPS order; "missing"
+    marks one that does not exist (yet). Finders other than these two are
+    listed as unsupported. No app is set up: see app_path."""
+    out = {"dirs": [], "unsupported": [], "errors": []}
+    for finder in getattr(settings, "STATICFILES_FINDERS", FINDERS):
+        if finder == FINDERS[0]:
+            for entry in getattr(settings, "STATICFILES_DIRS", []):
+                prefix = ""
+                if isinstance(entry, (list, tuple)):
+                    prefix, entry = entry
+                add_finder_dir(out, text(prefix), os.path.abspath(text(entry)), "STATICFILES_DIRS")
+        elif finder == FINDERS[1]:
+            for app in settings.INSTALLED_APPS:
+                try:
+                    path = app_path(app)
+                except Exception as e:
+                    out["errors"].append("%s: %s" % (app, exc_line(e)))
+                    continue
+                add_finder_dir(out, "", os.path.join(path, "static"), app)
+        else:
+            out["unsupported"].append(text(finder))
+    return out
+
+
+def finders_or_error(settings):
+    try:
+        return staticfiles_finders(settings)
+    except Exception as e:  # a malformed setting: the rest is still read
+        return {"dirs": [], "unsupported": [], "errors": [exc_line(e)]}
+
+
+def add_finder_dir(out, prefix, path, source):
+    d = {"prefix": prefix.strip("/"), "dir": path, "from": source}
+    if not os.path.isdir(path):
+        d["missing"] = True
+    out["dirs"].append(d)
+
+
+def app_path(entry):
+    """The directory of an INSTALLED_APPS entry (its AppConfig's path),
+    found without setting the app up: a module entry ("polls",
+    "django.contrib.admin") through importlib's find_spec, which runs none
+    of the app's code (only its parent packages' __init__); an AppConfig
+    entry ("polls.apps.PollsConfig") by importing that module, as Django
+    does before any model, for the class's path or name."""
+    import importlib
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(entry)
+    except ImportError:  # polls.apps.PollsConfig: polls.apps is no package
+        spec = None
+    if spec is not None:
+        locations = list(dict.fromkeys(spec.submodule_search_locations or []))
+        if len(locations) > 1:
+            raise ValueError("namespace package in several places %s: set its AppConfig's path" % locations)
+        return locations[0] if locations else os.path.dirname(spec.origin)
+    module, _, name = entry.rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    path = getattr(cls, "path", None)
+    return os.fspath(path) if path else app_path(cls.name)
 
 
 def exc_line(e):
@@ -215,6 +286,7 @@ def main():
             "manifest_name": manifest_name,
             "storage_error": storage_error,
             "whitenoise_root": text(getattr(settings, "WHITENOISE_ROOT", None)),
+            "finders": finders_or_error(settings),
         }
         out.update(media_bucket_keys(settings))
     except BaseException as e:

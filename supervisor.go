@@ -115,6 +115,12 @@ type ProcessStatus struct {
 	Once         bool `json:"once,omitempty"`
 	RanElsewhere int  `json:"ran_elsewhere,omitempty"`
 	LockErrors   int  `json:"lock_errors,omitempty"`
+	// WatchError says why the last restart after a file change (`watch`)
+	// did not replace this generation: the new code's error line, with
+	// where it was raised, e.g. "SyntaxError: invalid syntax
+	// (/app/shop/views.py, line 12)". This generation keeps serving; a
+	// restart that succeeds replaces it, and the error with it.
+	WatchError string `json:"watch_error,omitempty"`
 }
 
 // notRunningError: the action needs a running process (HTTP 409).
@@ -135,6 +141,7 @@ type process struct {
 	restarts  int
 	lastExit  string
 	lastErr   string
+	watchErr  string        // why new code did not replace it (watch_restart.go)
 	changed   chan struct{} // closed and replaced on every state change
 
 	stopReq  chan struct{}
@@ -147,6 +154,9 @@ type process struct {
 
 	// gen is an app server generation's own socket (appserver_switch.go).
 	gen *genSocket
+	// watchApp holds the application wrapper of a watched app server
+	// (watch_app.go).
+	watchApp *watchAppDir
 	// orphans counts the groups of killed masters whose workers still
 	// serve (keepOrphans).
 	orphans sync.WaitGroup
@@ -252,14 +262,15 @@ func (p *process) status() ProcessStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := ProcessStatus{
-		Name:      p.spec.Name,
-		Group:     p.spec.Group,
-		State:     p.state,
-		Restarts:  p.restarts,
-		LastExit:  p.lastExit,
-		LastError: p.lastErr,
-		Command:   p.spec.Argv,
-		Essential: p.spec.Essential,
+		Name:       p.spec.Name,
+		Group:      p.spec.Group,
+		State:      p.state,
+		Restarts:   p.restarts,
+		LastExit:   p.lastExit,
+		LastError:  p.lastErr,
+		Command:    p.spec.Argv,
+		WatchError: p.watchErr,
+		Essential:  p.spec.Essential,
 	}
 	if p.spec.appServer() {
 		st.Server = p.spec.serverWord()
@@ -307,6 +318,7 @@ func (p *process) run() {
 	defer p.orphans.Wait() // workers of a killed master (keepOrphans)
 	defer p.markLaunched()
 	defer closeOwnSocket(p)
+	defer closeWatchApp(p)
 	startFailures, quickExits := 0, 0
 	for {
 		if p.stopping() {

@@ -4,6 +4,7 @@
 #
 #   ./scripts/demo.sh              # http://localhost:8080/
 #   DEMO_PORT=9000 ./scripts/demo.sh
+#   DEMO_DEV=1 ./scripts/demo.sh   # development mode: DEBUG, watch, static finders
 #
 # Needs Go (1.21+; a newer toolchain named in go.mod is fetched through the Go
 # module proxy) and Debian's gunicorn + python3-django, which it installs with
@@ -72,6 +73,12 @@ grep -qx django <<<"$modules" || die "./caddy has no django module; remove it an
 #    demo uses (django_files) fails here with Caddy's own message.
 export DEMO_ROOT=$repo/testdata/demo
 export DEMO_PORT=$port
+# development mode: the Caddyfile reads DEMO_DEV as 1 or 0 (DEBUG, watch,
+# static finders; docs/development.md)
+case ${DEMO_DEV:-0} in
+0 | off | false | no) export DEMO_DEV=0 ;;
+*) export DEMO_DEV=1 ;;
+esac
 if ! adapt_err=$(./caddy adapt --config "$caddyfile" --adapter caddyfile 2>&1 >/dev/null); then
 	printf '%s\n' "$adapt_err" >&2
 	if ! grep -qx http.handlers.django_files <<<"$modules"; then
@@ -110,13 +117,24 @@ EOF
 ================================================================
 
 EOF
+			if [ "$DEMO_DEV" = 1 ]; then
+				cat >&2 <<EOF
+ Development mode (DEMO_DEV=1): save testdata/demo/demo/views.py
+ and Gunicorn restarts with the new code (0 failed requests); save
+ a syntax error and the old code keeps serving, the error in the log
+ and in ./caddy django status. Static files come straight from
+ testdata/demo/assets (no collectstatic, no-cache).
+================================================================
+
+EOF
+			fi
 			return 0
 		fi
 		sleep 0.5
 	done
 	say "the site did not answer at $url within 5 minutes; see Caddy's log above"
 }
-say "starting Caddy: ./caddy run --config $caddyfile --adapter caddyfile (DEMO_ROOT=$DEMO_ROOT)"
+say "starting Caddy: ./caddy run --config $caddyfile --adapter caddyfile (DEMO_ROOT=$DEMO_ROOT DEMO_DEV=$DEMO_DEV)"
 # (started from a subshell, so that it is not a child of Caddy after exec)
 (announce "$$" &)
 exec ./caddy run --config "$caddyfile" --adapter caddyfile
