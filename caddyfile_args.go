@@ -64,18 +64,26 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration, minimum time.Durat
 	return nil
 }
 
-// toggleArg reads a switch: the option alone is true, else its value as
-// boolArg reads it (`finders {$CADDY_DJANGO_DEV:off}`).
+// toggleArg reads a switch: the option alone is true, an empty value
+// false (`finders "{$CADDY_DJANGO_DEV}"` with the variable unset or empty:
+// quoted, it leaves an empty value rather than none), else its value as
+// boolArg reads it.
 func toggleArg(d *caddyfile.Dispenser, dst *bool) error {
-	if d.CountRemainingArgs() == 0 {
+	switch d.CountRemainingArgs() {
+	case 0:
 		*dst = true
 		return nil
+	case 1:
+		if d.NextArg(); strings.TrimSpace(d.Val()) == "" {
+			*dst = false
+			return nil
+		}
+		d.Prev()
 	}
 	return boolArg(d, dst)
 }
 
-// boolArg reads true/false (also on/off, yes/no, 1/0), e.g. the value of
-// `enabled {$CELERY_ENABLED:true}` after Caddy's env substitution.
+// boolArg reads true/false (also on/off, yes/no, 1/0).
 func boolArg(d *caddyfile.Dispenser, dst *bool) error {
 	opt, s, err := optionArg(d)
 	if err != nil {

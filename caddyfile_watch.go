@@ -17,17 +17,20 @@ import (
 //	}
 //
 // `watch` alone, or `on` (true, yes, 1), watches the default patterns;
-// `off` (false, no, 0) turns it off, block and all, so that one
-// environment variable can switch it: `watch {$CADDY_DJANGO_DEV:off}`.
+// `off` (false, no, 0) or an empty value turns it off, block and all, so
+// that one environment variable can switch it: `watch "{$CADDY_DJANGO_DEV}"`
+// (quoted, the variable unset or set to the empty string leaves an empty
+// value, which is off; unquoted, it would leave a bare `watch`, which is
+// on).
 func (o *ProcessOptions) unmarshalWatch(d *caddyfile.Dispenser) error {
 	c := new(WatchConfig)
 	on := true
 	args := d.RemainingArgs()
 	if len(args) == 1 {
-		switch strings.ToLower(args[0]) {
+		switch strings.ToLower(strings.TrimSpace(args[0])) {
 		case "on", "true", "yes", "1":
 			args = nil
-		case "off", "false", "no", "0":
+		case "", "off", "false", "no", "0":
 			args, on = nil, false
 		}
 	}

@@ -13,6 +13,8 @@ func TestCaddyfileWatch(t *testing.T) {
 		{"alone", "watch", `{}`},
 		{"on", "watch on", `{}`},
 		{"off", "watch off", ``},
+		{"empty (a quoted variable unset or empty)", `watch ""`, ``},
+		{"empty with a block", "watch \"\" {\n\t\t\t\tpoll\n\t\t\t}", ``},
 		{"false with a block", "watch false {\n\t\t\t\tpoll\n\t\t\t}", ``},
 		{"patterns", "watch **/*.py **/*.html", `{"patterns":["**/*.py","**/*.html"]}`},
 		{"block", "watch **/*.py {\n\t\t\t\texclude docs/** **/tests\n\t\t\t\texclude build\n\t\t\t\tpoll 2s\n\t\t\t\tdebounce 1s\n\t\t\t}",

@@ -113,13 +113,14 @@ func TestStaticFinders(t *testing.T) {
 	}
 }
 
-// TestStaticFindersConfig: `finders` (alone, on, off) in the Caddyfile;
+// TestStaticFindersConfig: `finders` (alone, on, off, empty) in the Caddyfile;
 // finders without the django app are refused when loaded.
 func TestStaticFindersConfig(t *testing.T) {
 	for in, want := range map[string]string{
 		"finders":     `"static":{"finders":true}`,
 		"finders on":  `"static":{"finders":true}`,
 		"finders off": `"static":{}`,
+		`finders ""`:  `"static":{}`, // "{$CADDY_DJANGO_DEV}" unset or empty
 	} {
 		got, err := adaptFiles(t, "example.com {\n\tdjango_files {\n\t\tstatic {\n\t\t\t"+in+"\n\t\t}\n\t}\n}")
 		if err != nil || !strings.Contains(got, want) {
