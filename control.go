@@ -64,6 +64,23 @@ func (a *App) Restart(ctx context.Context, name string) error {
 func (a *App) restartEntry(ctx context.Context, e *entry) error {
 	e.ops.Lock()
 	defer e.ops.Unlock()
+	return a.restartLocked(ctx, e)
+}
+
+// recycleEntry restarts e as restartEntry does when its process is still
+// p (recycle.go: p was recycled; nothing to do when it was replaced
+// meanwhile).
+func (a *App) recycleEntry(ctx context.Context, e *entry, p *process) error {
+	e.ops.Lock()
+	defer e.ops.Unlock()
+	if e.proc() != p {
+		return nil
+	}
+	return a.restartLocked(ctx, e)
+}
+
+// restartLocked restarts e's process; e.ops is held.
+func (a *App) restartLocked(ctx context.Context, e *entry) error {
 	old := e.proc()
 	if old.spec.Disabled {
 		return errDisabled(old)
@@ -92,6 +109,7 @@ func (a *App) successor(old *process, extra int) *process {
 	next := a.newProcess(old.spec)
 	next.logger.Store(old.logger.Load())
 	next.restarts = old.status().Restarts + extra
+	next.continueRecycles(old)
 	return next
 }
 
