@@ -147,12 +147,9 @@ var serverKinds = map[string]*serverKind{
 		stopSignal:  "TERM",
 		stopMaster:  true,
 		stopTimeout: 65 * time.Second,
-		// HUP to a worker: it finishes its request and exits; the master
-		// starts another (what uWSGI's graceful reload does per worker)
-		workerStop: "HUP",
-		bindFlags:  []string{"--http-socket", "--socket", "-s", "--http", "--uwsgi-socket", "--shared-socket", "--http11-socket"},
-		extra:      []string{"--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all"},
-		appFlag:    "--module",
+		bindFlags:   []string{"--http-socket", "--socket", "-s", "--http", "--uwsgi-socket", "--shared-socket", "--http11-socket"},
+		extra:       []string{"--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all"},
+		appFlag:     "--module",
 	},
 	"daphne": {
 		word:    "daphne",

@@ -150,7 +150,7 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 		caddyhttp.SetVar(r.Context(), upstreamVar, addr)
 	}
 	h.inFlight.Inc()
-	err := h.proxy.ServeHTTP(w, r, next)
+	err := h.serveUpstream(w, r, next) // within timeout (request_timeout.go)
 	h.inFlight.Dec()
 	if err != nil {
 		if herr, ok := errors.AsType[caddyhttp.HandlerError](err); ok && herr.StatusCode == http.StatusBadGateway {
