@@ -150,6 +150,9 @@ var serverKinds = map[string]*serverKind{
 		bindFlags:   []string{"--http-socket", "--socket", "-s", "--http", "--uwsgi-socket", "--shared-socket", "--http11-socket"},
 		extra:       []string{"--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all"},
 		appFlag:     "--module",
+		// HUP to a worker: it finishes its request and exits; the master
+		// starts another (what uWSGI\'s graceful reload does per worker)
+		workerStop: "HUP",
 	},
 	"daphne": {
 		word:    "daphne",

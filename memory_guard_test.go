@@ -35,6 +35,7 @@ var leakCases = []struct {
 }{
 	{"gunicorn 2 workers", "gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\tmax_memory 150MiB\n\t\t}", 2, true},
 	{"gunicorn 1 worker", "gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\tmax_memory 150MiB\n\t\t}", 1, true},
+	{"uwsgi 2 workers", "uwsgi", "uwsgi demo.wsgi:application {\n\t\t\tcommand /usr/bin/uwsgi --plugin python3\n\t\t\tmax_memory 150MiB\n\t\t}", 2, true},
 	{"uvicorn 2 workers", "uvicorn", "uvicorn demo.asgi:application {\n\t\t\tmax_memory 150MiB\n\t\t}", 2, false},
 	{"daphne", "daphne", "daphne demo.asgi:application {\n\t\t\tcommand /usr/bin/daphne\n\t\t\tmax_memory 150MiB\n\t\t}", 0, false},
 }
