@@ -154,12 +154,12 @@ func stuckRequest(t *testing.T, s *djangoSite, method string) int {
 
 // timeoutLogged waits for the time-out's error log entry and checks that it
 // names the request, the app server and the worker pid.
-func timeoutLogged(t *testing.T, s *djangoSite, method string, worker int, onTimeout string) {
+func timeoutLogged(t *testing.T, s *djangoSite, server, method string, worker int, onTimeout string) {
 	t.Helper()
 	e := s.waitLog(10*time.Second, "the time-out logged", msgIs("request timed out: the app server did not begin its answer in time; answered 504"))
-	if e.str("level") != "error" || e.str("method") != method || e.str("path") != "/stuck/" || e.str("app_server") != gunicornName ||
+	if e.str("level") != "error" || e.str("method") != method || e.str("path") != "/stuck/" || e.str("app_server") != server ||
 		e.num("worker_pid") != worker || e["took"].(float64) < 2 || e.str("on_timeout") != onTimeout {
-		t.Errorf("time-out log entry %v: want error level, %s /stuck/, gunicorn, worker_pid %d, took >= 2s, on_timeout %s", e, method, worker, onTimeout)
+		t.Errorf("time-out log entry %v: want error level, %s /stuck/, %s, worker_pid %d, took >= 2s, on_timeout %s", e, method, server, worker, onTimeout)
 	}
 }
 
@@ -172,7 +172,7 @@ func TestRequestTimeout(t *testing.T) {
 	t.Parallel()
 	s := timeoutSite(t, "", "timeout 2s")
 	pid := stuckRequest(t, s, http.MethodGet)
-	timeoutLogged(t, s, http.MethodGet, pid, "log")
+	timeoutLogged(t, s, gunicornName, http.MethodGet, pid, "log")
 	for i := range 4 {
 		if code, body := httpGet(s.url("/hello/")); code != http.StatusOK {
 			t.Fatalf("request %d after the time-out: %d %s; want the other worker to answer", i, code, body)
@@ -189,47 +189,52 @@ func TestRequestTimeout(t *testing.T) {
 	}
 }
 
-// TestRequestTimeoutRecycle, for Gunicorn's sync, gthread and uvicorn
-// worker classes: with on_timeout recycle and PYTHONFAULTHANDLER set, the
-// worker holding a POST that timed out writes its Python stack (the stuck
-// view in it) to the log and is replaced: by its master (sync, gthread),
-// or by a new generation (the uvicorn worker); the next requests succeed.
+// TestRequestTimeoutRecycle, for each app server kind and Gunicorn's sync,
+// gthread and uvicorn worker classes: with on_timeout recycle and
+// PYTHONFAULTHANDLER set, the worker holding a POST that timed out writes
+// its Python stack (the stuck view in it) to the log and is replaced: by
+// its master (Gunicorn's sync and gthread workers, uWSGI), or by a new
+// generation (the others); the next requests succeed.
 func TestRequestTimeoutRecycle(t *testing.T) {
+	faulthandler := "\n\t\t\tenv PYTHONFAULTHANDLER 1\n\t\t}"
 	for _, tc := range []struct {
-		name, args, app string
-		perWorker       bool
+		title, name, entry string
+		perWorker          bool
 	}{
-		{"sync", "", "demo.wsgi:application", true},
-		{"gthread", "args --worker-class gthread --threads 4", "demo.wsgi:application", true},
-		{"uvicorn worker", "args --worker-class uvicorn.workers.UvicornWorker", "demo.asgi:application", false},
+		{"gunicorn sync", "gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + faulthandler, true},
+		{"gunicorn gthread", "gunicorn", "gunicorn demo.wsgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class gthread --threads 4" + faulthandler, true},
+		{"gunicorn uvicorn worker", "gunicorn", "gunicorn demo.asgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class uvicorn.workers.UvicornWorker" + faulthandler, false},
+		{"uwsgi", "uwsgi", "uwsgi demo.wsgi:application {\n\t\t\tcommand /usr/bin/uwsgi --plugin python3" + faulthandler, true},
+		{"uvicorn", "uvicorn", "uvicorn demo.asgi:application {" + faulthandler, false},
+		{"hypercorn", "hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn" + faulthandler, false},
+		{"daphne", "daphne", "daphne demo.asgi:application {\n\t\t\tcommand /usr/bin/daphne" + faulthandler, false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.title, func(t *testing.T) {
 			t.Parallel()
-			project := newDjangoProject(t)
-			s := launchDjangoSite(t, project, func(s *djangoSite, admin string) string {
-				return strings.Replace(s.config(admin, 2, tc.args+"\n\t\t\tenv PYTHONFAULTHANDLER 1", "",
-					"django_files {\n\t\ttimeout 2s\n\t\ton_timeout recycle\n\t}"), "demo.wsgi:application", tc.app, 1)
+			s := launchDjangoSite(t, newDjangoProject(t), func(s *djangoSite, admin string) string {
+				cfg := appServerConfig(s, admin, tc.name, tc.entry, 2, "")
+				return strings.Replace(cfg, "django_files\n}", "django_files {\n\t\ttimeout 2s\n\t\ton_timeout recycle\n\t}\n}", 1)
 			})
-			first := s.waitState(gunicornName, StateRunning, 90*time.Second)
+			first := s.waitState(tc.name, StateRunning, 90*time.Second)
 			pid := stuckRequest(t, s, http.MethodPost)
-			timeoutLogged(t, s, http.MethodPost, pid, "recycle")
+			timeoutLogged(t, s, tc.name, http.MethodPost, pid, "recycle")
 			msg := "recycling a worker: it stops when its requests are answered and its master starts another"
 			if !tc.perWorker {
 				msg = "recycling: a new generation replaces it once it serves, then it stops gracefully"
 			}
-			e := s.waitLog(10*time.Second, "the recycle", msgIs(msg, isProcess(gunicornName)))
+			e := s.waitLog(10*time.Second, "the recycle", msgIs(msg, isProcess(tc.name)))
 			if e.str("level") != "warn" || e.str("reason") != recycleTimeout || e.num("worker_pid") != pid {
 				t.Errorf("recycle log entry %v: want warn, reason timeout, worker_pid %d", e, pid)
 			}
 			s.waitLog(60*time.Second, "the stuck worker's Python stack", func(e logEntry) bool {
-				return e.str("logger") == "django.gunicorn" && strings.Contains(e.str("msg"), "views.py") && strings.HasSuffix(e.str("msg"), " in stuck")
+				return e.str("logger") == "django."+tc.name && strings.Contains(e.str("msg"), "views.py") && strings.HasSuffix(e.str("msg"), " in stuck")
 			})
 			waitFor(t, 60*time.Second, func() bool { return !testkit.Alive(pid) }, fmt.Sprintf("the stuck worker %d gone", pid))
 			var st ProcessStatus
 			waitFor(t, 90*time.Second, func() bool {
-				st = s.statuses()[gunicornName]
+				st = s.statuses()[tc.name]
 				return st.State == StateRunning && (tc.perWorker || st.PID != first.PID)
-			}, "gunicorn serving after the recycle")
+			}, tc.name+" serving after the recycle")
 			if tc.perWorker && st.PID != first.PID {
 				t.Errorf("the master changed (%d -> %d): want the worker replaced by its master", first.PID, st.PID)
 			}
@@ -242,8 +247,9 @@ func TestRequestTimeoutRecycle(t *testing.T) {
 					t.Fatalf("POST %d after the recycle: %d %s", i, code, body)
 				}
 			}
-			if got := s.scrape()[`caddy_django_process_recycles_total{process="gunicorn",reason="timeout"}`]; got != 1 {
-				t.Errorf("recycles metric = %v, want 1", got)
+			metric := fmt.Sprintf(`caddy_django_process_recycles_total{process="%s",reason="timeout"}`, tc.name)
+			if got := s.scrape()[metric]; got != 1 {
+				t.Errorf("%s = %v, want 1", metric, got)
 			}
 		})
 	}
