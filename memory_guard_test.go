@@ -26,6 +26,11 @@ const memoryLimitTest = 150 << 20
 
 // leakCases are the app servers tested: each worker (or the one process)
 // keeps 2 MB per POST /leak/.
+//
+// A generation keeps serving (and growing) until the new one serves, for
+// as long as that takes to boot (seconds, more on a busy machine): its
+// load pauses longer per request, so that the test's leak (tens of MB/s,
+// where a real one takes hours) does not outgrow the bound meanwhile.
 var leakCases = []struct {
 	title, name, entry string
 	workers            int
@@ -56,13 +61,20 @@ func TestMaxMemoryRecyclesUnderLoad(t *testing.T) {
 				t.Fatalf("status max_memory = %d, want %d", first.MaxMemory, memoryLimitTest)
 			}
 			peak := sampleRSS(t, s, tc.name)
-			want := 2
+			want, pause := 2, "0.25"
 			if tc.perWorker {
-				want = 3
+				want, pause = 3, "0.1"
 			}
-			l := startPostLoad(t, s.url("/leak/?mb=2&pause=0.1"), false)
+			l := startPostLoad(t, s.url("/leak/?mb=2&pause="+pause), false)
 			waitFor(t, 240*time.Second, func() bool { return s.statuses()[tc.name].Recycles >= want }, fmt.Sprintf("%d recycles", want))
-			l.stop(t, "memory recycles")
+			after := l.total.Load() + 50
+			waitFor(t, 120*time.Second, func() bool { return l.total.Load() >= after }, "requests after the recycles")
+			l.halt()
+			if n := l.failed.Load(); n != 0 {
+				t.Errorf("%d of %d requests failed during the recycles: %v", n, l.total.Load(), l.errors)
+			} else {
+				t.Logf("0 of %d requests failed during %d recycles", l.total.Load(), s.statuses()[tc.name].Recycles)
+			}
 			max := peak()
 
 			st := s.statuses()[tc.name]
@@ -76,8 +88,13 @@ func TestMaxMemoryRecyclesUnderLoad(t *testing.T) {
 				t.Errorf("status last_recycle %q at %v: want the memory recycle", st.LastRecycle, st.LastRecycleAt)
 			}
 			// bounded: checked every 2s, a worker grows past the limit by
-			// what it leaks meanwhile (and while the one before it retires)
-			if slack := int64(150 << 20); max > memoryLimitTest+slack {
+			// what it leaks meanwhile (and while the one before it
+			// retires); a generation, until its successor has booted
+			slack := int64(150 << 20)
+			if !tc.perWorker {
+				slack = 250 << 20
+			}
+			if max > memoryLimitTest+slack {
 				t.Errorf("a process of %s reached %d MiB: want at most the limit (%d MiB) + %d MiB", tc.name, max>>20, memoryLimitTest>>20, slack>>20)
 			} else {
 				t.Logf("largest process seen: %d MiB (limit %d MiB)", max>>20, memoryLimitTest>>20)

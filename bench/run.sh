@@ -13,6 +13,8 @@
 #   BENCH_SECTIONS=appservers ... # only §9: each app server (gunicorn, uvicorn, hypercorn, daphne,
 #                                uwsgi) through django_files vs reverse_proxy vs direct, and failed
 #                                POSTs during restart and deploy (about 8 minutes)
+#   BENCH_SECTIONS=guards ...    # only §10: the cost of max_memory and timeout on the proxied /hello/,
+#                                and failed POSTs during 20 memory recycles under load (about 4 minutes)
 #   BENCH_HANDOFF_AA=1 ...       # §8 as a control: neither Caddy has the wrapper (the noise floor)
 #
 # It installs what is missing (apt-get: wrk nginx-light supervisor
