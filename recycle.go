@@ -230,12 +230,7 @@ func (p *process) recycleGeneration(ev recycleEvent, dumpPID int) bool {
 	if dumpPID > 0 {
 		p.dumpOnStop.Store(int64(dumpPID))
 	}
-	p.mu.Lock()
-	pid := 0
-	if p.inst != nil {
-		pid = p.inst.pid
-	}
-	p.mu.Unlock()
+	pid := p.instPID()
 	p.noteRecycle(ev, "recycling: a new generation replaces it once it serves, then it stops gracefully", pid)
 	go func() {
 		if err := a.recycleEntry(context.Background(), e, p); err != nil {
@@ -253,12 +248,7 @@ func (p *process) recycleProcess(ev recycleEvent) {
 	if !p.recycling.CompareAndSwap(false, true) {
 		return
 	}
-	p.mu.Lock()
-	pid := 0
-	if p.inst != nil {
-		pid = p.inst.pid
-	}
-	p.mu.Unlock()
+	pid := p.instPID()
 	p.noteRecycle(ev, "recycling: the process is restarted gracefully", pid)
 	select {
 	case p.recycleReq <- struct{}{}:
@@ -400,6 +390,16 @@ func (p *process) leaderPID() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.inst == nil || (p.state != StateRunning && p.state != StateStarting && p.state != StateStopping) {
+		return 0
+	}
+	return p.inst.pid
+}
+
+// instPID is the pid of p's last OS process, 0 before its first launch.
+func (p *process) instPID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inst == nil {
 		return 0
 	}
 	return p.inst.pid

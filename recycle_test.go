@@ -40,7 +40,7 @@ func TestRecycleEventString(t *testing.T) {
 	for ev, want := range map[recycleEvent]string{
 		{reason: recycleMemory, worker: 42, rss: 530 << 20, limit: 512 << 20}: "memory: worker 42 used 530 MiB, over max_memory 512 MiB",
 		{reason: recycleMemory, rss: 3 << 30, limit: 2 << 30}:                 "memory: the process used 3.0 GiB, over max_memory 2.0 GiB",
-		{reason: recycleTimeout, worker: 7, timeout: 30 * time.Second}:         "timeout: worker 7 held a request past 30s",
+		{reason: recycleTimeout, worker: 7, timeout: 30 * time.Second}:        "timeout: worker 7 held a request past 30s",
 	} {
 		if got := ev.String(); got != want {
 			t.Errorf("%+v: %q, want %q", ev, got, want)
