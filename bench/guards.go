@@ -19,7 +19,7 @@ import (
 // guardsCaddyfile is a Caddy with the django app (one Gunicorn, workers,
 // gunicornExtra in its entry) and a django_files site per entry of sites
 // (port → extra django_files lines).
-func (b *bench) guardsCaddyfile(admin, bind, workers int, gunicornExtra string, sites map[int]string) string {
+func (b *bench) guardsCaddyfile(admin, bind, workers int, gunicornExtra string, sites map[int]string, extraSites string) string {
 	django := fmt.Sprintf(`	django {
 		root %s
 		env DJANGO_SETTINGS_MODULE demo.settings
@@ -31,7 +31,7 @@ func (b *bench) guardsCaddyfile(admin, bind, workers int, gunicornExtra string, 
 		}
 	}
 `, b.proj.Root, bind, workers, gunicornExtra)
-	out := globalOptions(admin, django)
+	out := globalOptions(admin, django) + extraSites
 	for port, extra := range sites {
 		out += fmt.Sprintf(":%d {\n\tbind 127.0.0.1\n\tdjango_files {\n\t\t%s\n\t}\n}\n", port, extra)
 	}
@@ -89,42 +89,65 @@ func (b *bench) sectionGuards() {
 		}
 		return ""
 	}
-	// A: no guard (two sites: plain, and timeout only); B: the same with
-	// max_memory (checked every 2 s, never reached) and timeout + recycle
+	// A: no guard (two sites: plain, and timeout only; and the same two in
+	// front of a trivial upstream, a `respond` site, where Caddy's own cost
+	// decides the throughput); B: the Gunicorn with max_memory (checked
+	// every 2 s, never reached) behind timeout + recycle
 	aAdmin, aBind, plain, timed := freePort(), freePort(), freePort(), freePort()
+	fast, fastPlain, fastTimed := freePort(), freePort(), freePort()
 	bAdmin, bBind, guarded := freePort(), freePort(), freePort()
 	ta := &target{name: "django_files, no guard", url: b.url(plain, "/hello/"), want: want}
 	tt := &target{name: "django_files, timeout 30s", url: b.url(timed, "/hello/"), want: want}
 	tg := &target{name: "max_memory + timeout", url: b.url(guarded, "/hello/"), want: want}
-	pa, err := b.startGuardsCaddy("caddy-guards-off", b.guardsCaddyfile(aAdmin, aBind, 3, "", map[int]string{plain: "", timed: "timeout 30s"}), plain)
+	fa := &target{name: "respond via django_files", url: b.url(fastPlain, "/hello/"), want: want}
+	ft := &target{name: "respond via df, timeout", url: b.url(fastTimed, "/hello/"), want: want}
+	respond := fmt.Sprintf(":%d {\n\tbind 127.0.0.1\n\trespond \"hello\"\n}\n", fast)
+	up := fmt.Sprintf("upstream 127.0.0.1:%d\n\t\tupstream_keepalive 10s", fast)
+	pa, err := b.startGuardsCaddy("caddy-guards-off", b.guardsCaddyfile(aAdmin, aBind, 3, "",
+		map[int]string{plain: "", timed: "timeout 30s", fastPlain: up, fastTimed: up + "\n\t\ttimeout 30s"}, respond), plain)
 	if err != nil {
-		ta.na, tt.na = "failed: "+err.Error(), "failed: "+err.Error()
+		for _, t := range []*target{ta, tt, fa, ft} {
+			t.na = "failed: " + err.Error()
+		}
+	} else {
+		for _, t := range []*target{ta, tt, fa, ft} {
+			t.cpuPID = pa.pid()
+		}
 	}
-	pb, err := b.startGuardsCaddy("caddy-guards-on", b.guardsCaddyfile(bAdmin, bBind, 3, "max_memory 1GiB", map[int]string{guarded: "timeout 30s\n\t\ton_timeout recycle"}), guarded)
+	pb, err := b.startGuardsCaddy("caddy-guards-on", b.guardsCaddyfile(bAdmin, bBind, 3, "max_memory 1GiB",
+		map[int]string{guarded: "timeout 30s\n\t\ton_timeout recycle"}, ""), guarded)
 	if err != nil {
 		tg.na = "failed: " + err.Error()
+	} else {
+		tg.cpuPID = pb.pid()
 	}
 	b.measure([]*target{tg, ta, tt}, b.rounds, 32, b.dur, "")
+	b.measure([]*target{ft, fa}, b.rounds, 32, b.dur, "")
 	for _, p := range []*proc{pa, pb} {
 		if p != nil {
 			b.ps.stop(p, 60*time.Second)
 		}
 	}
-	b.printf("Two Caddys with the plugin, each with its own Gunicorn (3 sync workers) and `django_files` proxying `/hello/`: one without guards (a plain site, and a site with `timeout 30s`), one whose Gunicorn has `max_memory 1GiB` (its workers and master read from `/proc` every 2 s; never reached) behind `timeout 30s` and `on_timeout recycle`. Rounds alternate between the three.\n\n")
-	b.printf("| site | req/s | / no guard |\n|---|---|---|\n")
+	b.printf("Two Caddys with the plugin, each with its own Gunicorn (3 sync workers) and `django_files` proxying `/hello/`: one without guards (a plain site, and a site with `timeout 30s`), one whose Gunicorn has `max_memory 1GiB` (its workers and master read from `/proc` every 2 s; never reached) behind `timeout 30s` and `on_timeout recycle`. Rounds alternate between the three. The last two rows are `django_files` in front of a trivial upstream (a `respond` site in the first Caddy, kept-alive connections), where Caddy's own cost, not Gunicorn's, decides the throughput: the time-out's cost per request (a timer, a cancellable context, a connection trace, a copy of the headers) shows there if anywhere. CPU: the Caddy process's CPU time per request.\n\n")
+	b.printf("| site | req/s | Caddy CPU / request | / no guard |\n|---|---|---|---|\n")
 	r1, _, _ := ratio(tt, ta)
 	r2, _, _ := ratio(tg, ta)
-	b.printf("| `django_files`, no guard | %s | 1.00× |\n", ta.cell(reqs))
-	b.printf("| `django_files { timeout 30s }` | %s | %s |\n", tt.cell(reqs), r1)
-	b.printf("| `max_memory 1GiB` + `timeout 30s` + `on_timeout recycle` | %s | %s |\n", tg.cell(reqs), r2)
+	r3, _, _ := ratio(ft, fa)
+	b.printf("| `django_files`, no guard | %s | %s | 1.00× |\n", ta.cell(reqs), ta.cpuCell())
+	b.printf("| `django_files { timeout 30s }` | %s | %s | %s |\n", tt.cell(reqs), tt.cpuCell(), r1)
+	b.printf("| `max_memory 1GiB` + `timeout 30s` + `on_timeout recycle` | %s | %s | %s |\n", tg.cell(reqs), tg.cpuCell(), r2)
+	b.printf("| `django_files` → `respond` | %s | %s | 1.00× |\n", fa.cell(reqs), fa.cpuCell())
+	b.printf("| `django_files { timeout 30s }` → `respond` | %s | %s | %s |\n", ft.cell(reqs), ft.cpuCell(), r3)
 	b.wantRatio("10", "/hello/: django_files with timeout / without", tt, ta, 0.98, "≥ 0.98×")
 	b.wantRatio("10", "/hello/: max_memory + timeout / no guard", tg, ta, 0.98, "≥ 0.98×")
+	b.verdict("10", "trivial upstream: django_files with timeout / without", r3, "report", "—")
+	b.verdict("10", "Caddy CPU per request: with timeout / without (trivial upstream)", cpuRatio(ft, fa), "report", "—")
 
 	// recycles under load: 2 workers that leak 2 MB per POST /leak/
 	cAdmin, cBind, site := freePort(), freePort(), freePort()
 	b.printf("\nMemory recycles under load: Gunicorn with 2 sync workers and `max_memory 150MiB`; 4 client threads POST to `/leak/?mb=2&pause=0.05` (each request keeps 2 MB in its worker for good) through `django_files`, a new connection per request, until Gunicorn's status shows %d recycles (each: the worker over the limit gets TERM, finishes its request, and its master starts another; one worker at a time).\n\n", guardRecycles)
 	cell, v := "not measured", "MISS"
-	pc, err := b.startGuardsCaddy("caddy-guards-leak", b.guardsCaddyfile(cAdmin, cBind, 2, "max_memory 150MiB", map[int]string{site: ""}), site)
+	pc, err := b.startGuardsCaddy("caddy-guards-leak", b.guardsCaddyfile(cAdmin, cBind, 2, "max_memory 150MiB", map[int]string{site: ""}, ""), site)
 	if err != nil {
 		cell = "failed: " + err.Error()
 	} else {
