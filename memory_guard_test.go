@@ -2,6 +2,7 @@ package caddydjango
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,7 +66,10 @@ func TestMaxMemoryRecyclesUnderLoad(t *testing.T) {
 			if tc.perWorker {
 				want, pause = 3, "0.1"
 			}
-			l := startPostLoad(t, s.url("/leak/?mb=2&pause="+pause), false)
+			// under way once 10 requests are answered (daphne answers about
+			// 4 a second on a busy machine)
+			l := startLoadOpts(testkit.Clients{Method: http.MethodPost, Body: []byte("x=1")}, s.url("/leak/?mb=2&pause="+pause), false)
+			waitFor(t, 60*time.Second, func() bool { return l.total.Load() >= 10 }, "the load under way")
 			waitFor(t, 240*time.Second, func() bool { return s.statuses()[tc.name].Recycles >= want }, fmt.Sprintf("%d recycles", want))
 			after := l.total.Load() + 50
 			waitFor(t, 120*time.Second, func() bool { return l.total.Load() >= after }, "requests after the recycles")

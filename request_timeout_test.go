@@ -125,8 +125,9 @@ func timeoutSite(t *testing.T, gunicornExtra, timeoutLines string) *djangoSite {
 }
 
 // stuckRequest sends method /stuck/ (a view that sleeps 300 s) and checks
-// that the 504 came at the 2 s deadline, with its short body; it returns
-// the pid of the worker the view ran in (from its log line).
+// that the 504 came, with its short body (timeoutLogged checks that the
+// handler answered within 2.5 s); it returns the pid of the worker the
+// view ran in (from its log line).
 func stuckRequest(t *testing.T, s *djangoSite, method string) int {
 	t.Helper()
 	req, _ := http.NewRequest(method, s.url("/stuck/"), strings.NewReader("x=1"))
@@ -141,8 +142,10 @@ func stuckRequest(t *testing.T, s *djangoSite, method string) int {
 	if resp.StatusCode != http.StatusGatewayTimeout || string(body) != timeoutBody || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("%s /stuck/: %d %q %v; want 504 with its short body", method, resp.StatusCode, body, resp.Header)
 	}
-	if took < 2*time.Second || took > 2500*time.Millisecond {
-		t.Errorf("the 504 came after %v; want it at the 2s deadline (within 2.5s)", took)
+	// the client's own wait also counts Caddy reading the request, which
+	// a busy machine delays; the handler's time is in the log (took)
+	if took < 2*time.Second || took > 10*time.Second {
+		t.Errorf("the 504 came after %v; want it at the 2s deadline", took)
 	}
 	line := s.waitLog(10*time.Second, "the stuck view's line", func(e logEntry) bool { return strings.HasPrefix(e.str("msg"), "stuck: pid=") })
 	pid, _ := strconv.Atoi(strings.Fields(strings.TrimPrefix(line.str("msg"), "stuck: pid="))[0])
@@ -153,13 +156,15 @@ func stuckRequest(t *testing.T, s *djangoSite, method string) int {
 }
 
 // timeoutLogged waits for the time-out's error log entry and checks that it
-// names the request, the app server and the worker pid.
+// names the request, the app server and the worker pid, and that the 504
+// was answered within 2.5 s of sending the request to the app server.
 func timeoutLogged(t *testing.T, s *djangoSite, server, method string, worker int, onTimeout string) {
 	t.Helper()
 	e := s.waitLog(10*time.Second, "the time-out logged", msgIs("request timed out: the app server did not begin its answer in time; answered 504"))
+	took, _ := e["took"].(float64)
 	if e.str("level") != "error" || e.str("method") != method || e.str("path") != "/stuck/" || e.str("app_server") != server ||
-		e.num("worker_pid") != worker || e["took"].(float64) < 2 || e.str("on_timeout") != onTimeout {
-		t.Errorf("time-out log entry %v: want error level, %s /stuck/, %s, worker_pid %d, took >= 2s, on_timeout %s", e, method, server, worker, onTimeout)
+		e.num("worker_pid") != worker || took < 2 || took >= 2.5 || e.str("on_timeout") != onTimeout {
+		t.Errorf("time-out log entry %v: want error level, %s /stuck/, %s, worker_pid %d, took 2s to 2.5s, on_timeout %s", e, method, server, worker, onTimeout)
 	}
 }
 
