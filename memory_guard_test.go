@@ -82,6 +82,12 @@ func TestMaxMemoryRecyclesUnderLoad(t *testing.T) {
 			max := peak()
 
 			st := s.statuses()[tc.name]
+			if !tc.perWorker { // the last recycle's generation may still be booting
+				waitFor(t, 90*time.Second, func() bool {
+					st = s.statuses()[tc.name]
+					return st.Restarts >= want && st.State == StateRunning
+				}, fmt.Sprintf("%d generations replaced", want))
+			}
 			if tc.perWorker && (st.PID != first.PID || st.Restarts != 0) {
 				t.Errorf("workers recycled by their master: want the same master %d and no restart, got %d with %d restarts", first.PID, st.PID, st.Restarts)
 			}
