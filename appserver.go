@@ -59,6 +59,16 @@ type serverKind struct {
 	stopMaster bool
 	// stopTimeout is longer than the server's own graceful timeout.
 	stopTimeout time.Duration
+	// workerStop is the signal that stops one worker gracefully (it
+	// finishes what it is answering) and makes its master start another;
+	// empty when a worker cannot be replaced alone (its master does not
+	// start another: uvicorn's and hypercorn's --workers; one process:
+	// daphne), so that a whole new generation replaces it (recycle.go).
+	workerStop string
+	// dumpSignal makes a Python process with faulthandler enabled
+	// (PYTHONFAULTHANDLER) write every thread's stack and end: ABRT, unless
+	// the server handles ABRT itself.
+	dumpSignal string
 	// bindFlags are arguments that choose a socket: not allowed in args.
 	bindFlags []string
 	// extra are arguments always added (e.g. uWSGI's --master).
@@ -80,6 +90,13 @@ var serverKinds = map[string]*serverKind{
 		stopSignal:  "TERM",
 		stopTimeout: gunicornStopWait,
 		bindFlags:   []string{"-b", "--bind"},
+		// TERM to a worker: it finishes its requests (sync, gthread,
+		// gevent) and exits, and the master starts another (but see
+		// spec.recyclesWorkers for UvicornWorker)
+		workerStop: "TERM",
+		// a worker's ABRT is Gunicorn's own (worker_abort hook, then a
+		// quiet exit); no worker class handles SEGV
+		dumpSignal: "SEGV",
 	},
 	"uvicorn": {
 		word: "uvicorn",
@@ -133,6 +150,9 @@ var serverKinds = map[string]*serverKind{
 		bindFlags:   []string{"--http-socket", "--socket", "-s", "--http", "--uwsgi-socket", "--shared-socket", "--http11-socket"},
 		extra:       []string{"--master", "--need-app", "--hook-master-start", "unix_signal:15 gracefully_kill_them_all"},
 		appFlag:     "--module",
+		// HUP to a worker: it finishes its request and exits; the master
+		// starts another (what uWSGI\'s graceful reload does per worker)
+		workerStop: "HUP",
 	},
 	"daphne": {
 		word:    "daphne",
@@ -237,6 +257,30 @@ func (k *serverKind) bindsSocket(arg string) bool {
 // serverWord is an app server's kind: its word (gunicorn, uvicorn, …).
 func (s *spec) serverWord() string { return cmp.Or(s.Server, gunicornName) }
 
+// recyclesWorkers reports whether one worker of app server s can be
+// replaced alone (serverKind.workerStop). Not under Gunicorn's
+// UvicornWorker: its graceful stop, like uvicorn's, closes the connections
+// it accepted and has not read yet, which on the socket its generation
+// shares would fail requests; a new generation replaces it instead.
+func (s *spec) recyclesWorkers() bool {
+	k := serverKinds[s.serverWord()]
+	return k != nil && k.workerStop != "" && !s.asgiWorkers()
+}
+
+// asgiWorkers reports whether s runs Gunicorn with uvicorn's worker class.
+func (s *spec) asgiWorkers() bool {
+	return slices.ContainsFunc(s.Argv, func(arg string) bool { return strings.Contains(arg, "uvicorn.workers.") })
+}
+
+// dumpSignal is the signal that makes a worker of s with faulthandler
+// enabled write its threads' stacks (serverKind.dumpSignal).
+func (s *spec) dumpSignal() string {
+	if k := serverKinds[s.serverWord()]; k != nil && k.dumpSignal != "" {
+		return k.dumpSignal
+	}
+	return "ABRT"
+}
+
 // probeRequest is the readiness probe's request for s: an upgrade to an
 // unknown protocol for uvicorn's HTTP implementation (Gunicorn's
 // UvicornWorker), an invalid request line otherwise (see readiness.go).
@@ -244,7 +288,7 @@ func (s *spec) probeRequest() []byte {
 	if k := serverKinds[s.Server]; k != nil && k.probe != nil {
 		return k.probe
 	}
-	if slices.ContainsFunc(s.Argv, func(arg string) bool { return strings.Contains(arg, "uvicorn.workers.") }) {
+	if s.asgiWorkers() {
 		return unknownUpgrade
 	}
 	return badRequestLine

@@ -72,7 +72,7 @@ func parseGlobalDjango(d *caddyfile.Dispenser, existing any) (any, error) {
 // <duration>, stop_signal <signal>, stop_timeout <duration>, priority <n>,
 // replicas <n>|auto, env <key> <value>, dir <dir>, user <user>, enabled
 // [!]<value> [is <word>...] (conditions.go), essential, watch [<patterns...>]
-// [{ … }] (caddyfile_watch.go).
+// [{ … }] (caddyfile_watch.go), max_memory <size>|<percent>.
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume option name
 	if d.NextArg() {
@@ -395,13 +395,22 @@ func (o *ProcessOptions) unmarshalOption(d *caddyfile.Dispenser, server string) 
 		o.Essential = true
 	case "watch":
 		return o.unmarshalWatch(d)
+	case "max_memory":
+		_, v, err := optionArg(d)
+		if err != nil {
+			return err
+		}
+		if _, err := parseMaxMemory(v); err != nil {
+			return d.Err(err.Error())
+		}
+		o.MaxMemory = v
 	default:
 		what := "process"
 		extra := "before_release, ready, "
 		if server != "" {
 			what, extra = server, "name, command, bind, workers, args, ready_path, ready_timeout, "
 		}
-		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user, enabled, essential or watch)", what, opt, extra)
+		return d.Errf("unknown %s option %q (want %sautorestart, exitcodes, startsecs, startretries, backoff, backoff_max, stop_signal, stop_timeout, priority, replicas, env, dir, user, enabled, essential, watch or max_memory)", what, opt, extra)
 	}
 	return nil
 }

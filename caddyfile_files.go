@@ -70,6 +70,8 @@ func parseDjangoFilesDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHand
 //		upstream_keepalive <duration>
 //		health <path>
 //		request_start off
+//		timeout <duration>
+//		on_timeout log|recycle
 //	}
 //
 // `static` and `media` may also be given without arguments, to set only
@@ -136,12 +138,21 @@ func (h *DjangoFiles) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				err = d.Errf("request_start takes only `off`, got %q", v)
 			}
 			h.DisableRequestStart = true
+		case "timeout":
+			err = durationArg(d, &h.Timeout, minPositive)
+		case "on_timeout":
+			if err = oneArg(d, &h.OnTimeout); err == nil && h.OnTimeout != "log" && h.OnTimeout != "recycle" {
+				err = d.Errf("on_timeout: %q: want log or recycle", h.OnTimeout)
+			}
 		default:
-			return d.Errf("unknown django_files option %q (expected static, media, root_files, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies, wait_timeout, upstream_keepalive, health or request_start)", opt)
+			return d.Errf("unknown django_files option %q (expected static, media, root_files, protected, upstream, max_body, request_buffer, buffer_dir, trusted_proxies, wait_timeout, upstream_keepalive, health, request_start, timeout or on_timeout)", opt)
 		}
 		if err != nil {
 			return err
 		}
+	}
+	if h.OnTimeout != "" && h.Timeout == 0 {
+		return d.Errf("on_timeout %s needs a timeout, e.g. timeout 30s", h.OnTimeout)
 	}
 	return nil
 }

@@ -416,10 +416,10 @@ func adminError(addr string, err error) error {
 // formatStatusTable writes statuses as a table like `supervisorctl status`.
 func formatStatusTable(w io.Writer, statuses []ProcessStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME\tRESTARTS\tLAST EXIT / ERROR")
+	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME\tRESTARTS\tRECYCLES\tLAST EXIT / ERROR")
 	for _, s := range statuses {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n",
-			cell(s.Name), cell(s.State), pidCell(s.PID), uptimeCell(s), s.Restarts, lastCell(s))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n",
+			cell(s.Name), cell(s.State), pidCell(s.PID), uptimeCell(s), s.Restarts, s.Recycles, lastCell(s))
 	}
 	return tw.Flush()
 }
@@ -482,6 +482,9 @@ func lastCell(s ProcessStatus) string {
 	}
 	if s.WatchError != "" {
 		parts = append(parts, "new code not started: "+s.WatchError)
+	}
+	if s.LastRecycle != "" {
+		parts = append(parts, "last recycle: "+s.LastRecycle)
 	}
 	return cell(strings.Join(parts, "; "))
 }

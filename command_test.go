@@ -26,16 +26,18 @@ func TestCLIStatusTableFormat(t *testing.T) {
 		{Name: "beat", Group: "beat", State: StateStopped},
 		{Name: "old", Group: "old", State: StateRunning, PID: 7, UptimeSecs: 2*86400 + 5, Uptime: "48h0m5s", LastError: "a\ttab\nand newline"},
 		{Name: "one", Group: "one", State: StateRunning, PID: 8, UptimeSecs: 86400},
+		{Name: "web", Group: "web", State: StateRunning, PID: 9, UptimeSecs: 60, Recycles: 3, LastRecycle: "memory: worker 12 used 530 MiB, over max_memory 512 MiB"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `NAME      STATE    PID   UPTIME           RESTARTS  LAST EXIT / ERROR
-gunicorn  RUNNING  4242  1:02:03          1         killed by SIGKILL
-worker-1  BACKOFF  -     -                12        exit status 1; exec: "nope": executable file not found in $PATH
-beat      STOPPED  -     -                0         -
-old       RUNNING  7     2 days, 0:00:05  0         a tab and newline
-one       RUNNING  8     1 day, 0:00:00   0         -
+	want := `NAME      STATE    PID   UPTIME           RESTARTS  RECYCLES  LAST EXIT / ERROR
+gunicorn  RUNNING  4242  1:02:03          1         0         killed by SIGKILL
+worker-1  BACKOFF  -     -                12        0         exit status 1; exec: "nope": executable file not found in $PATH
+beat      STOPPED  -     -                0         0         -
+old       RUNNING  7     2 days, 0:00:05  0         0         a tab and newline
+one       RUNNING  8     1 day, 0:00:00   0         0         -
+web       RUNNING  9     0:01:00          0         3         last recycle: memory: worker 12 used 530 MiB, over max_memory 512 MiB
 `
 	if got := buf.String(); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)
@@ -45,7 +47,7 @@ one       RUNNING  8     1 day, 0:00:00   0         -
 	if err := formatStatusTable(&buf, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := buf.String(); got != "NAME  STATE  PID  UPTIME  RESTARTS  LAST EXIT / ERROR\n" {
+	if got := buf.String(); got != "NAME  STATE  PID  UPTIME  RESTARTS  RECYCLES  LAST EXIT / ERROR\n" {
 		t.Errorf("empty table: %q", got)
 	}
 }

@@ -70,6 +70,24 @@ func (a *App) restartEntry(ctx context.Context, e *entry) error {
 func (a *App) restartEntryWith(ctx context.Context, e *entry, wait func(context.Context, *process) error) error {
 	e.ops.Lock()
 	defer e.ops.Unlock()
+	return a.restartLocked(ctx, e, wait)
+}
+
+// recycleEntry restarts e as restartEntry does when its process is still
+// p (recycle.go: p was recycled; nothing to do when it was replaced
+// meanwhile).
+func (a *App) recycleEntry(ctx context.Context, e *entry, p *process) error {
+	e.ops.Lock()
+	defer e.ops.Unlock()
+	if e.proc() != p {
+		return nil
+	}
+	return a.restartLocked(ctx, e, waitReplacement)
+}
+
+// restartLocked restarts e's process, wait saying when a new app server
+// generation serves (or cannot); e.ops is held.
+func (a *App) restartLocked(ctx context.Context, e *entry, wait func(context.Context, *process) error) error {
 	old := e.proc()
 	if old.spec.Disabled {
 		return errDisabled(old)
@@ -98,6 +116,7 @@ func (a *App) successor(old *process, extra int) *process {
 	next := a.newProcess(old.spec)
 	next.logger.Store(old.logger.Load())
 	next.restarts = old.status().Restarts + extra
+	next.continueRecycles(old)
 	return next
 }
 

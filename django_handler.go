@@ -145,6 +145,26 @@ type DjangoFiles struct {
 	// set, so APM tools show queue time; a trusted proxy's value is kept.
 	DisableRequestStart bool `json:"disable_request_start,omitempty"`
 
+	// How long the app server has to begin its answer to a proxied request
+	// (status and headers), from when the request is sent to it (its body
+	// already received, the app server serving). Past it the client gets
+	// 504 with a short body, the request is not sent again, and the error
+	// log names the method, path, time, app server and the PID of the
+	// worker holding the request (Linux). An answer that has begun is
+	// never cut or turned into a 504: it goes on until it ends (streams,
+	// websockets, large exports). Default: none.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// What else happens when a request times out: `log` (default: the 504
+	// and the log entry only) or `recycle`: the worker holding the request
+	// is replaced gracefully (its master starts another; its other
+	// requests finish or meet their own deadlines; uvicorn, hypercorn,
+	// daphne and Gunicorn's UvicornWorker: a new generation), with every
+	// thread's Python stack in the log first when the app server's
+	// environment sets PYTHONFAULTHANDLER. Needs timeout and the django
+	// app's app server.
+	OnTimeout string `json:"on_timeout,omitempty"`
+
 	app       *App
 	root      string // relative directories start here
 	logger    *zap.Logger
@@ -162,6 +182,9 @@ type DjangoFiles struct {
 	switched  bool   // dial the app server's serving generation (appserver_switch.go)
 	upstream  string // the upstream's address (metrics label)
 	inFlight  prometheus.Gauge
+
+	timeoutLabel string             // the app server's name, or the upstream (request_timeout.go)
+	timeouts     prometheus.Counter // time-outs of this app server
 
 	trustedProxies []netip.Prefix
 }
@@ -200,6 +223,7 @@ func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 		h.provisionFiles,
 		h.provisionProtected,
 		h.provisionProxy,
+		h.provisionTimeout,
 		h.provisionHealth,
 		registerRequestMetrics,
 		registerBucketMetrics,

@@ -164,7 +164,7 @@ func (h *DjangoFiles) serveProxy(w http.ResponseWriter, r *http.Request, next ca
 		caddyhttp.SetVar(r.Context(), upstreamVar, addr)
 	}
 	h.inFlight.Inc()
-	err := h.proxy.ServeHTTP(w, r, next)
+	err := h.serveUpstream(w, r, next) // within timeout (request_timeout.go)
 	h.inFlight.Dec()
 	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		// a streamed body (request_buffer off) grew past max_body

@@ -27,6 +27,7 @@ var requestMetrics = struct {
 	waiting  prometheus.Gauge
 	waited   prometheus.Histogram
 	inFlight *prometheus.GaugeVec
+	timeouts *prometheus.CounterVec
 }{
 	waiting: prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: metricsNamespace,
@@ -44,12 +45,30 @@ var requestMetrics = struct {
 		Name:      "upstream_requests_in_flight",
 		Help:      "Requests django_files is proxying to the upstream (sent, response not finished).",
 	}, []string{"upstream"}),
+	timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metricsNamespace,
+		Name:      "request_timeouts_total",
+		Help:      "Proxied requests django_files answered 504 because the app server had not begun its answer within `timeout`, by app server (its name, or the upstream's address).",
+	}, []string{"app_server"}),
 }
 
 // registerRequestMetrics adds the request metrics to the config's
 // registry.
 func registerRequestMetrics(ctx caddy.Context) error {
-	return registerAll(ctx, requestMetrics.waiting, requestMetrics.waited, requestMetrics.inFlight)
+	return registerAll(ctx, requestMetrics.waiting, requestMetrics.waited, requestMetrics.inFlight, requestMetrics.timeouts)
+}
+
+// recycles counts recycles (recycle.go) by process and reason; package
+// level, as processes outlive configs.
+var recycles = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Namespace: metricsNamespace,
+	Name:      "process_recycles_total",
+	Help:      "Recycles of a process or one of its workers, by reason: memory (over max_memory) or timeout (it held a request django_files timed out, with on_timeout recycle).",
+}, []string{"process", "reason"})
+
+// recycleCounter counts process's recycles for reason.
+func recycleCounter(process, reason string) prometheus.Counter {
+	return recycles.WithLabelValues(process, reason)
 }
 
 // registerAll registers each collector in the config's registry, skipping

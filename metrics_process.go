@@ -26,7 +26,7 @@ var (
 // provisionMetrics registers the process and request metrics in the
 // config's registry.
 func (a *App) provisionMetrics(ctx caddy.Context) error {
-	if err := registerAll(ctx, processCollector{statuses: a.Statuses, rss: treeRSS}); err != nil {
+	if err := registerAll(ctx, processCollector{statuses: a.Statuses, rss: treeRSS}, recycles); err != nil {
 		return err
 	}
 	return registerRequestMetrics(ctx)

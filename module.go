@@ -238,6 +238,7 @@ func (a *App) Validate() error {
 // processes; when it replaces a running app server it waits until the new
 // one serves, and fails (keeping the old one) if it cannot.
 func (a *App) Start() error {
+	a.resolveMemoryLimits()
 	prev, fresh := a.register()
 	if err := a.holdSocket(); err != nil {
 		a.abort()

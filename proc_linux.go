@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // setParentDeathSignal makes the kernel SIGKILL the program when the thread
@@ -120,4 +122,10 @@ func waitCmd(cmd *exec.Cmd) exitInfo {
 	}
 	err := cmd.Wait()
 	return exitInfoFromCmd(cmd, err)
+}
+
+// noCoreDump turns off core dumps for pid (its RLIMIT_CORE), before a
+// signal that ends it with one by default (dumpStack).
+func noCoreDump(pid int) {
+	_ = unix.Prlimit(pid, unix.RLIMIT_CORE, &unix.Rlimit{}, nil)
 }

@@ -19,7 +19,7 @@ var signalsByName = map[string]syscall.Signal{
 	"HUP": syscall.SIGHUP, "KILL": syscall.SIGKILL, "USR1": syscall.SIGUSR1,
 	"USR2": syscall.SIGUSR2, "WINCH": syscall.SIGWINCH, "TTIN": syscall.SIGTTIN,
 	"TTOU": syscall.SIGTTOU, "CONT": syscall.SIGCONT, "STOP": syscall.SIGSTOP,
-	"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM,
+	"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM, "SEGV": syscall.SIGSEGV,
 }
 
 // parseSignal accepts TERM, SIGTERM, term or a number.

@@ -25,3 +25,7 @@ func reapOrphans() {}
 // zombieGroup: without /proc a group of zombies counts as alive until its
 // new parent reaps them.
 func zombieGroup(int) bool { return false }
+
+// noCoreDump: no prlimit(2) outside Linux; the core dump stays as the
+// system sets it.
+func noCoreDump(int) {}

@@ -67,3 +67,6 @@ func groupAlive(int) bool { return false }
 
 // chownTo has nothing to do on Windows (no user switch).
 func chownTo(string, string) error { return nil }
+
+// noCoreDump: no core dumps on Windows.
+func noCoreDump(int) {}

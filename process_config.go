@@ -96,6 +96,22 @@ type ProcessOptions struct {
 	// (development; see WatchConfig): an app server with zero downtime,
 	// once its new code imports. Default: not watched.
 	Watch *WatchConfig `json:"watch,omitempty"`
+	// MaxMemory is the most resident memory (RSS) the process may use
+	// before it is recycled: a size (`512MiB`, `1GB`) or a share of the
+	// container's memory limit (`80%`: of the cgroup's memory.max, or
+	// memory.limit_in_bytes on cgroup v1, read when the config starts;
+	// without a limit, of the machine's memory, with a warning). It is
+	// checked every 2 seconds (Linux only). An app server with workers
+	// (Gunicorn, uWSGI, uvicorn or hypercorn with --workers) is measured per
+	// worker (with its children) and its master alone; a worker over the
+	// limit is replaced gracefully (Gunicorn and uWSGI: that worker, by its
+	// master; the others: a new generation, as a restart does), and so is
+	// the whole generation when the master or a one-process server is
+	// over. Any other process is measured with its children and restarted
+	// gracefully (stop_signal, stop_timeout). Over its limit again right
+	// after starting, it is recycled after a backoff that grows as for a
+	// crash loop. Default: no limit.
+	MaxMemory string `json:"max_memory,omitempty"`
 }
 
 // ProcessConfig is a supervised program, for example a background worker.
@@ -218,6 +234,13 @@ type spec struct {
 	Essential   bool          `json:"essential"`
 	Disabled    bool          `json:"disabled,omitempty"`
 
+	// max_memory as configured ("512MiB", "80%"), parsed; memLimit is it
+	// in bytes, set when the config starts (resolveMemoryLimits; 0: not
+	// enforced).
+	MaxMemory string `json:"max_memory,omitempty"`
+	maxMemory memoryLimit
+	memLimit  int64
+
 	// before_release and `ready` ("tcp 127.0.0.1:5432"), processes only.
 	BeforeRelease bool   `json:"before_release,omitempty"`
 	Ready         string `json:"ready,omitempty"`
@@ -295,6 +318,10 @@ func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, repl
 			return nil, err
 		}
 	}
+	maxMemory, err := parseMaxMemory(o.MaxMemory)
+	if err != nil {
+		return nil, err
+	}
 	s := &spec{
 		Name:        name,
 		Group:       group,
@@ -311,6 +338,8 @@ func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, repl
 		Essential:   o.Essential,
 		User:        o.User,
 		Disabled:    o.Enabled != nil && !*o.Enabled,
+		MaxMemory:   strings.TrimSpace(o.MaxMemory),
+		maxMemory:   maxMemory,
 	}
 	if s.Autorestart == "" {
 		s.Autorestart = "always"

@@ -111,9 +111,9 @@ func TestStatusTableShowsScheduleRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"clearsessions  SCHEDULED  -    -       0         next 2026-12-02 03:00:00; last 2026-12-01 03:00:00 (1.204s) exit status 0",
-		"never-ran      SCHEDULED  -    -       0         next 2026-12-02 03:00:00\n",
-		"celery         DISABLED   -    -       0         -",
+		"clearsessions  SCHEDULED  -    -       0         0         next 2026-12-02 03:00:00; last 2026-12-01 03:00:00 (1.204s) exit status 0",
+		"never-ran      SCHEDULED  -    -       0         0         next 2026-12-02 03:00:00\n",
+		"celery         DISABLED   -    -       0         0         -",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table\n%s\nlacks %q", b.String(), want)

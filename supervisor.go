@@ -121,6 +121,23 @@ type ProcessStatus struct {
 	// (/app/shop/views.py, line 12)". This generation keeps serving; a
 	// restart that succeeds replaces it, and the error with it.
 	WatchError string `json:"watch_error,omitempty"`
+	// MaxMemory is the memory limit enforced (max_memory), in bytes: a
+	// share of the container's memory as resolved when the config started.
+	// Absent without a limit.
+	MaxMemory int64 `json:"max_memory,omitempty"`
+
+	// Recycles counts the recycles of the process or of one of its workers
+	// (recycle.go): over max_memory, or holding a request that timed out
+	// (django_files `on_timeout recycle`). A recycle of the whole process
+	// counts as a restart too.
+	Recycles int `json:"recycles,omitempty"`
+
+	// LastRecycle says what the last recycle was, e.g. "memory: worker
+	// 1234 used 530 MiB, over max_memory 512 MiB".
+	LastRecycle string `json:"last_recycle,omitempty"`
+
+	// LastRecycleAt is when the last recycle happened.
+	LastRecycleAt time.Time `json:"last_recycle_at,omitzero"`
 }
 
 // notRunningError: the action needs a running process (HTTP 409).
@@ -163,6 +180,9 @@ type process struct {
 
 	sched   scheduleState   // a schedule's runs (schedule.go)
 	trigger chan chan error // a schedule's "run now" requests
+
+	rec recycleState // recycles (recycle.go), guarded by mu
+	recycleFlags
 }
 
 func newProcess(s *spec, logger *zap.Logger) *process {
@@ -175,6 +195,7 @@ func newProcess(s *spec, logger *zap.Logger) *process {
 		launched: make(chan struct{}),
 		trigger:  make(chan chan error),
 	}
+	p.recycleReq = make(chan struct{}, 1)
 	if s.Disabled {
 		p.state = StateDisabled
 	}
@@ -287,6 +308,7 @@ func (p *process) status() ProcessStatus {
 		}
 	}
 	p.scheduleStatus(&st)
+	p.recycleStatus(&st)
 	return st
 }
 
@@ -346,7 +368,7 @@ func (p *process) run() {
 			}
 			if ok {
 				startFailures = 0
-				stopped, stable := p.whileRunning(inst)
+				stopped, stable, recycled := p.whileRunning(inst)
 				if stopped {
 					return
 				}
@@ -354,6 +376,12 @@ func (p *process) run() {
 					quickExits = 0
 				} else {
 					quickExits++
+				}
+				if recycled { // restarted whatever autorestart says
+					if !p.restartAfter(quickExits) {
+						return
+					}
+					continue
 				}
 				if !p.shouldRestart(inst.status) {
 					p.log().Info("process exited; not restarting", zap.String("exit", inst.status.String()), zap.String("autorestart", p.spec.Autorestart))
@@ -387,7 +415,8 @@ func (p *process) run() {
 // whileRunning marks inst RUNNING and waits until it exits, or until a stop
 // is requested: then it stops inst, the process is STOPPED and stopped is
 // true. stable reports a run long enough that a restart is immediate.
-func (p *process) whileRunning(inst *instance) (stopped, stable bool) {
+// recycled reports that it was stopped to be recycled (recycleProcess).
+func (p *process) whileRunning(inst *instance) (stopped, stable, recycled bool) {
 	switchTo(p) // a new generation serves: django_files' requests go to it
 	p.setState(StateRunning, func() {
 		p.lastErr = ""
@@ -395,16 +424,21 @@ func (p *process) whileRunning(inst *instance) (stopped, stable bool) {
 		// after a before_release process) logs after this line
 		p.log().Info("process running", zap.Int("pid", inst.pid))
 	})
+	defer watchMemory(p, inst)()
 	runStart := time.Now()
 	select {
 	case <-inst.exited:
 	case <-p.stopReq:
 		p.terminate(inst)
 		p.setState(StateStopped, nil)
-		return true, false
+		return true, false, false
+	case <-p.recycleReq:
+		p.terminate(inst)
+		p.recycling.Store(false)
+		return false, p.spec.stableRun(time.Since(runStart)), true
 	}
 	p.recordExit(inst)
-	return false, p.spec.stableRun(time.Since(runStart))
+	return false, p.spec.stableRun(time.Since(runStart)), false
 }
 
 // recordExit notes how inst ended and signals what is left of its group.
@@ -516,6 +550,7 @@ func (p *process) terminate(inst *instance) {
 	// an app server closes what it has accepted but not read, and some
 	// cut what they are sending: let it finish first what it was sent
 	drainLeases(p, inst.pid, time.Now().Add(p.spec.StopTimeout/2))
+	p.dumpBeforeStop(inst) // a stuck worker's stack (recycleGeneration)
 	sig, _ := parseSignal(p.spec.StopSignal)
 	p.log().Info("stopping process", zap.Int("pid", inst.pid), zap.String("signal", p.spec.StopSignal))
 	send := signalGroup

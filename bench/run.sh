@@ -16,6 +16,8 @@
 #   BENCH_SECTIONS=media ...     # only §10: media from an S3 bucket (versitygw) through django_files vs a
 #                                presigned GET to the same server vs a local directory, bucket requests
 #                                per client request, Caddy's memory under 50 downloads (about 2 minutes)
+#   BENCH_SECTIONS=guards ...    # only §11: the cost of max_memory and timeout on the proxied /hello/,
+#                                and failed POSTs during 20 memory recycles under load (about 4 minutes)
 #   BENCH_HANDOFF_AA=1 ...       # §8 as a control: neither Caddy has the wrapper (the noise floor)
 #
 # It installs what is missing (apt-get: wrk nginx-light supervisor

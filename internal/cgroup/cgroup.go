@@ -78,6 +78,28 @@ func Memory() (Limit, error) { return Reader{}.Memory() }
 // where it was read.
 func CPU() (Limit, error) { return Reader{}.CPU() }
 
+// MemoryDir returns the directory of the process's own memory cgroup (in
+// the first hierarchy where the memory controller is enabled for it) and
+// the name of the memory limit file there (memory.max on v2,
+// memory.limit_in_bytes on v1). A child cgroup made in it (as root) and
+// given a limit is how tests run a program under a container's limit.
+func (r Reader) MemoryDir() (dir, limitFile string, err error) {
+	hs, err := r.hierarchies("memory")
+	if err != nil {
+		return "", "", err
+	}
+	for _, h := range hs {
+		file := "memory.limit_in_bytes"
+		if h.v2 {
+			file = "memory.max"
+		}
+		if _, err := os.Stat(filepath.Join(h.dir, file)); err == nil {
+			return h.dir, file, nil
+		}
+	}
+	return "", "", fmt.Errorf("no hierarchy has the memory controller enabled for this process's cgroup: %w", fs.ErrNotExist)
+}
+
 // readLimit reads one cgroup directory's limit for a controller: ok is
 // false when the directory has no such file (the controller is not enabled
 // there); value 0 means the file says there is no limit.

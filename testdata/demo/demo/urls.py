@@ -13,6 +13,8 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("echo-size/", views.echo_size, name="echo-size"),
     path("held/", views.held, name="held"),
+    path("leak/", views.leak, name="leak"),
+    path("stuck/", views.stuck, name="stuck"),
     # /download/<id>/ resolves a private Upload; must precede the <path:> route.
     path("download/<int:pk>/", views.download_upload, name="download-upload"),
     path("download/<path:name>", views.download, name="download"),

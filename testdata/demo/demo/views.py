@@ -1,6 +1,7 @@
 import hashlib
 import mimetypes
 import os
+import sys
 import time
 from urllib.parse import quote
 
@@ -102,6 +103,42 @@ def recorded_slow(request):
     with open(settings.ENTRIES_FILE, "a") as f:
         f.write(f"{os.getpid()}\n")
     return slow(request)
+# memory a worker keeps for good: POST /leak/ (max_memory's tests)
+LEAKED = []
+
+
+@csrf_exempt
+@require_POST
+def leak(request):
+    """POST /leak/?mb=N&pause=S: keeps N MB (default 5, at most 100) of
+    this worker's memory for good, written so that it is resident (a
+    leak), after a pause of S seconds (default 0, at most 5); answers the
+    worker's pid and how much it keeps."""
+    try:
+        mb = min(max(int(request.GET.get("mb", "5")), 0), 100)
+        pause = min(max(float(request.GET.get("pause", "0")), 0.0), 5.0)
+    except ValueError:
+        return HttpResponseBadRequest("mb and pause must be numbers")
+    time.sleep(pause)
+    LEAKED.append(b"\x01" * (mb << 20))
+    kept = sum(len(b) for b in LEAKED) >> 20
+    return HttpResponse(f"kept {kept} MB pid={os.getpid()}", content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+def stuck(request):
+    """GET or POST /stuck/?seconds=N: a view stuck for N seconds (default
+    300, at most 600), as on a lock or a remote API that never answers
+    (request time-outs' tests). It writes "stuck: pid=PID" to stderr as it
+    begins (the app server's log: which worker, and how many times it ran)
+    and answers the worker's pid if it ever ends."""
+    try:
+        seconds = min(max(float(request.GET.get("seconds", "300")), 0.0), 600.0)
+    except ValueError:
+        return HttpResponseBadRequest("seconds must be a number")
+    print(f"stuck: pid={os.getpid()} for {seconds:g}s", file=sys.stderr, flush=True)
+    time.sleep(seconds)
+    return HttpResponse(f"unstuck after {seconds:g} pid={os.getpid()}", content_type="text/plain; charset=utf-8")
 
 
 HELD_HALF = b"x" * 1000
