@@ -303,7 +303,7 @@ func TestDownAndTimeouts(t *testing.T) {
 	content := randomBytes(t, 2<<20)
 	put(t, c, "slow.bin", content, nil)
 	slow, _ := New(Config{Endpoint: s.URL, Region: s.Region, Bucket: c.Bucket(), PathStyle: true,
-		AccessKey: s.AccessKey, SecretKey: s.SecretKey, Timeout: 300 * time.Millisecond})
+		AccessKey: s.AccessKey, SecretKey: s.SecretKey, Timeout: 2 * time.Second}) // wide: the server is slow on a busy machine
 	obj, err = slow.Read(context.Background(), http.MethodGet, "slow.bin", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +320,7 @@ func TestDownAndTimeouts(t *testing.T) {
 			t.Fatalf("slow reader after %d bytes: %v", got.Len(), err)
 		}
 		if i == 1 {
-			time.Sleep(700 * time.Millisecond) // the client is slow: longer than the time-out
+			time.Sleep(3 * time.Second) // the client is slow: longer than the time-out
 		}
 	}
 	obj.Body.Close()
