@@ -154,7 +154,7 @@ func (a *App) provisionRoot() error {
 func (a *App) provisionEnv() error {
 	env := os.Environ()
 	for _, k := range sortedKeys(a.Env) {
-		v, err := expandPlaceholders("env "+k, a.Env[k])
+		v, err := checkedEnvValue(k, a.Env[k])
 		if err != nil {
 			return err
 		}

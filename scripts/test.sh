@@ -7,6 +7,9 @@
 # 4.2 from bookworm-backports, unpacked in a cache beside it (django42_path
 # in scripts/lib.sh; the machine's Django is not changed).
 #
+# Before the suite, each fuzz test runs for CADDY_DJANGO_FUZZTIME (default
+# 10s).
+#
 # It first installs the Debian packages the tests need (test_packages in
 # scripts/lib.sh) with apt-get, as root or through sudo, and stops naming the
 # ones it cannot install. It ends with a line "N passed, N failed, N skipped"
@@ -51,6 +54,19 @@ go tool xcaddy build v2.11.9 --with github.com/caddy-django/caddy-django@v0.0.0=
 echo "== go test (against the xcaddy-built binary)"
 go build -o "$tmp/testcount" scripts/testcount.go
 export CADDY_DJANGO_TEST_CADDY="$tmp/caddy"
+
+# Each fuzz test (FuzzXxx: parsers of outside input) for a bounded time; its
+# seeds also run in the suite below. Longer by hand:
+# go test -run '^$' -fuzz FuzzName -fuzztime 5m .
+fuzztime="${CADDY_DJANGO_FUZZTIME:-10s}"
+echo "== fuzz tests, $fuzztime each"
+for target in $(go test -list '^Fuzz' . | grep '^Fuzz'); do
+	if ! go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" . >"$tmp/fuzz.log" 2>&1; then
+		cat "$tmp/fuzz.log"
+		die "fuzz test $target failed; the failing input is in testdata/fuzz/$target/: commit it with the fix"
+	fi
+	echo "$target: $(grep -o 'execs: [0-9]*' "$tmp/fuzz.log" | tail -n 1)"
+done
 set +e
 {
 	echo "== go test ./... on Debian's Django"
