@@ -68,7 +68,7 @@ func readEnvFile(path string) ([][2]string, error) {
 		line = strings.TrimPrefix(line, "export ")
 		k, v, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
-		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+		if !ok || k == "" || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 			return nil, fmt.Errorf("%s:%d: want KEY=VALUE", path, i+1)
 		}
 		v = strings.TrimSpace(v)

@@ -12,8 +12,8 @@ import (
 // error names the file and line (path:N: ...); what is read can be given
 // to a process (os/exec refuses a NUL in the environment, so a value that
 // would only fail at every start is refused here, with its line); a key is
-// never empty and has no '=' or blank; and a plain KEY=VALUE line reads
-// back as itself.
+// never empty and has no '=', blank or control character; and a plain
+// KEY=VALUE line reads back as itself.
 //
 // The seeds (below and testdata/fuzz/FuzzEnvFile) run in the normal suite;
 // fuzz beyond them with
@@ -45,7 +45,7 @@ func FuzzEnvFile(f *testing.F) {
 		}
 		for _, kv := range pairs {
 			k, v := kv[0], kv[1]
-			if k == "" || strings.ContainsAny(k, "= \t\r\n") {
+			if k == "" || strings.ContainsFunc(k, func(r rune) bool { return r == '=' || r <= ' ' || r == 0x7f }) {
 				t.Fatalf("bad key %q from %q", k, content)
 			}
 			if strings.ContainsRune(k, 0) || strings.ContainsRune(v, 0) {

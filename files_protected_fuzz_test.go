@@ -119,7 +119,10 @@ func newProtectedFuzzSite(tb testing.TB) (string, *protectedFuzzEnv) {
 
 	port := freePort(tb)
 	startCaddy(tb, base, func(admin string) string {
-		return fmt.Sprintf("{\n\tadmin %s\n\tpersist_config off\n}\n:%d {\n\tdjango_files {\n\t\tstatic off\n\t\tmedia off\n\t\tprotected %s\n\t\tupstream %s\n\t}\n}\n",
+		// wait_timeout 1ms: a response with a byte not allowed in a header
+		// (the upstream sends the value raw) is malformed, and within
+		// wait_timeout reverse_proxy sends the GET again and again (issue 23)
+		return fmt.Sprintf("{\n\tadmin %s\n\tpersist_config off\n}\n:%d {\n\tdjango_files {\n\t\tstatic off\n\t\tmedia off\n\t\tprotected %s\n\t\tupstream %s\n\t\twait_timeout 1ms\n\t}\n}\n",
 			admin, port, env.root, ln.Addr())
 	})
 	return fmt.Sprintf("127.0.0.1:%d", port), env

@@ -56,12 +56,17 @@ go build -o "$tmp/testcount" scripts/testcount.go
 export CADDY_DJANGO_TEST_CADDY="$tmp/caddy"
 
 # Each fuzz test (FuzzXxx: parsers of outside input) for a bounded time; its
-# seeds also run in the suite below. Longer by hand:
-# go test -run '^$' -fuzz FuzzName -fuzztime 5m .
+# seeds also run in the suite below. One instrumented build serves them all.
+# Longer by hand: go test -run '^$' -fuzz FuzzName -fuzztime 5m .
 fuzztime="${CADDY_DJANGO_FUZZTIME:-10s}"
 echo "== fuzz tests, $fuzztime each"
-for target in $(go test -list '^Fuzz' . | grep '^Fuzz'); do
-	if ! go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" . >"$tmp/fuzz.log" 2>&1; then
+go test -c -fuzz=. -o "$tmp/fuzz.test" .
+fuzzcache="$(go env GOCACHE)/fuzz/github.com/caddy-django/caddy-django"
+for target in $("$tmp/fuzz.test" -test.list '^Fuzz' | grep '^Fuzz'); do
+	# -fuzzminimizetime: new inputs are minimized for at most 5 s (60 s by
+	# default, which would use up the time of the slower end-to-end ones)
+	if ! "$tmp/fuzz.test" -test.run='^$' -test.fuzz="^$target\$" -test.fuzztime="$fuzztime" -test.fuzzminimizetime=5s \
+		-test.fuzzcachedir="$fuzzcache" -test.paniconexit0 >"$tmp/fuzz.log" 2>&1; then
 		cat "$tmp/fuzz.log"
 		die "fuzz test $target failed; the failing input is in testdata/fuzz/$target/: commit it with the fix"
 	fi
