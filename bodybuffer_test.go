@@ -153,7 +153,7 @@ func TestBodyBufferLargeBodyNotInMemory(t *testing.T) {
 		chunked bool
 		most    uint64
 	}{
-		{false, 1 << 20},            // a copy buffer, not the 4 MiB
+		{false, 1 << 20},           // a copy buffer, not the 4 MiB
 		{true, 2*memLimit + 1<<20}, // the head as it grows to 4 MiB (in all 8 MiB), once
 	} {
 		var before, after runtime.MemStats
