@@ -24,16 +24,7 @@ import (
 // own processes and release commands still get their exit statuses.
 func TestPID1ReapsOrphans(t *testing.T) {
 	t.Parallel()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a PID namespace")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Fatal(missingPackages("util-linux"))
-	}
-	if out, err := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "true").CombinedOutput(); err != nil {
-		// a container without CAP_SYS_ADMIN refuses it even to root
-		t.Skipf("this machine refuses a new PID namespace even to root: %v %s", err, out)
-	}
+	requirePIDNamespace(t)
 	dir := t.TempDir()
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cf := globalBlock(admin, `
@@ -121,6 +112,22 @@ func TestPID1ReapsOrphans(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("caddy as PID 1 did not stop on SIGTERM")
+	}
+}
+
+// requirePIDNamespace skips the test where this machine cannot make a new
+// PID namespace (as non-root, or in a container without CAP_SYS_ADMIN) and
+// fails it without unshare.
+func requirePIDNamespace(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a PID namespace")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatal(missingPackages("util-linux"))
+	}
+	if out, err := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "true").CombinedOutput(); err != nil {
+		t.Skipf("this machine refuses a new PID namespace even to root: %v %s", err, out)
 	}
 }
 

@@ -28,15 +28,7 @@ func asPID1(t *testing.T) bool {
 		}
 		return true
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a PID namespace")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Fatal(missingPackages("util-linux"))
-	}
-	if out, err := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "true").CombinedOutput(); err != nil {
-		t.Skipf("this machine refuses a new PID namespace even to root: %v %s", err, out)
-	}
+	requirePIDNamespace(t)
 	// --kill-child: nothing of the namespace outlives this test
 	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
 		os.Args[0], "-test.run", "^"+t.Name()+"$", "-test.count=1", "-test.v", "-test.timeout=2m")
