@@ -78,7 +78,7 @@ func main() {
 	flag.IntVar(&b.rounds, "rounds", 5, "alternating rounds per throughput measurement")
 	flag.DurationVar(&b.dur, "duration", 3*time.Second, "wrk duration per measurement")
 	flag.BoolVar(&b.pprof, "pprof", false, "always profile the django_files rows")
-	flag.StringVar(&b.sections, "sections", "", "run only these sections (static: §1, handoff: §8, appservers: §9); default all")
+	flag.StringVar(&b.sections, "sections", "", "run only these sections (static: §1, handoff: §8, appservers: §9, scale: §10); default all")
 	flag.Parse()
 	if b.work == "" || b.caddyBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: run through bench/run.sh")
@@ -156,8 +156,8 @@ func (b *bench) run() error {
 		b.summary()
 		return nil
 	}
-	if b.sections != "" && b.sections != "static" && b.sections != "appservers" {
-		return fmt.Errorf("-sections %q: want static, handoff or appservers", b.sections)
+	if b.sections != "" && b.sections != "static" && b.sections != "appservers" && b.sections != "scale" {
+		return fmt.Errorf("-sections %q: want static, handoff, appservers or scale", b.sections)
 	}
 	if err := b.setup(); err != nil {
 		return fmt.Errorf("setup: %v", err)
@@ -171,6 +171,11 @@ func (b *bench) run() error {
 	b.header()
 	if b.sections == "appservers" {
 		b.sectionAppServers()
+		b.summary()
+		return nil
+	}
+	if b.sections == "scale" {
+		b.sectionScale()
 		b.summary()
 		return nil
 	}
@@ -220,6 +225,7 @@ func (b *bench) run() error {
 	b.sectionBoot()
 	b.sectionHandoff()
 	b.sectionAppServers()
+	b.sectionScale()
 	b.summary()
 	return nil
 }
