@@ -536,9 +536,8 @@ func (b *bench) uploadRun(viaDF bool, n int) (res uploadResult) {
 	go func() {
 		defer close(sampled)
 		for {
-			before := sent.Load() == 0
 			busy := busyWorkers(master)
-			if before {
+			if sent.Load() == 0 { // no body was whole during the whole scan
 				res.busyBefore = max(res.busyBefore, busy)
 			}
 			res.busyPeak = max(res.busyPeak, busy)
