@@ -2,15 +2,14 @@ package caddydjango
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
 // ASGI through django_files: a websocket echo and a server-sent event
@@ -48,53 +47,16 @@ func TestASGIThroughDjangoFiles(t *testing.T) {
 			}
 
 			// websocket echo
-			conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+			ws, err := testkit.DialWebsocket(addr, "/ws/echo/", 30*time.Second)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("upgrade: %v", err)
 			}
-			defer conn.Close()
-			_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-			key := make([]byte, 16)
-			_, _ = rand.Read(key)
-			fmt.Fprintf(conn, "GET /ws/echo/ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", base64.StdEncoding.EncodeToString(key))
-			br := bufio.NewReader(conn)
-			up, err := http.ReadResponse(br, nil)
-			if err != nil || up.StatusCode != http.StatusSwitchingProtocols {
-				t.Fatalf("upgrade: %v %v", up, err)
-			}
+			defer ws.Close()
 			for _, msg := range []string{"hello", "again"} {
-				if _, err := conn.Write(wsTextFrame(msg)); err != nil {
+				if err := ws.Echo(msg, 30*time.Second); err != nil {
 					t.Fatal(err)
-				}
-				if echo, err := readWSText(br); err != nil || echo != msg {
-					t.Fatalf("echo %q, %v; want %q", echo, err, msg)
 				}
 			}
 		})
 	}
-}
-
-// wsTextFrame is a masked client text frame (payload < 126 bytes).
-func wsTextFrame(msg string) []byte {
-	mask := []byte{1, 2, 3, 4}
-	frame := []byte{0x81, 0x80 | byte(len(msg))}
-	frame = append(frame, mask...)
-	for i := range len(msg) {
-		frame = append(frame, msg[i]^mask[i%4])
-	}
-	return frame
-}
-
-// readWSText reads one unmasked server text frame (payload < 126 bytes).
-func readWSText(r *bufio.Reader) (string, error) {
-	head := make([]byte, 2)
-	if _, err := io.ReadFull(r, head); err != nil {
-		return "", err
-	}
-	if head[0] != 0x81 || head[1]&0x80 != 0 || head[1] >= 126 {
-		return "", fmt.Errorf("unexpected frame header % x", head)
-	}
-	body := make([]byte, head[1])
-	_, err := io.ReadFull(r, body)
-	return string(body), err
 }

@@ -15,6 +15,11 @@ import (
 // *http.MaxBytesError past MaxBody (-1: no limit). With request_buffer off
 // (RequestBuffer -1) the body is not read here: it streams to the app
 // server as it arrives, still limited to MaxBody.
+//
+// A body declared larger than RequestBuffer goes to the file from its first
+// byte, and one that turns out larger (chunked) leaves memory once it is
+// written there: a slow upload holds a copy buffer, not RequestBuffer bytes,
+// for as long as it trickles in (500 of them held 1.5 GiB before).
 func (h *DjangoFiles) bufferBody(w http.ResponseWriter, r *http.Request) (io.Closer, error) {
 	limited := h.MaxBody > 0
 	if limited && r.ContentLength > h.MaxBody {
@@ -28,29 +33,54 @@ func (h *DjangoFiles) bufferBody(w http.ResponseWriter, r *http.Request) (io.Clo
 		r.Body = src
 		return io.NopCloser(nil), nil
 	}
+	if r.ContentLength > h.RequestBuffer {
+		return h.spool(r, nil, src)
+	}
 	var mem []byte
-	if r.ContentLength > 0 && r.ContentLength <= h.RequestBuffer {
+	if r.ContentLength > 0 {
 		mem = make([]byte, r.ContentLength)
 		if _, err := io.ReadFull(src, mem); err != nil {
 			return nil, err
 		}
 	} else {
-		var buf bytes.Buffer
-		if r.ContentLength > 0 {
-			buf.Grow(int(min(r.ContentLength, h.RequestBuffer)))
-		}
-		n, err := buf.ReadFrom(io.LimitReader(src, h.RequestBuffer+1))
-		if err != nil {
+		var err error
+		if mem, err = readUpTo(src, h.RequestBuffer); err != nil {
 			return nil, err
 		}
-		if n > h.RequestBuffer {
-			return h.spool(r, buf.Bytes(), src)
+		if int64(len(mem)) == h.RequestBuffer {
+			var one [1]byte
+			if n, err := io.ReadFull(src, one[:]); n == 1 {
+				return h.spool(r, mem, io.MultiReader(bytes.NewReader(one[:]), src))
+			} else if err != io.EOF {
+				return nil, err
+			}
 		}
-		mem = buf.Bytes()
 	}
 	body := &memBody{Reader: bytes.NewReader(mem)}
 	setBody(r, body, int64(len(mem)))
 	return body, nil
+}
+
+// readUpTo reads src until EOF or limit bytes, into a buffer that grows as
+// data arrives and never past limit.
+func readUpTo(src io.Reader, limit int64) ([]byte, error) {
+	buf := make([]byte, 0, min(limit, 32<<10))
+	for int64(len(buf)) < limit {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := src.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
 }
 
 // spool writes head and the rest of src to a temporary file in
@@ -69,6 +99,7 @@ func (h *DjangoFiles) spool(r *http.Request, head []byte, src io.Reader) (io.Clo
 		body.Close()
 		return nil, err
 	}
+	size := int64(len(head)) // head is not used (held) while the rest trickles in
 	n, err := io.Copy(f, src)
 	if err != nil {
 		body.Close()
@@ -78,7 +109,7 @@ func (h *DjangoFiles) spool(r *http.Request, head []byte, src io.Reader) (io.Clo
 		body.Close()
 		return nil, err
 	}
-	setBody(r, body, int64(len(head))+n)
+	setBody(r, body, size+n)
 	return body, nil
 }
 

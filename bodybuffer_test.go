@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -380,5 +381,40 @@ func TestBodyBufferOffAndUnlimited(t *testing.T) {
 	}
 	if b, _ := io.ReadAll(r.Body); len(b) != 3000 || r.ContentLength != 3000 {
 		t.Errorf("max_body unlimited: %d bytes, Content-Length %d; want 3000 spooled", len(b), r.ContentLength)
+	}
+}
+
+// TestBodyBufferLargeBodyNotInMemory: a body declared larger than
+// request_buffer goes to the temporary file from its first byte; one that
+// turns out larger (chunked) never grows a buffer past request_buffer.
+// Before, each held request_buffer bytes and more (a bytes.Buffer doubled
+// past it) for as long as the upload trickled in: 500 slow uploads of 10 MiB
+// held 1.5 GiB in Caddy (bench/run.sh §12b).
+func TestBodyBufferLargeBodyNotInMemory(t *testing.T) {
+	const memLimit, size = 4 << 20, 16 << 20
+	body := strings.Repeat("x", size)
+	for _, tc := range []struct {
+		chunked bool
+		most    uint64
+	}{
+		{false, 1 << 20},           // a copy buffer, not the 4 MiB
+		{true, 2*memLimit + 1<<20}, // the head as it grows to 4 MiB (in all 8 MiB), once
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r, closer, err := bufferRequest(t, body, tc.chunked, 32<<20, memLimit)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := closer.(*fileBody); !ok {
+			t.Fatalf("chunked=%v: kept in %T, want a temporary file", tc.chunked, closer)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > tc.most {
+			t.Errorf("chunked=%v: buffering a %d MiB body allocated %d KiB; want at most %d KiB (request_buffer %d MiB)",
+				tc.chunked, size>>20, got>>10, tc.most>>10, memLimit>>20)
+		}
+		wantBody(t, r, body)
 	}
 }

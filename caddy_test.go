@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,6 +74,7 @@ func buildCaddy() {
 // TestMain removes what the tests left in the system's temporary directory:
 // the Caddy build and the prepared copy of the demo project.
 func TestMain(m *testing.M) {
+	keepInheritedFDs()
 	useTestDjango()
 	code := m.Run()
 	if caddyBuild.dir != "" {
@@ -82,6 +84,19 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(prepared)
 	}
 	os.Exit(code)
+}
+
+// keepInheritedFDs marks the files this test binary inherited beyond
+// stdin, stdout and stderr close-on-exec: a fuzz worker inherits its pipes
+// to the fuzzing coordinator, and a Caddy it started must not hold them
+// (the coordinator waits for their end before it stops).
+func keepInheritedFDs() {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
 
 type logEntry map[string]any
@@ -127,6 +142,9 @@ func startCaddyVia(t testing.TB, prefix []string, dir string, mk func(admin stri
 	c.cmd = exec.Command(argv[0], argv[1:]...)
 	c.cmd.Dir = dir
 	c.cmd.Env = append(os.Environ(), env...)
+	// Caddy ends with this test binary, even one killed outright (a fuzz
+	// worker the coordinator stops)
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

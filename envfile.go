@@ -35,6 +35,23 @@ func setEnv(env []string, key, val string) []string {
 	return append(out, prefix+val)
 }
 
+// checkedEnvValue expands the placeholders in the value of env key and checks
+// that a process can be given the pair: execve's strings end at a NUL, and
+// os/exec refuses one (the process would fail at every start).
+func checkedEnvValue(key, val string) (string, error) {
+	if key == "" || strings.ContainsAny(key, "=\x00") {
+		return "", fmt.Errorf("env %q: not a valid variable name", key)
+	}
+	v, err := expandPlaceholders("env "+key, val)
+	if err != nil {
+		return "", err
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return "", fmt.Errorf("env %s: a NUL byte in its value", key)
+	}
+	return v, nil
+}
+
 // readEnvFile reads a dotenv file: KEY=VALUE per line, blank lines and
 // # comments ignored, optional `export ` prefix, values optionally quoted.
 func readEnvFile(path string) ([][2]string, error) {
@@ -51,7 +68,7 @@ func readEnvFile(path string) ([][2]string, error) {
 		line = strings.TrimPrefix(line, "export ")
 		k, v, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
-		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+		if !ok || k == "" || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 			return nil, fmt.Errorf("%s:%d: want KEY=VALUE", path, i+1)
 		}
 		v = strings.TrimSpace(v)
@@ -68,6 +85,10 @@ func readEnvFile(path string) ([][2]string, error) {
 			if j := strings.Index(v, " #"); j >= 0 {
 				v = strings.TrimSpace(v[:j])
 			}
+		}
+		if strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
+			// no process can be started with it (execve's strings end at NUL)
+			return nil, fmt.Errorf("%s:%d: a NUL byte in %q", path, i+1, k)
 		}
 		out = append(out, [2]string{k, v})
 	}

@@ -224,7 +224,7 @@ func (h *DjangoFiles) applySettings(st *SettingsStatus) {
 	sp := h.resolvePaths(staticKind, set)
 	mp := h.resolvePaths(mediaKind, set)
 	if set != nil && set.Manifest && set.ManifestName != "" && sp.Served {
-		sp.Manifest = filepath.Join(sp.Dir, set.ManifestName)
+		sp.Manifest = h.manifestPath(sp.Dir, set.ManifestName)
 	}
 	if st := h.staticOptions(); st.Finders && !st.Disabled {
 		sp = h.finderPaths(set)
@@ -243,6 +243,19 @@ func (h *DjangoFiles) applySettings(st *SettingsStatus) {
 	prev := h.sites.live.Load()
 	h.setSites(h.buildSites(report, set), report)
 	prev.closeBuilt(h.static)
+}
+
+// manifestPath is where the manifest named by the staticfiles storage's
+// manifest_name lies in STATIC_ROOT dir; "" (with a warning) for a name
+// that would leave it, which Django's storage refuses too
+// (SuspiciousFileOperation): then no manifest is read.
+func (h *DjangoFiles) manifestPath(dir, name string) string {
+	if !safeRelName(name) || strings.HasSuffix(name, "/") {
+		h.logger.Warn("django_files: the staticfiles storage's manifest_name is not a file name inside STATIC_ROOT; no manifest is read",
+			zap.String("manifest_name", name), zap.String("static_root", dir))
+		return ""
+	}
+	return filepath.Join(dir, filepath.FromSlash(name))
 }
 
 // closeBuilt releases what the static site built from the settings holds

@@ -38,6 +38,11 @@ func TestHostileJSONConfigIsRejected(t *testing.T) {
 		{"gunicorn replicas", `{"gunicorn":{"app":"a.wsgi","replicas":2}}`, `replicas is not supported for gunicorn`},
 		{"empty release", `{"release":[[]]}`, `release[0]: empty command`},
 		{"missing env_file", `{"env_file":"/nonexistent/.env"}`, `env_file: open /nonexistent/.env: no such file or directory`},
+		// before, these failed only as each process started ("exec:
+		// environment variable contains NUL"), again at every restart
+		{"NUL in an env value", `{"env":{"SECRET":"a\u0000b"}}`, `env SECRET: a NUL byte in its value`},
+		{"NUL in a process's env", `{"processes":[{"name":"w","command":["a"],"env":{"A":"\u0000"}}]}`, `env A: a NUL byte in its value`},
+		{"= in an env name", `{"env":{"A=B":"c"}}`, `env "A=B": not a valid variable name`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fmt.Sprintf(`{"admin":{"disabled":true},"apps":{"django":%s}}`, tc.django)

@@ -167,7 +167,9 @@ func (p *process) launch() (*instance, error) {
 // others (see lineClassifier). Lines up to 1 MiB stay whole; a longer line
 // is logged in 1 MiB parts marked partial.
 func (p *process) pump(r io.Reader, stream string, inst *instance) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	// a small reader (lines longer than it are put together in buf): each
+	// supervised process has two, for as long as it runs
+	br := bufio.NewReaderSize(r, 4<<10)
 	var buf []byte
 	var lines lineClassifier
 	emit := func(line []byte, partial bool) {

@@ -192,7 +192,7 @@ func (a *App) provisionRoot() error {
 func (a *App) provisionEnv() error {
 	env := os.Environ()
 	for _, k := range sortedKeys(a.Env) {
-		v, err := expandPlaceholders("env "+k, a.Env[k])
+		v, err := checkedEnvValue(k, a.Env[k])
 		if err != nil {
 			return err
 		}
@@ -324,7 +324,10 @@ func (a *App) replace(fresh []*entry) error {
 func (a *App) boot(fresh []*entry, releases bool) {
 	rest, err := a.startBeforeRelease(context.Background(), fresh, releases)
 	if err == nil && releases {
-		err = a.runReleases(context.Background())
+		if err = a.runReleases(context.Background()); err != nil {
+			// nobody waits for boot: the log is where it is seen
+			a.logger.Error("boot failed: a release command failed, so no process starts", zap.Error(err))
+		}
 	}
 	if err != nil {
 		failAll(rest, err)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,16 +24,7 @@ import (
 // own processes and release commands still get their exit statuses.
 func TestPID1ReapsOrphans(t *testing.T) {
 	t.Parallel()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a PID namespace")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Fatal(missingPackages("util-linux"))
-	}
-	if out, err := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "true").CombinedOutput(); err != nil {
-		// a container without CAP_SYS_ADMIN refuses it even to root
-		t.Skipf("this machine refuses a new PID namespace even to root: %v %s", err, out)
-	}
+	requirePIDNamespace(t)
 	dir := t.TempDir()
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cf := globalBlock(admin, `
@@ -43,8 +35,14 @@ func TestPID1ReapsOrphans(t *testing.T) {
 			startsecs 0
 		}`)
 	path := writeCaddyfile(t, dir, cf)
-	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", caddyBinary(t), "run", "--config", path, "--adapter", "caddyfile")
-	var out bytes.Buffer
+	// --kill-child: when unshare ends (killed by the cleanup below), the
+	// kernel kills the namespace's PID 1, Caddy, and with it the whole
+	// namespace: a failed run leaves nothing behind...
+	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "--mount-proc", caddyBinary(t), "run", "--config", path, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), "GOTRACEBACK=all")
+	// and unshare ends with this test binary, even one killed outright
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -52,10 +50,19 @@ func TestPID1ReapsOrphans(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
-		_ = cmd.Process.Kill()
 		if t.Failed() {
+			// SIGABRT: Go prints every goroutine's stack (GOTRACEBACK=all)
+			// as Caddy ends; Caddy handles SIGQUIT itself, without one
+			if pid := namespacePID1(cmd.Process.Pid); pid > 0 {
+				_ = syscall.Kill(pid, syscall.SIGABRT)
+				select {
+				case <-exited:
+				case <-time.After(10 * time.Second):
+				}
+			}
 			t.Logf("caddy output:\n%s", out.String())
 		}
+		_ = cmd.Process.Kill()
 	}()
 	c := &caddyProc{t: t, admin: admin}
 	waitFor(t, 30*time.Second, func() bool {
@@ -67,8 +74,7 @@ func TestPID1ReapsOrphans(t *testing.T) {
 	}, "caddy as PID 1")
 	caddyPID := 0
 	waitFor(t, 5*time.Second, func() bool {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
-		caddyPID, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		caddyPID = namespacePID1(cmd.Process.Pid)
 		return caddyPID > 0
 	}, "caddy's pid")
 	children := func() (live, zombies int) {
@@ -107,4 +113,47 @@ func TestPID1ReapsOrphans(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("caddy as PID 1 did not stop on SIGTERM")
 	}
+}
+
+// requirePIDNamespace skips the test where this machine cannot make a new
+// PID namespace (as non-root, or in a container without CAP_SYS_ADMIN) and
+// fails it without unshare.
+func requirePIDNamespace(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a PID namespace")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatal(missingPackages("util-linux"))
+	}
+	if out, err := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "true").CombinedOutput(); err != nil {
+		t.Skipf("this machine refuses a new PID namespace even to root: %v %s", err, out)
+	}
+}
+
+// namespacePID1 returns the pid (in our namespace) of the child unshare
+// forked, the new namespace's PID 1; 0 when there is none (yet).
+func namespacePID1(unsharePID int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", unsharePID, unsharePID))
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// syncBuffer is a bytes.Buffer that a process's output is copied into while
+// the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

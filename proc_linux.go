@@ -23,11 +23,23 @@ func setParentDeathSignal(attr *syscall.SysProcAttr) {
 // When Caddy is PID 1 (a container), orphans are reparented to it and must
 // be reaped, or they stay zombies. The reaper reaps every child; our own
 // programs' exit statuses are handed to their waiters.
+//
+// A program of ours may exit and be reaped (on its SIGCHLD) before anyone
+// waits for it: a release command that prints one line is often reaped
+// before the goroutine that waits for it runs. Its status stays in its
+// channel (buffered) until waitCmd takes it. Once reaped, the program is
+// gone for the kernel: a wait on it through os/exec (pidfd or pid) can only
+// fail with ECHILD, so waitCmd never falls back to cmd.Wait for a program
+// startCmd registered.
 var reaper struct {
 	sync.Mutex
 	once    sync.Once
 	enabled bool
-	waiting map[int]chan syscall.WaitStatus
+	// byPID: programs not reaped yet, for the reaper (the pid may be reused
+	// once it is reaped, so the reaper removes it).
+	byPID map[int]chan syscall.WaitStatus
+	// byCmd: every program registered and not waited for yet, for waitCmd.
+	byCmd map[*exec.Cmd]chan syscall.WaitStatus
 }
 
 func reaperEnabled() bool {
@@ -36,7 +48,8 @@ func reaperEnabled() bool {
 			return
 		}
 		reaper.enabled = true
-		reaper.waiting = map[int]chan syscall.WaitStatus{}
+		reaper.byPID = map[int]chan syscall.WaitStatus{}
+		reaper.byCmd = map[*exec.Cmd]chan syscall.WaitStatus{}
 		sigs := make(chan os.Signal, 16)
 		signal.Notify(sigs, syscall.SIGCHLD)
 		go func() {
@@ -48,6 +61,8 @@ func reaperEnabled() bool {
 	return reaper.enabled
 }
 
+// reapAll reaps every exited child (never Go's own clone children: no
+// __WALL), handing our programs' statuses to their channels.
 func reapAll() {
 	for {
 		var ws syscall.WaitStatus
@@ -59,9 +74,9 @@ func reapAll() {
 			return
 		}
 		reaper.Lock()
-		if ch, ok := reaper.waiting[pid]; ok {
-			ch <- ws
-			delete(reaper.waiting, pid)
+		if ch, ok := reaper.byPID[pid]; ok {
+			ch <- ws // buffered: each program is reaped once
+			delete(reaper.byPID, pid)
 		}
 		reaper.Unlock()
 	}
@@ -92,8 +107,8 @@ func zombieGroup(pgid int) bool {
 	return true
 }
 
-// startCmd starts cmd; with the reaper on, the pid is registered before the
-// reaper can hand out its status (it waits for the lock held here).
+// startCmd starts cmd; with the reaper on, the program is registered before
+// the reaper can hand out its status (it waits for the lock held here).
 func startCmd(cmd *exec.Cmd) error {
 	if !reaperEnabled() {
 		return cmd.Start()
@@ -103,14 +118,19 @@ func startCmd(cmd *exec.Cmd) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	reaper.waiting[cmd.Process.Pid] = make(chan syscall.WaitStatus, 1)
+	ch := make(chan syscall.WaitStatus, 1)
+	reaper.byPID[cmd.Process.Pid] = ch
+	reaper.byCmd[cmd] = ch
 	return nil
 }
 
+// waitCmd waits for a program started by startCmd and returns how it
+// exited, whether or not the reaper has reaped it already.
 func waitCmd(cmd *exec.Cmd) exitInfo {
 	if reaperEnabled() {
 		reaper.Lock()
-		ch := reaper.waiting[cmd.Process.Pid]
+		ch := reaper.byCmd[cmd]
+		delete(reaper.byCmd, cmd)
 		reaper.Unlock()
 		if ch != nil {
 			// a SIGCHLD may have come before Notify saw it: reap once now

@@ -154,7 +154,8 @@ func exitInfoFromCmd(cmd *exec.Cmd, err error) exitInfo {
 // the whole group at once; Linux's parent-death signal alone would reach only
 // the group leader, and Gunicorn's orphaned workers would keep the port for
 // up to half their timeout. The returned func dismisses the watchdog without
-// a kill (the normal path).
+// a kill (the normal path) and reaps it: nothing waits for it meanwhile (a
+// goroutine blocked in wait holds an OS thread, one per supervised process).
 func startWatchdog(pgid int) (dismiss func()) {
 	sh, err := exec.LookPath("/bin/sh")
 	if err != nil {
@@ -172,10 +173,10 @@ func startWatchdog(pgid int) (dismiss func()) {
 		w.Close()
 		return func() {}
 	}
-	go waitCmd(cmd)
 	return func() {
 		_, _ = w.Write([]byte("done\n"))
 		w.Close()
+		waitCmd(cmd)
 	}
 }
 

@@ -374,7 +374,7 @@ func (o *ProcessOptions) resolve(a *App, name, group string, argv []string, repl
 
 	env := slices.Clone(a.env)
 	for _, k := range sortedKeys(o.Env) {
-		v, err := expandPlaceholders("env "+k, o.Env[k])
+		v, err := checkedEnvValue(k, o.Env[k])
 		if err != nil {
 			return nil, err
 		}

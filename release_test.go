@@ -118,6 +118,26 @@ func TestLastLines(t *testing.T) {
 	}
 }
 
+// TestFailedReleaseAtBootIsLogged: at boot nobody waits for the release
+// commands (Caddy's Start has returned), so a failure is logged at error
+// level with the command's exit and output; before, only the processes'
+// last_error said it and the log stopped after "running release command".
+func TestFailedReleaseAtBootIsLogged(t *testing.T) {
+	a, logs := releaseApp(t, []string{"/bin/sh", "-c", "echo migration 0042 exploded >&2; exit 3"})
+	a.boot(nil, true)
+	var found bool
+	for _, e := range logs.FilterLevelExact(zap.ErrorLevel).All() {
+		err := e.ContextMap()["error"]
+		if s, _ := err.(string); strings.Contains(e.Message, "boot failed") &&
+			strings.Contains(s, "exit status 3") && strings.Contains(s, "migration 0042 exploded") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no error entry for the failed release at boot; logged: %q", logMessages(logs))
+	}
+}
+
 // TestRunReleaseTimeout: a command that outlives release_timeout is killed
 // and the deploy fails with a timeout.
 func TestRunReleaseTimeout(t *testing.T) {

@@ -293,14 +293,14 @@ func TestRequestTimeoutSparesStreamsAndUploads(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(events), "data: 2") || time.Since(start) < time.Second {
 			t.Errorf("event stream past the 1s timeout: %d %q after %v; want all three events", resp.StatusCode, events, time.Since(start))
 		}
-		ws, err := dialWebsocket(fmt.Sprintf("127.0.0.1:%d", s.hport), "/ws/echo/")
+		ws, err := testkit.DialWebsocket(fmt.Sprintf("127.0.0.1:%d", s.hport), "/ws/echo/", 20*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer ws.Close()
-		ws.echo(t, "before")
+		wsEcho(t, ws, "before")
 		time.Sleep(1500 * time.Millisecond) // the subject: open past the timeout
-		ws.echo(t, "after the timeout")
+		wsEcho(t, ws, "after the timeout")
 		if n := len(s.entries(msgIs("request timed out: the app server did not begin its answer in time; answered 504"))); n > 0 {
 			t.Errorf("%d time-outs logged", n)
 		}

@@ -178,15 +178,21 @@ func readSettings(ctx context.Context, in probeInput, log *zap.Logger) (*Setting
 		st.Error = err.Error()
 		return st, nil
 	}
+	st.take(out)
+	return st, out.Files
+}
+
+// take sets the reading from the probe's answer: its settings, or the
+// error it reported.
+func (st *SettingsStatus) take(out *probeOutput) {
 	if out.Error != "" {
 		st.Error = out.Error
-		return st, out.Files
+		return
 	}
 	st.Settings = &out.DjangoSettings
 	if b := st.Settings.MediaBucket; b != nil && out.MediaBucketCredentials != nil {
 		b.creds = *out.MediaBucketCredentials
 	}
-	return st, out.Files
 }
 
 // runProbe runs settings_probe.py with in's interpreter, directory, user
@@ -243,9 +249,18 @@ func runProbe(ctx context.Context, in probeInput, log *zap.Logger) (*probeOutput
 	if st.code != 0 || st.err != nil {
 		return nil, fmt.Errorf("%s: %s: %s", strings.Join(in.python, " "), st, lastLine(stderr.String()))
 	}
+	out, err := decodeProbeOutput(data)
+	if err != nil {
+		return nil, fmt.Errorf("unreadable answer from %s: %v", in.python[0], err)
+	}
+	return out, nil
+}
+
+// decodeProbeOutput reads settings_probe.py's JSON.
+func decodeProbeOutput(data []byte) (*probeOutput, error) {
 	var out probeOutput
 	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("unreadable answer from %s: %v", in.python[0], err)
+		return nil, err
 	}
 	return &out, nil
 }

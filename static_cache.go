@@ -313,11 +313,17 @@ func (c *staticCache) build(st *manifestState) *cacheTable {
 	return t
 }
 
+// cacheEntryBytes is what a cached representation costs in memory besides
+// its bytes (its header values, its structs, its entry in the table): counted
+// in the budget, so that cache_size bounds the memory of many small files too
+// (50,000 files of 400 bytes took 53 MiB under a 32 MiB cache_size).
+const cacheEntryBytes = 512
+
 // load reads name and its sidecars when they all fit in budget bytes (each
-// at most maxFile); nil when one of them cannot be cached, so that
-// file_server, which would see it, answers.
+// at most maxFile), entries counted; nil when one of them cannot be cached,
+// so that file_server, which would see it, answers.
 func (c *staticCache) load(name string, budget int64) (*cachedFile, int64) {
-	data, fi, ok := readRegular(c.fsys, name, min(c.maxFile, budget))
+	data, fi, ok := readRegular(c.fsys, name, min(c.maxFile, budget-cacheEntryBytes))
 	if !ok {
 		return nil, 0
 	}
@@ -326,13 +332,13 @@ func (c *staticCache) load(name string, budget int64) (*cachedFile, int64) {
 		f.modTime = time.Time{}
 	}
 	f.identity = c.body(f, data, fi, "")
-	total := int64(len(data))
+	total := int64(len(data)) + cacheEntryBytes
 	for _, sc := range precompressedSidecars {
 		sfi, err := fs.Stat(c.fsys, name+sc.suffix)
 		if err != nil || sfi.IsDir() {
 			continue // file_server does not use it either
 		}
-		sdata, sfi, ok := readRegular(c.fsys, name+sc.suffix, min(c.maxFile, budget-total))
+		sdata, sfi, ok := readRegular(c.fsys, name+sc.suffix, min(c.maxFile, budget-total-cacheEntryBytes))
 		if !ok {
 			return nil, 0
 		}
@@ -340,7 +346,7 @@ func (c *staticCache) load(name string, budget int64) (*cachedFile, int64) {
 			f.encoded = map[string]*cachedBody{}
 		}
 		f.encoded[sc.encoding] = c.body(f, sdata, sfi, sc.encoding)
-		total += int64(len(sdata))
+		total += int64(len(sdata)) + cacheEntryBytes
 	}
 	return f, total
 }

@@ -71,21 +71,40 @@ func TestStaticCacheBudget(t *testing.T) {
 		// c fits alone, but not its sidecar: file_server would send it
 		t.Errorf("cached %v, want %v", got, want)
 	}
-	if tab.bytes != 100+3+50 {
-		t.Errorf("bytes %d, want %d", tab.bytes, 153)
+	if want := int64(100 + 3 + 50 + 3*cacheEntryBytes); tab.bytes != want {
+		t.Errorf("bytes %d, want %d (three representations and their entries)", tab.bytes, want)
 	}
 	a := tab.files["a.111111111111.css"]
 	if string(a.identity.data) != strings.Repeat("a", 100) || string(a.encoded["gzip"].data) != "AGZ" || len(a.encoded) != 1 {
 		t.Errorf("a: %q %v", a.identity.data, a.encoded)
 	}
 
-	// the total: files are taken in name order while they fit
-	tab = buildCache(t, dir, 160, 1000)
+	// the total: files are taken in name order while they fit (a and its
+	// sidecar: 1,127 bytes; b and c do not fit in the 573 left, d does)
+	tab = buildCache(t, dir, 1700, 1000)
 	if got, want := cachedNames(tab), []string{"a.111111111111.css", "d.444444444444.css"}; !slices.Equal(got, want) {
-		t.Errorf("with a 160-byte total: cached %v, want %v", got, want)
+		t.Errorf("with a 1700-byte total: cached %v, want %v", got, want)
 	}
-	if tab.bytes > 160 {
+	if tab.bytes > 1700 {
 		t.Errorf("over the total: %d bytes", tab.bytes)
+	}
+}
+
+// TestStaticCacheCountsEntries: cache_size bounds the memory of many small
+// files too: each one's entry (headers, structs) counts beside its bytes.
+// Before, 100 files of 10 bytes took "1,000 bytes" of a 10 KiB budget.
+func TestStaticCacheCountsEntries(t *testing.T) {
+	files := map[string]string{}
+	for i := range 100 {
+		files[fmt.Sprintf("f%03d.%012x.css", i, i)] = "0123456789"
+	}
+	tab := buildCache(t, cacheTree(t, files), 10<<10, 1000)
+	// each entry takes far more than 256 bytes of memory
+	if n := len(tab.files); n == 0 || n > (10<<10)/(10+256) {
+		t.Errorf("a 10 KiB budget holds %d files of 10 bytes; want at most %d", n, (10<<10)/(10+256))
+	}
+	if tab.bytes > 10<<10 {
+		t.Errorf("counted %d bytes, over the 10 KiB budget", tab.bytes)
 	}
 }
 

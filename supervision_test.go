@@ -231,3 +231,40 @@ func TestUserOption(t *testing.T) {
 		return e.str("logger") == "django.who" && e.str("msg") == "uid=65534 gid=65534"
 	})
 }
+
+// TestProcessesCostOneThreadEach: Caddy holds one OS thread per running
+// process (the one that started it waits for it: Linux's parent-death
+// signal is tied to that thread). Before, the watchdog beside each process
+// was waited for by a goroutine of its own, blocked in a wait system call:
+// a second thread per process (407 threads for 200 processes).
+func TestProcessesCostOneThreadEach(t *testing.T) {
+	t.Parallel()
+	const n = 40
+	var procs strings.Builder
+	for i := range n {
+		fmt.Fprintf(&procs, "\t\tprocess p%d /bin/sleep 1000\n", i)
+	}
+	c := startWithDjango(t, t.TempDir(), procs.String())
+	waitFor(t, 60*time.Second, func() bool {
+		running := 0
+		for _, st := range c.statuses() {
+			if st.State == StateRunning {
+				running++
+			}
+		}
+		return running == n
+	}, fmt.Sprintf("%d processes RUNNING", n))
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	threads := 0
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			threads, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	// Go's own threads: GOMAXPROCS, the sysmon, a few blocked in system
+	// calls; 30 is far more than they take here
+	t.Logf("%d threads for %d processes", threads, n)
+	if threads == 0 || threads > n+30 {
+		t.Errorf("Caddy has %d threads for %d processes; want at most %d (one per process and Go's own)", threads, n, n+30)
+	}
+}

@@ -78,7 +78,7 @@ func main() {
 	flag.IntVar(&b.rounds, "rounds", 5, "alternating rounds per throughput measurement")
 	flag.DurationVar(&b.dur, "duration", 3*time.Second, "wrk duration per measurement")
 	flag.BoolVar(&b.pprof, "pprof", false, "always profile the django_files rows")
-	flag.StringVar(&b.sections, "sections", "", "run only these sections (static: §1, handoff: §8, appservers: §9, media: §10, guards: §11); default all")
+	flag.StringVar(&b.sections, "sections", "", "run only these sections (static: §1, handoff: §8, appservers: §9, media: §10, guards: §11, scale: §12); default all")
 	flag.Parse()
 	if b.work == "" || b.caddyBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: run through bench/run.sh")
@@ -165,8 +165,8 @@ func (b *bench) run() error {
 		b.summary()
 		return nil
 	}
-	if b.sections != "" && b.sections != "static" && b.sections != "appservers" && b.sections != "guards" {
-		return fmt.Errorf("-sections %q: want static, handoff, appservers, media or guards", b.sections)
+	if b.sections != "" && b.sections != "static" && b.sections != "appservers" && b.sections != "guards" && b.sections != "scale" {
+		return fmt.Errorf("-sections %q: want static, handoff, appservers, media, guards or scale", b.sections)
 	}
 	if err := b.setup(); err != nil {
 		return fmt.Errorf("setup: %v", err)
@@ -185,6 +185,11 @@ func (b *bench) run() error {
 	}
 	if b.sections == "guards" {
 		b.sectionGuards()
+		b.summary()
+		return nil
+	}
+	if b.sections == "scale" {
+		b.sectionScale()
 		b.summary()
 		return nil
 	}
@@ -236,6 +241,7 @@ func (b *bench) run() error {
 	b.sectionAppServers()
 	b.sectionBucketMedia()
 	b.sectionGuards()
+	b.sectionScale()
 	b.summary()
 	return nil
 }

@@ -19,6 +19,10 @@
 #   BENCH_SECTIONS=guards ...    # only §11: the cost of max_memory and timeout on the proxied /hello/,
 #                                and failed POSTs during 20 memory recycles under load (about 4 minutes)
 #   BENCH_HANDOFF_AA=1 ...       # §8 as a control: neither Caddy has the wrapper (the noise floor)
+#   BENCH_SECTIONS=scale ...     # only §12: how the cost grows (idle websockets, slow uploads, supervised
+#                                processes, manifest files; about 15 minutes); its points can be changed:
+#                                BENCH_SCALE_WS="1000 5000 10000" BENCH_SCALE_UPLOADS="50 200 500"
+#                                BENCH_SCALE_PROCS="10 50 200" BENCH_SCALE_FILES="1000 10000 50000" ("0": skip)
 #
 # It installs what is missing (apt-get: wrk nginx-light supervisor
 # python3-whitenoise gunicorn python3-django), starts every server itself on
@@ -33,7 +37,7 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 # --- dependencies -----------------------------------------------------------
 . scripts/lib.sh
 ensure_pkgs wrk supervisor gunicorn python3-django python3-whitenoise \
-	python3-uvicorn python3-hypercorn daphne uwsgi uwsgi-plugin-python3
+	python3-uvicorn python3-websockets python3-hypercorn daphne uwsgi uwsgi-plugin-python3
 # any one of Debian's nginx packages will do
 nginx_pkgs=(nginx-light nginx-core nginx-full nginx-extras nginx)
 if [ "$(missing_pkgs "${nginx_pkgs[@]}" | wc -l)" -eq ${#nginx_pkgs[@]} ]; then
@@ -41,6 +45,10 @@ if [ "$(missing_pkgs "${nginx_pkgs[@]}" | wc -l)" -eq ${#nginx_pkgs[@]} ]; then
 	apt_install nginx-light || apt_install nginx || die "could not install nginx"
 fi
 command -v go >/dev/null 2>&1 || { log "go is required (to build Caddy and the bench driver)"; exit 1; }
+
+# §12 holds 10,000 websockets: every process gets the most files the hard
+# limit allows (Go raises its own soft limit; Python app servers do not)
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # --- work directory and cleanup -----------------------------------------------
 W=$(mktemp -d /tmp/caddy-django-bench.XXXXXX)

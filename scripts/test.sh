@@ -8,6 +8,9 @@
 # in scripts/lib.sh; the machine's Django is not changed). The bucket tests'
 # S3 server (versitygw) is built once into the same cache (versitygw_path).
 #
+# Before the suite, each fuzz test runs for CADDY_DJANGO_FUZZTIME (default
+# 10s).
+#
 # It first installs the Debian packages the tests need (test_packages in
 # scripts/lib.sh) with apt-get, as root or through sudo, and stops naming the
 # ones it cannot install. It ends with a line "N passed, N failed, N skipped"
@@ -57,6 +60,24 @@ go tool xcaddy build v2.11.9 --with github.com/caddy-django/caddy-django@v0.0.0=
 echo "== go test (against the xcaddy-built binary)"
 go build -o "$tmp/testcount" scripts/testcount.go
 export CADDY_DJANGO_TEST_CADDY="$tmp/caddy"
+
+# Each fuzz test (FuzzXxx: parsers of outside input) for a bounded time; its
+# seeds also run in the suite below. One instrumented build serves them all.
+# Longer by hand: go test -run '^$' -fuzz FuzzName -fuzztime 5m .
+fuzztime="${CADDY_DJANGO_FUZZTIME:-10s}"
+echo "== fuzz tests, $fuzztime each"
+go test -c -fuzz=. -o "$tmp/fuzz.test" .
+fuzzcache="$(go env GOCACHE)/fuzz/github.com/caddy-django/caddy-django"
+for target in $("$tmp/fuzz.test" -test.list '^Fuzz' | grep '^Fuzz'); do
+	# -fuzzminimizetime: new inputs are minimized for at most 5 s (60 s by
+	# default, which would use up the time of the slower end-to-end ones)
+	if ! "$tmp/fuzz.test" -test.run='^$' -test.fuzz="^$target\$" -test.fuzztime="$fuzztime" -test.fuzzminimizetime=5s \
+		-test.fuzzcachedir="$fuzzcache" -test.paniconexit0 >"$tmp/fuzz.log" 2>&1; then
+		cat "$tmp/fuzz.log"
+		die "fuzz test $target failed; the failing input is in testdata/fuzz/$target/: commit it with the fix"
+	fi
+	echo "$target: $(grep -o 'execs: [0-9]*' "$tmp/fuzz.log" | tail -n 1)"
+done
 set +e
 {
 	echo "== go test ./... on Debian's Django"
