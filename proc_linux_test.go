@@ -29,9 +29,14 @@ func asPID1(t *testing.T) bool {
 		return true
 	}
 	requirePIDNamespace(t)
+	// not os.Args[0]: caddytest's in-process Caddy sets os.Args to "caddy run …"
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
 	// --kill-child: nothing of the namespace outlives this test
 	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
-		os.Args[0], "-test.run", "^"+t.Name()+"$", "-test.count=1", "-test.v", "-test.timeout=2m")
+		self, "-test.run", "^"+t.Name()+"$", "-test.count=1", "-test.v", "-test.timeout=2m")
 	cmd.Env = append(os.Environ(), envPID1Test+"="+t.Name(), "GOTRACEBACK=all")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // even if this binary is killed
 	out, err := cmd.CombinedOutput()
