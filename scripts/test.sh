@@ -7,6 +7,7 @@
 # 4.2 from bookworm-backports, unpacked in a cache beside it (django42_path
 # in scripts/lib.sh; the machine's Django is not changed). The bucket tests'
 # S3 server (versitygw) is built once into the same cache (versitygw_path).
+# The two runs of the suite go at the same time.
 #
 # Before the suite, each fuzz test runs for CADDY_DJANGO_FUZZTIME (default
 # 10s).
@@ -78,15 +79,25 @@ for target in $("$tmp/fuzz.test" -test.list '^Fuzz' | grep '^Fuzz'); do
 	fi
 	echo "$target: $(grep -o 'execs: [0-9]*' "$tmp/fuzz.log" | tail -n 1)"
 done
+# The two runs go at the same time (most of each is waiting on real
+# processes: together they take little more than the longer one); their
+# output is printed one after the other once both have ended.
+echo "== go test ./... on Debian's Django, and go test . on Django 4.2, at the same time"
 set +e
+go test -json -count=1 -timeout 25m ./... >"$tmp/debian.json" 2>&1 &
+debian=$!
+CADDY_DJANGO_TEST_PYTHONPATH="$django42" CADDY_DJANGO_TEST_DJANGO=4.2 \
+	go test -json -count=1 -timeout 25m . >"$tmp/django42.json" 2>&1 &
+django42run=$!
+wait "$debian"
+echo $? >"$tmp/rc-debian"
+wait "$django42run"
+echo $? >"$tmp/rc-django42"
 {
 	echo "== go test ./... on Debian's Django"
-	go test -json -count=1 -timeout 20m ./... 2>&1
-	echo $? >"$tmp/rc-debian"
+	cat "$tmp/debian.json"
 	echo "== go test . on Django 4.2 ($django42)"
-	CADDY_DJANGO_TEST_PYTHONPATH="$django42" CADDY_DJANGO_TEST_DJANGO=4.2 \
-		go test -json -count=1 -timeout 20m . 2>&1
-	echo $? >"$tmp/rc-django42"
+	cat "$tmp/django42.json"
 } | "$tmp/testcount"
 rc=$?
 set -e
