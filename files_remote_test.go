@@ -19,7 +19,7 @@ import (
 // which hosts and addresses may be fetched (in process), then the fetches
 // end to end with real Django, boto3's presigned URLs and a real S3 server.
 
-func newTestRemote(t *testing.T, hosts []string, prefixes ...string) *remoteSource {
+func newTestRemote(t testing.TB, hosts []string, prefixes ...string) *remoteSource {
 	t.Helper()
 	h := &DjangoFiles{logger: zap.NewNop()}
 	rs, err := h.newRemoteSource(&RemoteFiles{Hosts: hosts, Prefixes: prefixes})
