@@ -400,18 +400,29 @@ func TestBodyBufferLargeBodyNotInMemory(t *testing.T) {
 		{false, 1 << 20},           // a copy buffer, not the 4 MiB
 		{true, 2*memLimit + 1<<20}, // the head as it grows to 4 MiB (in all 8 MiB), once
 	} {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		r, closer, err := bufferRequest(t, body, tc.chunked, 32<<20, memLimit)
-		runtime.ReadMemStats(&after)
-		if err != nil {
-			t.Fatal(err)
+		// TotalAlloc counts the whole test binary's allocations (other
+		// tests' servers and readers still running): the least of three
+		// tries is this buffering's own, give or take nothing but noise
+		var got uint64
+		var r *http.Request
+		for try := range 3 {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			req, closer, err := bufferRequest(t, body, tc.chunked, 32<<20, memLimit)
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := closer.(*fileBody); !ok {
+				t.Fatalf("chunked=%v: kept in %T, want a temporary file", tc.chunked, closer)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; try == 0 || n < got {
+				got = n
+			}
+			r = req
 		}
-		if _, ok := closer.(*fileBody); !ok {
-			t.Fatalf("chunked=%v: kept in %T, want a temporary file", tc.chunked, closer)
-		}
-		if got := after.TotalAlloc - before.TotalAlloc; got > tc.most {
+		if got > tc.most {
 			t.Errorf("chunked=%v: buffering a %d MiB body allocated %d KiB; want at most %d KiB (request_buffer %d MiB)",
 				tc.chunked, size>>20, got>>10, tc.most>>10, memLimit>>20)
 		}

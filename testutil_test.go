@@ -256,7 +256,9 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() bool, what string)
 
 // httpGet returns status and body, or -1 and the error text.
 func httpGet(url string) (int, string) {
-	c := &http.Client{Timeout: 10 * time.Second}
+	// long enough for a request that waits while an app server starts
+	// (wait_timeout is 30 s) on a loaded machine
+	c := &http.Client{Timeout: 45 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
 		return -1, err.Error()

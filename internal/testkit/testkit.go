@@ -7,6 +7,7 @@ package testkit
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -124,10 +125,14 @@ func Hammer(url string, threads int, each func(status int, err error, took time.
 // load generators' many outgoing connections use, and each is handed out
 // once per process: Caddy listens with SO_REUSEPORT, so two listeners given
 // the same port would both bind it and silently share each other's
-// requests (an admin request answered by another test's Caddy).
+// requests (an admin request answered by another test's Caddy). They are
+// picked at random, not in sequence: test binaries running at the same
+// time (scripts/test.sh runs two, and go test runs packages side by side)
+// walking the same sequence would each hand out a port the other had just
+// found free and not bound yet.
 var (
 	portMu   sync.Mutex
-	nextPort = 20000 + os.Getpid()%4000
+	usedPort = map[int]bool{}
 )
 
 // FreePort returns a loopback TCP port that was free a moment ago and that
@@ -136,15 +141,16 @@ func FreePort() (int, error) {
 	portMu.Lock()
 	defer portMu.Unlock()
 	for range 12000 {
-		p := nextPort
-		if nextPort++; nextPort >= 32000 {
-			nextPort = 20000
+		p := 20000 + rand.IntN(12000)
+		if usedPort[p] {
+			continue
 		}
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err != nil {
 			continue
 		}
 		ln.Close()
+		usedPort[p] = true
 		return p, nil
 	}
 	return 0, fmt.Errorf("no free TCP port in 20000-31999")
