@@ -53,6 +53,7 @@ type bench struct {
 	dur                  time.Duration
 	pprof                bool
 	sections             string // only these sections ("static"), or all
+	linkRate             string // §10's link to the bucket on its own machine (tc rate; "off")
 
 	ps    *procs
 	proj  project
@@ -79,6 +80,7 @@ func main() {
 	flag.DurationVar(&b.dur, "duration", 3*time.Second, "wrk duration per measurement")
 	flag.BoolVar(&b.pprof, "pprof", false, "always profile the django_files rows")
 	flag.StringVar(&b.sections, "sections", "", "run only these sections (static: §1, handoff: §8, appservers: §9, media: §10, guards: §11, scale: §12); default all")
+	flag.StringVar(&b.linkRate, "link-rate", "2gbit", "§10: rate of the link to the bucket on its own machine (tc's form: 2gbit, 1500mbit; off: same box only)")
 	flag.Parse()
 	if b.work == "" || b.caddyBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: run through bench/run.sh")
