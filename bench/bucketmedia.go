@@ -177,6 +177,7 @@ type bucketRow struct {
 	name                  string
 	size                  int64
 	viaBucket, direct, fs *target
+	base                  *target // django_files of BENCH_CADDY_BASE's build (remote topology)
 }
 
 // bucketMediaRemote measures the production topology: the bucket on its
@@ -221,6 +222,25 @@ func (b *bench) bucketMediaRemote(dir, bin, ak, sk string, dur time.Duration) (*
 	if err != nil {
 		return link, nil, err
 	}
+	// another build of Caddy (BENCH_CADDY_BASE, e.g. main's), for a before
+	// and after in the same run
+	var base *proc
+	viaBase := freePort()
+	if b.caddyBase != "" {
+		cfb := filepath.Join(dir, "Caddyfile-remote-base")
+		adminBase := freePort()
+		err := os.WriteFile(cfb, []byte(globalOptions(adminBase, "")+bucketSite(viaBase, s3url, ak, "")), 0o644)
+		if err == nil {
+			base, err = b.ps.spawn("caddy-bucketmedia-remote-base", dir, append(os.Environ(), "BENCH_S3_SECRET="+sk), link.pin(b.caddyBase, "run", "--config", cfb, "--adapter", "caddyfile")...)
+		}
+		if err == nil {
+			defer b.ps.stop(base, 10*time.Second)
+			err = waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/config/", adminBase), 30*time.Second)
+		}
+		if err != nil {
+			return link, nil, fmt.Errorf("the base build (BENCH_CADDY_BASE): %v", err)
+		}
+	}
 	var rows []bucketRow
 	for _, o := range bucketMediaSizes {
 		name := "obj-" + o.name + ".bin"
@@ -233,7 +253,12 @@ func (b *bench) bucketMediaRemote(dir, bin, ak, sk string, dur time.Duration) (*
 			viaBucket: &target{name: "remote " + o.name + " django_files", url: b.url(viaBucket, "/media/"+name), want: want, cpuPID: cp.pid(), cpus: link.others},
 			direct:    &target{name: "remote " + o.name + " presigned", url: u, want: want, cpuPID: s3p.pid(), cpus: link.others},
 		}
-		b.measure([]*target{r.viaBucket, r.direct}, b.rounds, o.conns, dur, "")
+		ts := []*target{r.viaBucket, r.direct}
+		if base != nil {
+			r.base = &target{name: "remote " + o.name + " django_files (base)", url: b.url(viaBase, "/media/"+name), want: want, cpuPID: base.pid(), cpus: link.others}
+			ts = append(ts, r.base)
+		}
+		b.measure(ts, b.rounds, o.conns, dur, "")
 		if b.pprof {
 			b.profileBucket(link.others, fmt.Sprintf("http://127.0.0.1:%d", admin), "remote bucket", r.viaBucket, o.conns)
 		}
@@ -263,6 +288,17 @@ func (b *bench) printRemoteBucket(link *netLink, rows []bucketRow, err error) {
 		b.printf("| %s p50 / p99 | %s | %s | |\n", r.name, r.viaBucket.latCell(), r.direct.latCell())
 		b.printf("| %s CPU per request (Caddy; versitygw for direct) | %s | %s | |\n", r.name, r.viaBucket.cpuCell(), r.direct.cpuCell())
 		b.wantRatio("10", r.name+" object, bucket on its own machine ("+link.rate+"): django_files from the bucket / presigned GET direct", r.viaBucket, r.direct, 0.90, "≥ 0.90×")
+	}
+	for _, r := range rows {
+		if r.base == nil {
+			continue
+		}
+		if r == rows[0] {
+			b.printf("\nThe same rows through Caddy built from `BENCH_CADDY_BASE` (%s), same link, same rounds:\n\n| object | base build req/s | this build / base (req/s) | CPU per request: base | this build | this / base |\n|---|---|---|---|---|---|\n", b.caddyBase)
+		}
+		rb, _, _ := ratio(r.viaBucket, r.base)
+		b.printf("| %s | %s | %s | %s | %s | %s |\n", r.name, r.base.cell(reqs), rb, r.base.cpuCell(), r.viaBucket.cpuCell(), cpuRatio(r.viaBucket, r.base))
+		b.verdict("10", r.name+" object, bucket on its own machine: this build / BENCH_CADDY_BASE", rb+", CPU per request "+cpuRatio(r.viaBucket, r.base), "report", "—")
 	}
 }
 

@@ -20,6 +20,8 @@
 #                                requests per client request, Caddy's memory under 50 downloads (about
 #                                3 minutes)
 #   BENCH_LINK_RATE=2gbit ...    # §10: that link's rate (tc's form; default 2gbit; off: same box only)
+#   BENCH_CADDY_BASE=/path/caddy # §10: another build (e.g. main's) beside this one over that link, in the
+#                                same rounds: a before / after of the proxied path's req/s and CPU
 #   BENCH_SECTIONS=guards ...    # only §11: the cost of max_memory and timeout on the proxied /hello/,
 #                                and failed POSTs during 20 memory recycles under load (about 4 minutes)
 #   BENCH_HANDOFF_AA=1 ...       # §8 as a control: neither Caddy has the wrapper (the noise floor)
@@ -117,7 +119,8 @@ log "building the bench driver"
 # --- run ----------------------------------------------------------------------
 "$W/djbench" -root "$ROOT" -work "$W" -caddy "$W/caddy" \
 	-rounds "${BENCH_ROUNDS:-5}" -duration "${BENCH_DURATION:-3s}" \
-	-pprof="${BENCH_PPROF:-0}" -sections "${BENCH_SECTIONS:-}" -link-rate "${BENCH_LINK_RATE:-2gbit}" &
+	-pprof="${BENCH_PPROF:-0}" -sections "${BENCH_SECTIONS:-}" -link-rate "${BENCH_LINK_RATE:-2gbit}" \
+	-caddy-base "${BENCH_CADDY_BASE:-}" &
 BENCH_PID=$!
 set +e
 wait "$BENCH_PID"
