@@ -60,6 +60,9 @@ func (t *target) cpuCell() string {
 		return "—"
 	}
 	lo, hi := spread(t.cpuMS)
+	if hi < 1 { // small requests: 0.1 ms would hide a 30% difference
+		return fmt.Sprintf("%.0f µs (%.0f–%.0f)", 1000*median(t.cpuMS), 1000*lo, 1000*hi)
+	}
 	return fmt.Sprintf("%.1f ms (%.1f–%.1f)", median(t.cpuMS), lo, hi)
 }
 

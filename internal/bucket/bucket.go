@@ -213,7 +213,20 @@ func CheckKey(key string) error {
 // objectURL is the URL of key.
 func (c *Client) objectURL(key string) *url.URL {
 	p := c.path + "/" + key
-	return &url.URL{Scheme: c.scheme, Host: c.host, Path: p, RawPath: s3utils.EncodePath(p)}
+	return &url.URL{Scheme: c.scheme, Host: c.host, Path: p, RawPath: encodePath(p)}
+}
+
+// encodePath is s3utils.EncodePath(p) (what minio-go signs) without its
+// regular expression for the common path that needs no escaping.
+func encodePath(p string) string {
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~', c == '/':
+		default:
+			return s3utils.EncodePath(p)
+		}
+	}
+	return p
 }
 
 // ReadHeaders are the request header fields Read passes on to the

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/minio/minio-go/v7/pkg/s3utils"
 )
 
 // v4Signer signs requests with AWS Signature Version 4 in the Authorization
@@ -100,9 +98,9 @@ func (s *v4Signer) sign(req *http.Request, now time.Time) {
 	buf = append(buf, req.Method...)
 	buf = append(buf, '\n')
 	if req.URL.RawPath != "" {
-		buf = append(buf, req.URL.RawPath...) // objectURL's s3utils.EncodePath(path)
+		buf = append(buf, req.URL.RawPath...) // objectURL's encodePath(path)
 	} else {
-		buf = append(buf, s3utils.EncodePath(req.URL.Path)...)
+		buf = append(buf, encodePath(req.URL.Path)...)
 	}
 	buf = append(buf, '\n')
 	if req.URL.RawQuery != "" {

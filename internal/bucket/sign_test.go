@@ -160,3 +160,27 @@ func BenchmarkCheckPreconditions(b *testing.B) {
 		}
 	}
 }
+
+// TestEncodePath: encodePath is s3utils.EncodePath.
+func TestEncodePath(t *testing.T) {
+	for _, p := range []string{"", "/", "/b/media/obj-4KB.bin", "/b/a b/ü+%.txt", "/b/x(1)=!'*", "/b/~_-.", "/b/\xff", "/b/日本"} {
+		if got, want := encodePath(p), s3utils.EncodePath(p); got != want {
+			t.Errorf("%q: %q, want %q", p, got, want)
+		}
+	}
+}
+
+// BenchmarkEncodePath: an object's path as Client builds it.
+func BenchmarkEncodePath(b *testing.B) {
+	const p = "/bench-media/media/obj-4KB.bin"
+	b.Run("s3utils", func(b *testing.B) {
+		for b.Loop() {
+			_ = s3utils.EncodePath(p)
+		}
+	})
+	b.Run("encodePath", func(b *testing.B) {
+		for b.Loop() {
+			_ = encodePath(p)
+		}
+	})
+}
