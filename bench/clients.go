@@ -43,7 +43,16 @@ var (
 // wrk runs `wrk -t1 -cN -dD` against url with extra headers and an optional
 // Lua script.
 func (b *bench) wrk(url string, conns int, dur time.Duration, headers []string, script string) (wrkResult, error) {
-	argv := []string{"wrk", "-t1", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", int(dur.Seconds())), "--timeout", "10s", "--latency"}
+	return b.wrkOn("", url, conns, dur, headers, script)
+}
+
+// wrkOn is wrk on the CPUs cpus (taskset's list; "": any).
+func (b *bench) wrkOn(cpus, url string, conns int, dur time.Duration, headers []string, script string) (wrkResult, error) {
+	var argv []string
+	if cpus != "" {
+		argv = []string{"taskset", "-c", cpus}
+	}
+	argv = append(argv, "wrk", "-t1", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", int(dur.Seconds())), "--timeout", "10s", "--latency")
 	for _, h := range headers {
 		argv = append(argv, "-H", h)
 	}

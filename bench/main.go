@@ -53,6 +53,8 @@ type bench struct {
 	dur                  time.Duration
 	pprof                bool
 	sections             string // only these sections ("static"), or all
+	caddyBase            string // §10: another build of Caddy to compare with (before / after)
+	linkRate             string // §10's link to the bucket on its own machine (tc rate; "off")
 
 	ps    *procs
 	proj  project
@@ -79,12 +81,17 @@ func main() {
 	flag.DurationVar(&b.dur, "duration", 3*time.Second, "wrk duration per measurement")
 	flag.BoolVar(&b.pprof, "pprof", false, "always profile the django_files rows")
 	flag.StringVar(&b.sections, "sections", "", "run only these sections (static: §1, handoff: §8, appservers: §9, media: §10, guards: §11, scale: §12); default all")
+	flag.StringVar(&b.linkRate, "link-rate", "2gbit", "§10: rate of the link to the bucket on its own machine (tc's form: 2gbit, 1500mbit; off: same box only)")
+	flag.StringVar(&b.caddyBase, "caddy-base", "", "§10: another Caddy binary with the plugin (e.g. main's), measured beside -caddy with the bucket on its own machine")
 	flag.Parse()
 	if b.work == "" || b.caddyBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: run through bench/run.sh")
 		os.Exit(2)
 	}
 	b.root, _ = filepath.Abs(b.root)
+	if b.caddyBase != "" {
+		b.caddyBase, _ = filepath.Abs(b.caddyBase)
+	}
 	logDir := filepath.Join(b.work, "logs")
 	_ = os.MkdirAll(logDir, 0o755)
 	b.ps = &procs{marker: "CADDY_DJANGO_BENCH=" + b.work, logDir: logDir}

@@ -33,6 +33,16 @@ type procs struct {
 	marker string // NAME=VALUE
 	logDir string
 	seq    int
+	atExit []func() // run by stopAll after the processes stopped, last first
+}
+
+// onExit has stopAll (the end of the run, or a signal) run fn: state
+// outside processes (a network namespace) that a section's defer would
+// not undo when the driver exits on a signal.
+func (ps *procs) onExit(fn func()) {
+	ps.mu.Lock()
+	ps.atExit = append(ps.atExit, fn)
+	ps.mu.Unlock()
 }
 
 func (ps *procs) spawn(name, dir string, env []string, argv ...string) (*proc, error) {
@@ -112,6 +122,13 @@ func (ps *procs) stopAll() {
 		ps.stop(list[i], 40*time.Second)
 	}
 	ps.sweep()
+	ps.mu.Lock()
+	fns := ps.atExit
+	ps.atExit = nil
+	ps.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
 }
 
 func (ps *procs) isOurs(pid int) bool {

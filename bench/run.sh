@@ -14,8 +14,14 @@
 #                                uwsgi) through django_files vs reverse_proxy vs direct, and failed
 #                                POSTs during restart and deploy (about 8 minutes)
 #   BENCH_SECTIONS=media ...     # only §10: media from an S3 bucket (versitygw) through django_files vs a
-#                                presigned GET to the same server vs a local directory, bucket requests
-#                                per client request, Caddy's memory under 50 downloads (about 2 minutes)
+#                                presigned GET to the same server vs a local directory, on the same box
+#                                and with the bucket "on its own machine" (a network namespace on its own
+#                                CPU behind a rate-limited veth link; needs root and ip/tc), bucket
+#                                requests per client request, Caddy's memory under 50 downloads (about
+#                                3 minutes)
+#   BENCH_LINK_RATE=2gbit ...    # §10: that link's rate (tc's form; default 2gbit; off: same box only)
+#   BENCH_CADDY_BASE=/path/caddy # §10: another build (e.g. main's) beside this one over that link, in the
+#                                same rounds: a before / after of the proxied path's req/s and CPU
 #   BENCH_SECTIONS=guards ...    # only §11: the cost of max_memory and timeout on the proxied /hello/,
 #                                and failed POSTs during 20 memory recycles under load (about 4 minutes)
 #   BENCH_HANDOFF_AA=1 ...       # §8 as a control: neither Caddy has the wrapper (the noise floor)
@@ -75,6 +81,12 @@ cleanup() {
 		for _ in $(seq 1 100); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.2; done
 	fi
 	sweep
+	# §10's network namespace and veth pair, named after $W (the driver
+	# removes them itself unless it was killed)
+	if [ -e "/run/netns/cdbench-${W##*.}" ]; then
+		ip link del "cdb${W##*.}h" 2>/dev/null || true
+		ip netns del "cdbench-${W##*.}" 2>/dev/null || true
+	fi
 	if [ "${BENCH_KEEP:-}" = 1 ]; then
 		log "work directory kept: $W"
 	else
@@ -107,7 +119,8 @@ log "building the bench driver"
 # --- run ----------------------------------------------------------------------
 "$W/djbench" -root "$ROOT" -work "$W" -caddy "$W/caddy" \
 	-rounds "${BENCH_ROUNDS:-5}" -duration "${BENCH_DURATION:-3s}" \
-	-pprof="${BENCH_PPROF:-0}" -sections "${BENCH_SECTIONS:-}" &
+	-pprof="${BENCH_PPROF:-0}" -sections "${BENCH_SECTIONS:-}" -link-rate "${BENCH_LINK_RATE:-2gbit}" \
+	-caddy-base "${BENCH_CADDY_BASE:-}" &
 BENCH_PID=$!
 set +e
 wait "$BENCH_PID"

@@ -36,6 +36,7 @@ type target struct {
 	cpuMS   []float64 // its CPU milliseconds per request, per run
 	p50     []time.Duration
 	p99     []time.Duration
+	cpus    string // when set: wrk runs on these CPUs (taskset -c)
 }
 
 // latCell is the median p50 / p99 latency over the runs.
@@ -59,6 +60,9 @@ func (t *target) cpuCell() string {
 		return "—"
 	}
 	lo, hi := spread(t.cpuMS)
+	if hi < 1 { // small requests: 0.1 ms would hide a 30% difference
+		return fmt.Sprintf("%.0f µs (%.0f–%.0f)", 1000*median(t.cpuMS), 1000*lo, 1000*hi)
+	}
 	return fmt.Sprintf("%.1f ms (%.1f–%.1f)", median(t.cpuMS), lo, hi)
 }
 
@@ -243,7 +247,7 @@ func (b *bench) measure(ts []*target, rounds, conns int, dur time.Duration, scri
 			if t.cpuPID != 0 {
 				cpu0 = cpuTicks(t.cpuPID)
 			}
-			res, err := b.wrk(t.url, conns, dur, headerList(t.headers), script)
+			res, err := b.wrkOn(t.cpus, t.url, conns, dur, headerList(t.headers), script)
 			foreign := meter.foreign()
 			if t.cpuPID != 0 && err == nil && res.rps > 0 {
 				ticks := float64(cpuTicks(t.cpuPID) - cpu0)
@@ -322,9 +326,14 @@ func (b *bench) profile(name string, t *target, conns int, script string) {
 // whose admin endpoint is admin (http://host:port), taken while wrk loads
 // url with conns connections.
 func (b *bench) loadProfile(admin, path string, secs int, url string, conns int, headers []string, script string) error {
+	return b.loadProfileOn("", admin, path, secs, url, conns, headers, script)
+}
+
+// loadProfileOn is loadProfile with wrk on the CPUs cpus ("": any).
+func (b *bench) loadProfileOn(cpus, admin, path string, secs int, url string, conns int, headers []string, script string) error {
 	done := make(chan struct{})
 	go func() {
-		_, _ = b.wrk(url, conns, time.Duration(secs+2)*time.Second, headers, script)
+		_, _ = b.wrkOn(cpus, url, conns, time.Duration(secs+2)*time.Second, headers, script)
 		close(done)
 	}()
 	defer func() { <-done }()

@@ -6,10 +6,11 @@
 // what went wrong without the bucket's body. It also presigns URLs and
 // writes objects (for tests, benchmarks and the cache's checks).
 //
-// The signing is minio-go's (pkg/signer, pkg/s3utils); the request is
-// this package's own, sent once: a full S3 client (minio-go's Core, the
-// AWS SDK) retries, may look up the bucket's region first, and turns a
-// 304 or 412 into an error without its headers.
+// Presigned URLs are minio-go's (pkg/signer, pkg/s3utils); requests are
+// signed by sign.go (minio-go's canonical form, with the signing key kept
+// for the day). The request is this package's own, sent once: a full S3
+// client (minio-go's Core, the AWS SDK) retries, may look up the bucket's
+// region first, and turns a 304 or 412 into an error without its headers.
 package bucket
 
 import (
@@ -80,6 +81,7 @@ type Client struct {
 	rt       http.RoundTripper
 	timeout  time.Duration
 	requests atomic.Uint64
+	signer   *v4Signer // nil: requests go unsigned
 }
 
 // CheckBucketName reports whether name can name a bucket.
@@ -119,6 +121,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.rt == nil {
 		c.rt = NewTransport(c.timeout)
+	}
+	if cfg.AccessKey != "" {
+		c.signer = &v4Signer{accessKey: cfg.AccessKey, secretKey: cfg.SecretKey, sessionToken: cfg.SessionToken, region: cfg.Region}
 	}
 	return c, nil
 }
@@ -208,7 +213,20 @@ func CheckKey(key string) error {
 // objectURL is the URL of key.
 func (c *Client) objectURL(key string) *url.URL {
 	p := c.path + "/" + key
-	return &url.URL{Scheme: c.scheme, Host: c.host, Path: p, RawPath: s3utils.EncodePath(p)}
+	return &url.URL{Scheme: c.scheme, Host: c.host, Path: p, RawPath: encodePath(p)}
+}
+
+// encodePath is s3utils.EncodePath(p) (what minio-go signs) without its
+// regular expression for the common path that needs no escaping.
+func encodePath(p string) string {
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~', c == '/':
+		default:
+			return s3utils.EncodePath(p)
+		}
+	}
+	return p
 }
 
 // ReadHeaders are the request header fields Read passes on to the
@@ -335,6 +353,9 @@ func read(ctx context.Context, method string, hdr http.Header, timeout time.Dura
 // against the bucket's 200 or 206 answer with header h: 412, 304, or 0
 // when the body is to be sent.
 func checkPreconditions(hdr, h http.Header) int {
+	if len(hdr) == 0 || hdr["If-Match"] == nil && hdr["If-None-Match"] == nil && hdr["If-Modified-Since"] == nil && hdr["If-Unmodified-Since"] == nil {
+		return 0 // no conditions (most reads): no dates to parse
+	}
 	etag := h.Get("ETag")
 	lastMod, lmErr := http.ParseTime(h.Get("Last-Modified"))
 	if im := hdr.Get("If-Match"); im != "" {
@@ -413,8 +434,8 @@ func (c *Client) newRequest(ctx context.Context, method, key, payloadHash string
 
 // send signs req and sends it once, counting it.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
-	if c.cfg.AccessKey != "" {
-		req = signer.SignV4(*req, c.cfg.AccessKey, c.cfg.SecretKey, c.cfg.SessionToken, c.cfg.Region)
+	if c.signer != nil {
+		c.signer.sign(req, time.Now())
 	}
 	c.requests.Add(1)
 	resp, err := c.rt.RoundTrip(req)
