@@ -7,7 +7,7 @@
 // writes objects (for tests, benchmarks and the cache's checks).
 //
 // Presigned URLs are minio-go's (pkg/signer, pkg/s3utils); requests are
-// signed by sign.go (minio-go's canonical form, with the signing key kept
+// signed with the AWS SDK's SigV4 signer (sign.go: it keeps the signing key
 // for the day). The request is this package's own, sent once: a full S3
 // client (minio-go's Core, the AWS SDK) retries, may look up the bucket's
 // region first, and turns a 304 or 412 into an error without its headers.
@@ -123,7 +123,7 @@ func New(cfg Config) (*Client, error) {
 		c.rt = NewTransport(c.timeout)
 	}
 	if cfg.AccessKey != "" {
-		c.signer = &v4Signer{accessKey: cfg.AccessKey, secretKey: cfg.SecretKey, sessionToken: cfg.SessionToken, region: cfg.Region}
+		c.signer = newV4Signer(cfg.AccessKey, cfg.SecretKey, cfg.SessionToken, cfg.Region)
 	}
 	return c, nil
 }
@@ -435,7 +435,9 @@ func (c *Client) newRequest(ctx context.Context, method, key, payloadHash string
 // send signs req and sends it once, counting it.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
 	if c.signer != nil {
-		c.signer.sign(req, time.Now())
+		if err := c.signer.sign(req, time.Now()); err != nil {
+			return nil, fmt.Errorf("signing the request: %v", err)
+		}
 	}
 	c.requests.Add(1)
 	resp, err := c.rt.RoundTrip(req)
