@@ -171,6 +171,32 @@ func do(c *http.Client, req *http.Request) (*http.Response, []byte, error) {
 	return resp, body, nil
 }
 
+// fetch sends req and checks that the answer has status code.
+func fetch(c *http.Client, req *http.Request, code int) (*http.Response, []byte, error) {
+	resp, body, err := do(c, req)
+	if err == nil {
+		err = wantStatus(resp, body, code)
+	}
+	return resp, body, err
+}
+
+// getBytes GETs url (with a Range header unless empty) and checks the
+// status and that the body is want.
+func getBytes(c *http.Client, url, rng string, code int, want []byte) (*http.Response, error) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	resp, body, err := fetch(c, req, code)
+	switch {
+	case err != nil:
+		return resp, fmt.Errorf("%s %s: %v", url, rng, err)
+	case !bytes.Equal(body, want):
+		return resp, fmt.Errorf("%s %s: %d bytes, not the file's %d", url, rng, len(body), len(want))
+	}
+	return resp, nil
+}
+
 func wantStatus(resp *http.Response, body []byte, code int) error {
 	if resp.StatusCode != code {
 		b := string(body)
@@ -215,11 +241,8 @@ func (s *soak) startLoad() func() int {
 	}
 	hello := func(c *http.Client, base string, _ *mrand.Rand) error {
 		req, _ := http.NewRequest(http.MethodGet, base+"/hello/", nil)
-		resp, body, err := do(c, req)
+		_, body, err := fetch(c, req, 200)
 		if err != nil {
-			return err
-		}
-		if err := wantStatus(resp, body, 200); err != nil {
 			return err
 		}
 		if !bytes.HasPrefix(body, []byte("hello from django")) {
@@ -234,11 +257,8 @@ func (s *soak) startLoad() func() int {
 			sum := sha256.Sum256(data)
 			req, _ := http.NewRequest(http.MethodPost, base+"/echo-size/", bytes.NewReader(data))
 			req.Header.Set("Content-Type", "application/octet-stream")
-			resp, body, err := do(c, req)
+			_, body, err := fetch(c, req, 200)
 			if err != nil {
-				return err
-			}
-			if err := wantStatus(resp, body, 200); err != nil {
 				return err
 			}
 			var got struct {
@@ -256,16 +276,9 @@ func (s *soak) startLoad() func() int {
 	}
 	static := func(c *http.Client, base string, rng *mrand.Rand) error {
 		url, want := s.statics.pick(rng)
-		req, _ := http.NewRequest(http.MethodGet, base+url, nil)
-		resp, body, err := do(c, req)
+		resp, err := getBytes(c, base+url, "", 200, want)
 		if err != nil {
 			return err
-		}
-		if err := wantStatus(resp, body, 200); err != nil {
-			return fmt.Errorf("%s: %v", url, err)
-		}
-		if !bytes.Equal(body, want) {
-			return fmt.Errorf("%s: %d bytes differ from the file's %d", url, len(body), len(want))
 		}
 		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
 			return fmt.Errorf("%s: Cache-Control %q, want immutable", url, cc)
@@ -276,33 +289,12 @@ func (s *soak) startLoad() func() int {
 		n := len(s.media1)
 		from := rng.IntN(n)
 		to := min(n-1, from+rng.IntN(512<<10))
-		req, _ := http.NewRequest(http.MethodGet, base+"/media/soak.bin", nil)
-		req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", from, to))
-		resp, body, err := do(c, req)
-		if err != nil {
-			return err
-		}
-		if err := wantStatus(resp, body, 206); err != nil {
-			return err
-		}
-		if !bytes.Equal(body, s.media1[from:to+1]) {
-			return fmt.Errorf("range %d-%d: %d bytes, not the file's", from, to, len(body))
-		}
-		return nil
+		_, err := getBytes(c, base+"/media/soak.bin", fmt.Sprintf("bytes=%d-%d", from, to), 206, s.media1[from:to+1])
+		return err
 	}
 	protected := func(c *http.Client, base string, _ *mrand.Rand) error {
-		req, _ := http.NewRequest(http.MethodGet, base+"/download/report.pdf?token=letmein", nil)
-		resp, body, err := do(c, req)
-		if err != nil {
-			return err
-		}
-		if err := wantStatus(resp, body, 200); err != nil {
-			return err
-		}
-		if !bytes.Equal(body, s.privPDF) {
-			return fmt.Errorf("report.pdf: %d bytes, not the file's", len(body))
-		}
-		return nil
+		_, err := getBytes(c, base+"/download/report.pdf?token=letmein", "", 200, s.privPDF)
+		return err
 	}
 	var seed uint64
 	next := func() uint64 { seed++; return seed }
@@ -322,7 +314,7 @@ func (s *soak) startLoad() func() int {
 	}
 	for range 2 {
 		wg.Add(1)
-		go func() { defer wg.Done(); s.events_(addr, stop) }()
+		go func() { defer wg.Done(); s.eventStream(addr, stop) }()
 	}
 	return func() int {
 		close(stop)
@@ -349,7 +341,7 @@ func (s *soak) websocket(addr string, id int, stop chan struct{}) {
 			continue
 		}
 		s.rec.request("ws-open", "asgi", open0, nil)
-		s.wsOpened()
+		s.rec.wsOpened.Add(1)
 		open1 := time.Now()
 		for {
 			select {
@@ -369,11 +361,9 @@ func (s *soak) websocket(addr string, id int, stop chan struct{}) {
 	}
 }
 
-func (s *soak) wsOpened() { s.rec.wsOpened.Add(1) }
-
-// events_ reads uvicorn's /events/ stream (3 events a second apart, then
+// eventStream reads uvicorn's /events/ stream (3 events a second apart, then
 // its end) again and again; a stream cut short is recorded.
-func (s *soak) events_(addr string, stop chan struct{}) {
+func (s *soak) eventStream(addr string, stop chan struct{}) {
 	c := newClient()
 	defer c.CloseIdleConnections()
 	const want = "data: 0\n\ndata: 1\n\ndata: 2\n\n"

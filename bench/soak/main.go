@@ -201,7 +201,7 @@ func (s *soak) setup() error {
 		"XDG_DATA_HOME":           filepath.Join(s.work, "xdg", "data"),
 		"XDG_CONFIG_HOME":         filepath.Join(s.work, "xdg", "config"),
 	} {
-		env = setEnv(env, k, v)
+		env = testkit.SetEnv(env, k, v)
 	}
 	s.env = env
 	for _, p := range []*int{&s.admin, &s.gport, &s.uport, &s.gbind, &s.ubind} {
@@ -383,16 +383,6 @@ func (s *soak) statuses() (map[string]procStatus, error) {
 		out[p.Name] = p
 	}
 	return out, nil
-}
-
-func setEnv(env []string, key, val string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, key+"=") {
-			out = append(out, kv)
-		}
-	}
-	return append(out, key+"="+val)
 }
 
 func cmdOut(argv ...string) string {

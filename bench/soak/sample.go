@@ -3,9 +3,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,7 +58,7 @@ func (s *soak) takeSample(minuteNo int) {
 	sm := sample{minute: minuteNo, at: time.Since(s.start), settled: settled, waited: time.Since(t0)}
 	sm.rssKB = statusField(pid, "VmRSS:")
 	sm.threads = statusField(pid, "Threads:")
-	sm.goroutines = goroutines(s.admin)
+	sm.goroutines = testkit.Goroutines(s.admin)
 	sm.fds, sm.deleted = fds(pid)
 	sm.procs, sm.zombies = tree(pid)
 	sm.genDirs, sm.tmpFiles = genDirs(s.tmp)
@@ -145,21 +143,6 @@ func statusField(pid int, field string) int {
 		}
 	}
 	return -1
-}
-
-// goroutines reads Caddy's goroutine count from its admin pprof endpoint.
-func goroutines(admin int) int {
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/goroutine?debug=1", admin))
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	line, _ := bufio.NewReader(resp.Body).ReadString('\n') // "goroutine profile: total 123"
-	n, err := strconv.Atoi(strings.TrimSpace(line[strings.LastIndexByte(line, ' ')+1:]))
-	if err != nil {
-		return -1
-	}
-	return n
 }
 
 // fds counts pid's open fds and those on unlinked files.
