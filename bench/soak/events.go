@@ -142,6 +142,9 @@ func (s *soak) events(end time.Time) {
 		case !now.Before(nextEvent):
 			if len(order) == 0 { // every kind once per round, in a seeded order
 				order = append([]string{}, eventNames...)
+				if s.only != "" {
+					order = strings.Split(s.only, ",")
+				}
 				s.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 			}
 			name := order[0]

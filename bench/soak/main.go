@@ -41,6 +41,7 @@ type soak struct {
 	eventsEvery          time.Duration
 	seed                 uint64
 	keep                 bool
+	only                 string // event kinds to use (comma-separated), default all
 
 	proj, static, media, private, tmp string
 	env                               []string
@@ -82,6 +83,7 @@ func main() {
 	flag.Uint64Var(&s.seed, "seed", 0, "seed of the event schedule and the load (0: a random one, printed)")
 	flag.StringVar(&s.root, "root", "", "repository root (default: the first directory up from here with testdata/demo)")
 	flag.BoolVar(&s.keep, "keep", false, "keep the work directory (logs, configs)")
+	flag.StringVar(&s.only, "events", "", "only these event kinds, comma-separated (default all: "+strings.Join(eventNames, ",")+")")
 	flag.Parse()
 	if s.caddyBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: go -C bench run ./soak -caddy <caddy binary> [-duration 30m] [-seed N] [-events-every 15s] [-warmup 5m]")
