@@ -177,6 +177,7 @@ type DjangoFiles struct {
 	fsKeys    []string
 	fsmap     caddy.FileSystems
 	roots     []*rootFS
+	gate      *requestGate // holds the roots until the last request ends (inflight.go)
 	waitApp   bool
 	appServer *spec  // the app server waited for (with waitApp)
 	switched  bool   // dial the app server's serving generation (appserver_switch.go)
@@ -216,6 +217,7 @@ const (
 func (h *DjangoFiles) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.fsmap = ctx.FileSystems()
+	h.gate = new(requestGate)
 	for _, step := range []func(caddy.Context) error{
 		h.provisionApp,
 		h.provisionLimits,
@@ -285,26 +287,34 @@ func (h *DjangoFiles) Cleanup() error {
 	if h.proxy != nil {
 		err = h.proxy.Cleanup()
 	}
-	for _, k := range h.fsKeys {
-		if h.fsmap != nil {
-			h.fsmap.Unregister(k)
-		}
-	}
-	for _, r := range h.roots {
-		r.close()
-	}
 	if h.static != nil {
 		h.static.close()
 	}
-	if h.protected != nil {
-		h.protected.remote.close()
-	}
+	// the roots, filesystems and remote client once the old config's last
+	// request has ended (inflight.go): Caddy does not wait for them
+	h.gate.close(func() {
+		for _, k := range h.fsKeys {
+			if h.fsmap != nil {
+				h.fsmap.Unregister(k)
+			}
+		}
+		for _, r := range h.roots {
+			r.close()
+		}
+		if h.protected != nil {
+			h.protected.remote.close()
+		}
+	})
 	return err
 }
 
 // ServeHTTP serves static files and media under their prefixes, root
 // files, and proxies everything else.
 func (h *DjangoFiles) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if r.Header.Get("Upgrade") == "" { // an upgraded stream never reaches the files again
+		h.gate.enter()
+		defer h.gate.leave()
+	}
 	p := r.URL.Path
 	if h.Health != "" && p == h.Health {
 		return h.serveHealth(w, r)

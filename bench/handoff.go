@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/caddy-django/caddy-django/internal/testkit"
 )
 
 // handoffOption is the global option that puts the plugin's django_handoff
@@ -68,7 +70,7 @@ func (h *handoffCaddy) start(b *bench, dir string) error {
 	if err := os.WriteFile(cf, []byte(h.caddyfile()), 0o644); err != nil {
 		return err
 	}
-	env := setEnv(setEnv(os.Environ(), "HOME", dir), "XDG_DATA_HOME", filepath.Join(dir, "data"))
+	env := testkit.SetEnv(testkit.SetEnv(os.Environ(), "HOME", dir), "XDG_DATA_HOME", filepath.Join(dir, "data"))
 	p, err := b.ps.spawn(filepath.Base(dir), dir, env, b.caddyBin, "run", "--config", cf, "--adapter", "caddyfile")
 	if err != nil {
 		return err

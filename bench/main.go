@@ -205,7 +205,7 @@ func (b *bench) run() error {
 	if err := b.startOurs(); err != nil {
 		return err
 	}
-	wnEnv := setEnv(b.proj.env, "DJANGO_SETTINGS_MODULE", "demo.settings_whitenoise")
+	wnEnv := testkit.SetEnv(b.proj.env, "DJANGO_SETTINGS_MODULE", "demo.settings_whitenoise")
 	wn, err := b.ps.spawn("gunicorn-whitenoise", b.proj.Root, wnEnv, "/usr/bin/gunicorn",
 		"--bind", fmt.Sprintf("127.0.0.1:%d", b.ports.wn), "--workers", "3", "demo.wsgi:application")
 	if err != nil {
@@ -278,7 +278,7 @@ func (b *bench) setup() error {
 		"XDG_DATA_HOME":           filepath.Join(b.work, "xdg", "data"),
 		"XDG_CONFIG_HOME":         filepath.Join(b.work, "xdg", "config"),
 	} {
-		env = setEnv(env, k, v)
+		env = testkit.SetEnv(env, k, v)
 	}
 	p.env = env
 	b.proj = p
@@ -348,16 +348,6 @@ func fileSize(path string) int64 {
 		return -1
 	}
 	return st.Size()
-}
-
-func setEnv(env []string, key, val string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, key+"=") {
-			out = append(out, kv)
-		}
-	}
-	return append(out, key+"="+val)
 }
 
 // demoSkip leaves the demo's generated files out of the copy: the benchmark

@@ -234,20 +234,6 @@ func (b *bench) wsCaddyfile(admin, bind, df, rp, rev int) string {
 		fmt.Sprintf(":%d {\n\tbind 127.0.0.1\n\theader X-Rev %d\n\treverse_proxy 127.0.0.1:%d\n}\n", rp, rev, bind)
 }
 
-// goroutines is the number of goroutines of the Caddy at admin (expvar
-// has no count; the pprof index has it).
-func goroutines(admin int) int {
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/goroutine?debug=1", admin))
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	line, _ := bufio.NewReader(resp.Body).ReadString('\n')
-	// "goroutine profile: total 123"
-	n, _ := strconv.Atoi(strings.TrimSpace(line[strings.LastIndexByte(line, ' ')+1:]))
-	return n
-}
-
 func openFDs(pid int) int {
 	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	return len(ents)
@@ -268,7 +254,7 @@ func (b *bench) wsRun(viaDF bool, n int) (res wsResult) {
 	defer b.ps.stop(p, 60*time.Second)
 	pid := p.pid()
 	time.Sleep(time.Second)
-	res.rss0, res.fds0, res.goroutine0 = rssKB(pid), openFDs(pid), goroutines(admin)
+	res.rss0, res.fds0, res.goroutine0 = rssKB(pid), openFDs(pid), testkit.Goroutines(admin)
 
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	clients := make([]*wsClient, n)
@@ -300,7 +286,7 @@ func (b *bench) wsRun(viaDF bool, n int) (res wsResult) {
 		return false
 	})
 	time.Sleep(3 * time.Second) // let the servers settle
-	res.rss1, res.fds1, res.goroutine1 = rssKB(pid), openFDs(pid), goroutines(admin)
+	res.rss1, res.fds1, res.goroutine1 = rssKB(pid), openFDs(pid), testkit.Goroutines(admin)
 	logf("  %s: %d/%d open in %s, RSS %s → %s", name, res.opened, n, ms(res.open), kib(res.rss0), kib(res.rss1))
 
 	res.reload, err = loadCaddyfile(admin, b.wsCaddyfile(admin, bind, df, rp, 1))

@@ -155,3 +155,15 @@ func FreePort() (int, error) {
 	}
 	return 0, fmt.Errorf("no free TCP port in 20000-31999")
 }
+
+// SetEnv returns env with key set to val (any earlier value of key
+// removed).
+func SetEnv(env []string, key, val string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+val)
+}

@@ -108,7 +108,9 @@ func ReadFrame(r *bufio.Reader) (opcode byte, payload []byte, err error) {
 
 // Echo sends msg (< 126 bytes) and reads one frame back: an error unless
 // it is the same text (a close frame, or the connection closed, says the
-// websocket is gone).
+// websocket is gone). A ping from the server (uvicorn sends one every 20 s
+// and closes a websocket that does not answer) is answered with a pong on
+// the way.
 func (ws *WS) Echo(msg string, timeout time.Duration) error {
 	_ = ws.SetDeadline(time.Now().Add(timeout))
 	defer ws.SetDeadline(time.Time{})
@@ -116,6 +118,12 @@ func (ws *WS) Echo(msg string, timeout time.Duration) error {
 		return fmt.Errorf("websocket write (%s): %v", msg, err)
 	}
 	op, payload, err := ReadFrame(ws.R)
+	for err == nil && op == OpPing && len(payload) < 126 {
+		if _, err = ws.Write(Frame(OpPong, payload)); err != nil {
+			return fmt.Errorf("websocket pong (%s): %v", msg, err)
+		}
+		op, payload, err = ReadFrame(ws.R)
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("websocket closed (%s): %v", msg, err)
