@@ -97,19 +97,18 @@ func TestGunicornAndWorkerUnderCaddy(t *testing.T) {
 
 func TestGunicornIsStartingUntilItServes(t *testing.T) {
 	t.Parallel()
-	// a launcher that takes 2 s before Gunicorn even starts: connections
+	// a launcher that takes 3 s before Gunicorn even starts: connections
 	// made meanwhile wait in the backlog of the socket Caddy holds
 	launcher := filepath.Join(t.TempDir(), "slow-gunicorn")
-	if err := os.WriteFile(launcher, []byte("#!/bin/sh\nsleep 2\nexec "+systemGunicorn+" \"$@\"\n"), 0o755); err != nil {
+	if err := os.WriteFile(launcher, []byte("#!/bin/sh\nsleep 3\nexec "+systemGunicorn+" \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	s := launchDjangoSite(t, newDjangoProject(t), func(s *djangoSite, admin string) string {
 		return strings.Replace(s.config(admin, 1, "args --access-logfile -", "", ""), "command "+systemGunicorn, "command "+launcher, 1)
 	})
-	st := s.statuses()[gunicornName]
-	if st.State != StateStarting {
-		t.Fatalf("state %s right after start, want STARTING", st.State)
-	}
+	// Caddy's Start returns before the boot goroutine launches the
+	// process: it is STOPPED for a moment, then STARTING until it serves
+	s.waitState(gunicornName, StateStarting, 10*time.Second)
 	begin := time.Now()
 	code, body := httpGet(s.url("/hello/"))
 	if code != 200 {
