@@ -1,7 +1,6 @@
 package caddydjango
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -33,16 +32,6 @@ type heldSocket struct {
 
 // file returns a duplicate of the socket's descriptor for a child process.
 func (h *heldSocket) file() (*os.File, error) { return fileOf(h.ln) }
-
-// fileOf returns a duplicate of ln's descriptor for a child process.
-func fileOf(ln net.Listener) (*os.File, error) {
-	type filer interface{ File() (*os.File, error) }
-	f, ok := ln.(filer)
-	if !ok {
-		return nil, errors.New("listener has no file descriptor")
-	}
-	return f.File()
-}
 
 // acquireSocket returns the socket for bind, listening on it first if
 // nobody holds it yet.
