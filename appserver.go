@@ -267,6 +267,19 @@ func (s *spec) recyclesWorkers() bool {
 	return k != nil && k.workerStop != "" && !s.asgiWorkers()
 }
 
+// orphansServe reports whether the workers of app server s serve on after
+// their master is killed, and are best left serving until a new master does
+// (keepOrphans): hypercorn's, which its stop signal kills at once
+// (StopMaster), and uvicorn's (--workers, --reload) and Gunicorn's
+// UvicornWorker, which nothing tells that their master is gone and whose
+// graceful stop closes the connections they accepted and have not read yet:
+// stopped at once, they lost the requests django_files had just sent them
+// (a 502 for a POST). Gunicorn's own workers notice their parent changed
+// and finish their request; uWSGI's end themselves.
+func (s *spec) orphansServe() bool {
+	return s.StopMaster || s.serverWord() == "uvicorn" || s.asgiWorkers()
+}
+
 // asgiWorkers reports whether s runs Gunicorn with uvicorn's worker class.
 func (s *spec) asgiWorkers() bool {
 	return slices.ContainsFunc(s.Argv, func(arg string) bool { return strings.Contains(arg, "uvicorn.workers.") })

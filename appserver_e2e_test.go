@@ -482,36 +482,64 @@ func TestSIGKILLedCaddyLeavesNoAppServer(t *testing.T) {
 	}
 }
 
-// TestHypercornWorkersOutliveTheirMaster: when hypercorn's master is
-// SIGKILLed, its workers (which would die at once on its stop signal)
-// finish the answer they are sending through django_files, and are
-// stopped once a new master serves.
-func TestHypercornWorkersOutliveTheirMaster(t *testing.T) {
-	t.Parallel()
-	s := appServerSite(t, "hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn\n\t\t}")
-	release := filepath.Join(s.project.Root, "held_release")
-	resp, err := (&http.Client{Timeout: 120 * time.Second}).Post(s.url("/held/"), "text/plain", strings.NewReader("x"))
-	if err != nil {
-		t.Fatal(err)
+// TestWorkersOutliveTheirMaster: when the master is SIGKILLed, the workers
+// of servers that serve on without it (hypercorn's, which would die at once
+// on its stop signal; uvicorn's and Gunicorn's UvicornWorker, whose stop
+// closes the connections they accepted and have not read) keep serving
+// while the new master starts, finish the answer they are sending through
+// django_files, and are stopped once the new master serves.
+func TestWorkersOutliveTheirMaster(t *testing.T) {
+	for _, tc := range []struct{ name, entry string }{
+		{"hypercorn", "hypercorn demo.asgi:application {\n\t\t\tcommand /usr/bin/hypercorn\n\t\t}"},
+		{"uvicorn", "uvicorn demo.asgi:application"},
+		{"gunicorn", "gunicorn demo.asgi:application {\n\t\t\tcommand " + systemGunicorn + "\n\t\t\targs --worker-class uvicorn.workers.UvicornWorker\n\t\t}"},
+	} {
+		t.Run(appServerTitle(tc.name, tc.entry), func(t *testing.T) {
+			t.Parallel()
+			s := appServerSite(t, tc.name, tc.entry)
+			resp, err := (&http.Client{Timeout: 120 * time.Second}).Post(s.url("/held/"), "text/plain", strings.NewReader("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if _, err := io.ReadFull(resp.Body, make([]byte, 1000)); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("first half: %d %v", resp.StatusCode, err)
+			}
+			old := s.statuses()[tc.name].PID
+			workers := map[int]bool{}
+			for _, pid := range groupMembers(old) {
+				workers[pid] = pid != old
+			}
+			// the new master's workers take 8 s to load the app
+			slow := filepath.Join(s.project.Root, "slow_start")
+			mustWrite(t, slow, "8")
+			if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			s.waitLog(30*time.Second, "the new master's launch", func(e logEntry) bool {
+				return e.str("msg") == "process started" && e.str("process") == tc.name && e.num("pid") != old
+			})
+			// meanwhile the killed master's workers answer on its bind
+			begin := time.Now()
+			code, body := httpGet(fmt.Sprintf("http://127.0.0.1:%d/hello/", s.gport))
+			pid, _ := strconv.Atoi(strings.TrimPrefix(body, "hello from django pid="))
+			if code != 200 || !workers[pid] || time.Since(begin) > 3*time.Second {
+				t.Errorf("GET on the bind while the new master starts: %d %q after %s, want an answer at once from a worker of the killed master %v",
+					code, body, time.Since(begin).Round(time.Millisecond), workers)
+			}
+			if err := os.Remove(slow); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 60*time.Second, func() bool {
+				st := s.statuses()[tc.name]
+				return st.State == StateRunning && st.PID != old
+			}, "a new "+tc.name)
+			mustWrite(t, filepath.Join(s.project.Root, "held_release"), "")
+			rest, err := io.ReadAll(resp.Body)
+			if err != nil || len(rest) != 1000 {
+				t.Errorf("the answer a worker of the killed master was sending: %d of 2000 bytes, %v", 1000+len(rest), err)
+			}
+			waitFor(t, 30*time.Second, func() bool { return len(groupMembers(old)) == 0 }, "the old workers to be stopped")
+		})
 	}
-	defer resp.Body.Close()
-	if _, err := io.ReadFull(resp.Body, make([]byte, 1000)); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("first half: %d %v", resp.StatusCode, err)
-	}
-	old := s.statuses()["hypercorn"].PID
-	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 60*time.Second, func() bool {
-		st := s.statuses()["hypercorn"]
-		return st.State == StateRunning && st.PID != old
-	}, "a new hypercorn")
-	if err := os.WriteFile(release, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rest, err := io.ReadAll(resp.Body)
-	if err != nil || len(rest) != 1000 {
-		t.Errorf("the answer a worker of the killed master was sending: %d of 2000 bytes, %v", 1000+len(rest), err)
-	}
-	waitFor(t, 30*time.Second, func() bool { return len(groupMembers(old)) == 0 }, "the old workers to be stopped")
 }

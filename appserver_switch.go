@@ -179,17 +179,18 @@ func (g *genSocket) drain(p *process, pid int, deadline time.Time) {
 }
 
 // keepOrphans handles the workers that outlive their killed master (a
-// SIGKILL, a crash), for a server whose workers die at once on its stop
-// signal (StopMaster): hypercorn's keep serving their sockets. Rather than
-// cut their requests short, the next launch gets a generation socket of its
-// own, the workers keep theirs (django_files keeps sending them requests
-// until the new master serves), and they are stopped once a newer
-// generation serves and their answers are complete (retireOrphans). It
-// reports whether it took them over; uWSGI's workers end themselves when
-// their master is gone, and Gunicorn's finish their request on its stop
-// signal (recordExit sends it).
+// SIGKILL, a crash), for a server whose workers serve on and cannot be
+// stopped without losing requests (spec.orphansServe: hypercorn's die at
+// once on their stop signal, uvicorn's close what they accepted and did
+// not read). Rather than cut their requests short, the next launch gets a
+// generation socket of its own, the workers keep theirs (django_files keeps
+// sending them requests until the new master serves), and they are stopped
+// once a newer generation serves and their answers are complete
+// (retireOrphans). It reports whether it took them over; uWSGI's workers
+// end themselves when their master is gone, and Gunicorn's finish their
+// request on its stop signal (recordExit sends it).
 func (p *process) keepOrphans(inst *instance) bool {
-	if !p.spec.StopMaster || !groupAlive(inst.pid) {
+	if !p.spec.orphansServe() || !groupAlive(inst.pid) {
 		return false
 	}
 	p.mu.Lock()

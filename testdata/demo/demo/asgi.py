@@ -12,6 +12,14 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
 
+# tests: while the file slow_start exists in the project root (the app
+# server's directory), loading this module takes the seconds it holds
+if os.path.exists("slow_start"):
+    import time
+
+    with open("slow_start") as f:
+        time.sleep(float(f.read() or 5))
+
 django_application = get_asgi_application()
 
 
