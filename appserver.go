@@ -57,6 +57,11 @@ type serverKind struct {
 	// its workers gracefully; its workers die at once on that signal
 	// (hypercorn's, uWSGI's), so the group does not get it.
 	stopMaster bool
+	// orphansServe: the workers serve on after their master is killed
+	// (nothing tells them) and their graceful stop closes the connections
+	// they accepted and have not read, so they are kept serving until a
+	// new master does (spec.orphansServe, keepOrphans).
+	orphansServe bool
 	// stopTimeout is longer than the server's own graceful timeout.
 	stopTimeout time.Duration
 	// workerStop is the signal that stops one worker gracefully (it
@@ -111,9 +116,10 @@ var serverKinds = map[string]*serverKind{
 		workers: "--workers",
 		// TERM and INT: graceful (stop accepting, finish requests); uvicorn
 		// 0.17 has no graceful timeout of its own
-		stopSignal:  "TERM",
-		stopTimeout: 30 * time.Second,
-		bindFlags:   []string{"--fd", "--host", "--port", "--uds"},
+		stopSignal:   "TERM",
+		orphansServe: true,
+		stopTimeout:  30 * time.Second,
+		bindFlags:    []string{"--fd", "--host", "--port", "--uds"},
 	},
 	"hypercorn": {
 		word:    "hypercorn",
@@ -271,13 +277,13 @@ func (s *spec) recyclesWorkers() bool {
 // their master is killed, and are best left serving until a new master does
 // (keepOrphans): hypercorn's, which its stop signal kills at once
 // (StopMaster), and uvicorn's (--workers, --reload) and Gunicorn's
-// UvicornWorker, which nothing tells that their master is gone and whose
-// graceful stop closes the connections they accepted and have not read yet:
-// stopped at once, they lost the requests django_files had just sent them
-// (a 502 for a POST). Gunicorn's own workers notice their parent changed
-// and finish their request; uWSGI's end themselves.
+// UvicornWorker (serverKind.orphansServe): stopped at once, they lost the
+// requests django_files had just sent them (a 502 for a POST). Gunicorn's
+// own workers notice their parent changed and finish their request; uWSGI's
+// end themselves.
 func (s *spec) orphansServe() bool {
-	return s.StopMaster || s.serverWord() == "uvicorn" || s.asgiWorkers()
+	k := serverKinds[s.serverWord()]
+	return s.StopMaster || (k != nil && k.orphansServe) || s.asgiWorkers()
 }
 
 // asgiWorkers reports whether s runs Gunicorn with uvicorn's worker class.
