@@ -138,10 +138,10 @@ func (b *bench) sectionGuards() {
 	b.printf("| `max_memory 1GiB` + `timeout 30s` + `on_timeout recycle` | %s | %s | %s |\n", tg.cell(reqs), tg.cpuCell(), r2)
 	b.printf("| `django_files` → `respond` | %s | %s | 1.00× |\n", fa.cell(reqs), fa.cpuCell())
 	b.printf("| `django_files { timeout 30s }` → `respond` | %s | %s | %s |\n", ft.cell(reqs), ft.cpuCell(), r3)
-	b.wantRatio("10", "/hello/: django_files with timeout / without", tt, ta, 0.98, "≥ 0.98×")
-	b.wantRatio("10", "/hello/: max_memory + timeout / no guard", tg, ta, 0.98, "≥ 0.98×")
-	b.verdict("10", "trivial upstream: django_files with timeout / without", r3, "report", "—")
-	b.verdict("10", "Caddy CPU per request: with timeout / without (trivial upstream)", cpuRatio(ft, fa), "report", "—")
+	b.wantRatio("11", "/hello/: django_files with timeout / without", tt, ta, 0.98, "≥ 0.98×")
+	b.wantRatio("11", "/hello/: max_memory + timeout / no guard", tg, ta, 0.98, "≥ 0.98×")
+	b.verdict("11", "trivial upstream: django_files with timeout / without", r3, "report", "—")
+	b.verdict("11", "Caddy CPU per request: with timeout / without (trivial upstream)", cpuRatio(ft, fa), "report", "—")
 
 	// recycles under load: 2 workers that leak 2 MB per POST /leak/
 	cAdmin, cBind, site := freePort(), freePort(), freePort()
@@ -178,6 +178,6 @@ func (b *bench) sectionGuards() {
 		b.ps.stop(pc, 60*time.Second)
 	}
 	b.printf("| failed / requests | \n|---|\n| %s |\n", strings.TrimSpace(cell))
-	b.verdict("10", fmt.Sprintf("failed requests during %d memory recycles under load", guardRecycles), cell, "0", v)
+	b.verdict("11", fmt.Sprintf("failed requests during %d memory recycles under load", guardRecycles), cell, "0", v)
 	b.sectionFooter(m)
 }

@@ -343,7 +343,7 @@ func (b *bench) scaleWebsockets() {
 				if r.alive < r.opened || r.opened < capped {
 					v = "MISS"
 				}
-				b.verdict("10", fmt.Sprintf("%s idle websockets through django_files: open after a config reload", label), fmt.Sprintf("%d of %d (%s per connection)", r.alive, capped, r.perConn()), "all", v)
+				b.verdict("12", fmt.Sprintf("%s idle websockets through django_files: open after a config reload", label), fmt.Sprintf("%d of %d (%s per connection)", r.alive, capped, r.perConn()), "all", v)
 			}
 		}
 	}
@@ -579,7 +579,7 @@ func (b *bench) scaleUploads() {
 				if r.busyBefore > 0 || r.ok < n {
 					v = "MISS"
 				}
-				b.verdict("10", fmt.Sprintf("%d slow 10 MiB uploads through django_files: workers busy before a body is complete", n), fmt.Sprintf("%d (%d/%d OK, %s RSS per upload)", r.busyBefore, r.ok, n, per), "0", v)
+				b.verdict("12", fmt.Sprintf("%d slow 10 MiB uploads through django_files: workers busy before a body is complete", n), fmt.Sprintf("%d (%d/%d OK, %s RSS per upload)", r.busyBefore, r.ok, n, per), "0", v)
 			}
 		}
 	}
@@ -822,8 +822,8 @@ func (b *bench) scaleProcesses() {
 			b.printf("| %d | %s | %s%s | %s | %s | %s | %d | %d (%s) | %.1f%% |\n", n, r.name, ms(r.r.start), warn, status, ms(r.r.reload), kib(r.r.rss), r.r.threads, r.r.helperN, kib(r.r.helpers), r.r.idleCPU)
 		}
 		if o.start > 0 && s.start > 0 {
-			b.verdict("10", fmt.Sprintf("%d processes: `caddy django status` vs `supervisorctl status`", n), fmt.Sprintf("%s vs %s", ms(o.status), ms(s.status)), "report", "—")
-			b.verdict("10", fmt.Sprintf("%d processes: Caddy idle CPU", n), fmt.Sprintf("%.1f%% of a core (supervisord %.1f%%)", o.idleCPU, s.idleCPU), "report", "—")
+			b.verdict("12", fmt.Sprintf("%d processes: `caddy django status` vs `supervisorctl status`", n), fmt.Sprintf("%s vs %s", ms(o.status), ms(s.status)), "report", "—")
+			b.verdict("12", fmt.Sprintf("%d processes: Caddy idle CPU", n), fmt.Sprintf("%.1f%% of a core (supervisord %.1f%%)", o.idleCPU, s.idleCPU), "report", "—")
 		}
 	}
 }
@@ -989,7 +989,7 @@ func (b *bench) scaleManifest() {
 			}
 			b.printf("| %s | %s | %s | %s | %s → %s |\n", commas(int64(n)), server, ms(r.first), built, kib(r.rss), kib(r.rssBuilt))
 			if ours {
-				b.verdict("10", fmt.Sprintf("%s manifest files: first request, cache build", commas(int64(n))), fmt.Sprintf("%s, %s", ms(r.first), r.build), "report", "—")
+				b.verdict("12", fmt.Sprintf("%s manifest files: first request, cache build", commas(int64(n))), fmt.Sprintf("%s, %s", ms(r.first), r.build), "report", "—")
 			}
 		}
 		_ = os.RemoveAll(root)
