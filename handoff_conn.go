@@ -268,11 +268,14 @@ func (c *handoffConn) beginWrite(p []byte) bool {
 		return false
 	}
 	w := c.writes.Add(1) - 1
+	// Whether the client may reuse the connection is read from the
+	// response's head, not from the server's state: Go composes the head
+	// (with Connection: close once its server shuts down) before it writes
+	// it, so a head composed just before the shutdown began is written
+	// after it without Connection: close, and the client sends its next
+	// request on the connection the server then closes: handed over, the
+	// newest server answers that request.
 	if p != nil && c.readAt.Load() == w+1 && c.kind.Load() == kindHTTP1 && closesConnection(p) {
-		c.noReuse.Store(true)
-	}
-	if c.ln.closed() {
-		// Go answers with Connection: close once its server shuts down.
 		c.noReuse.Store(true)
 	}
 	if c.pending.Load() {
@@ -292,21 +295,24 @@ func (c *handoffConn) beginWrite(p []byte) bool {
 }
 
 // closesConnection reports whether the HTTP/1 response starting with p
-// ends its connection's reuse: a protocol switch, or a Connection header
-// with the close token in the head's part p holds. It walks the head's
-// lines (a response's first write holds its head; the body is not read).
+// ends its connection's reuse: a protocol switch, a Connection header with
+// the close token in the head's part p holds, or an HTTP/1.0 response
+// without Connection: keep-alive there (its body may end with the
+// connection). It walks the head's lines (a response's first write holds
+// its head; the body is not read).
 func closesConnection(p []byte) bool {
 	if bytes.HasPrefix(p, []byte("HTTP/1.1 101")) || bytes.HasPrefix(p, []byte("HTTP/1.0 101")) {
 		return true
 	}
+	http10, keepAlive := bytes.HasPrefix(p, []byte("HTTP/1.0 ")), false
 	for {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			return false
+			return http10 && !keepAlive
 		}
 		p = p[i+1:]
 		if len(p) == 0 || p[0] == '\r' {
-			return false // the head's end
+			return http10 && !keepAlive // the head's end
 		}
 		if (p[0] == 'C' || p[0] == 'c') && len(p) > len("Connection:") &&
 			bytes.EqualFold(p[:len("Connection:")], []byte("Connection:")) {
@@ -315,8 +321,11 @@ func closesConnection(p []byte) bool {
 				value = value[:j]
 			}
 			for _, token := range bytes.Split(value, []byte(",")) {
-				if bytes.EqualFold(bytes.TrimSpace(token), []byte("close")) {
+				switch token = bytes.TrimSpace(token); {
+				case bytes.EqualFold(token, []byte("close")):
 					return true
+				case bytes.EqualFold(token, []byte("keep-alive")):
+					keepAlive = true
 				}
 			}
 		}

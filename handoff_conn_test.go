@@ -263,3 +263,79 @@ func serveHandoff(t *testing.T, name string, l net.Listener, overTLS bool, state
 	}
 	t.Cleanup(srv.Close)
 }
+
+// notifyCloseListener closes closed once its Close has returned.
+type notifyCloseListener struct {
+	net.Listener
+	closed chan struct{}
+}
+
+func (l *notifyCloseListener) Close() error {
+	err := l.Listener.Close()
+	close(l.closed)
+	return err
+}
+
+// Go composes a response's head before it writes it: a head composed just
+// before the old server's shutdown began has no Connection: close, and is
+// written to the socket after the old server's listener closed. The client
+// then sends its next POST on the connection, which the old server closes
+// without reading it: the new server must answer that POST.
+func TestHandoffHeadComposedBeforeShutdownWrittenAfter(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	composed, lnClosed := make(chan struct{}), make(chan struct{})
+	body := strings.Repeat("o", 3000) // over the response's 2 KiB buffer: the head is composed, not yet written
+	old := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		if r.URL.Path == "/first" {
+			_, _ = io.WriteString(w, "old")
+			return
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		_, _ = io.WriteString(w, body)
+		close(composed)
+		<-lnClosed // the head and the body go out as the handler returns
+	})}
+	go func() {
+		_ = old.Serve(&notifyCloseListener{Listener: joinHandoff(ln, 5*time.Second, nil), closed: lnClosed})
+	}()
+	t.Cleanup(func() { _ = old.Close() })
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(c)
+	if got := postOn(t, c, r, "/first"); got != "old" {
+		t.Fatalf("first POST answered by %q, want old", got)
+	}
+
+	newer := &addrListener{addr: ln.Addr(), done: make(chan struct{})}
+	serveHandoff(t, "new", joinHandoff(newer, 5*time.Second, nil), false, nil)
+	sendPost(t, c, "/second")
+	<-composed
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- old.Shutdown(context.Background()) }()
+
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatalf("second POST: no answer: %v", err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != body || resp.Close {
+		t.Fatalf("second POST: %d bytes, Connection: close %v; want the old server's %d bytes, kept alive (the head was composed before the shutdown)", len(got), resp.Close, len(body))
+	}
+	if err := <-shutdown; err != nil {
+		t.Fatalf("old server's shutdown: %v", err)
+	}
+	sendPost(t, c, "/third")
+	if got := readAnswer(t, r); got != "new" {
+		t.Fatalf("next POST answered by %q, want new", got)
+	}
+}

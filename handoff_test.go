@@ -79,8 +79,8 @@ func TestHandoffClassify(t *testing.T) {
 }
 
 // A response that ends its connection's reuse is never handed over: a
-// protocol switch, or Connection: close in its head (any case, any token
-// position), not in its body.
+// protocol switch, Connection: close in its head (any case, any token
+// position), not in its body, or HTTP/1.0 without Connection: keep-alive.
 func TestHandoffClosesConnection(t *testing.T) {
 	head := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
 	for in, want := range map[string]bool{
@@ -95,6 +95,11 @@ func TestHandoffClosesConnection(t *testing.T) {
 		head + "Connection: closed\r\n\r\nok":      false,
 		head + "\r\nConnection: close\r\n\r\n":     false, // in the body
 		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n": false, // the head goes on in a later write
+		// HTTP/1.0: reused only with Connection: keep-alive
+		"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nok":                           true,
+		"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok":        false,
+		"HTTP/1.0 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: 2\r\n\r\nok": true,
+		"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n":                                        true, // not yet seen
 	} {
 		if got := closesConnection([]byte(in)); got != want {
 			t.Errorf("closesConnection(%q) = %v, want %v", in, got, want)
