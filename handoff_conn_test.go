@@ -93,16 +93,7 @@ func keptAliveReload(t *testing.T, oldHandler http.Handler, before func(net.Conn
 	gate.Listener = joinHandoff(ln, 5*time.Second, nil)
 	old := serve(oldHandler, gate)
 
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(c)
-	if got := postOn(t, c, r, "/first"); got != "old" {
-		t.Fatalf("first POST answered by %q, want old", got)
-	}
+	c, r := keptAliveClient(t, ln.Addr().String())
 	if before != nil {
 		before(c, r)
 	}
@@ -125,6 +116,23 @@ func keptAliveReload(t *testing.T, oldHandler http.Handler, before func(net.Conn
 	close(gate.open)
 	if err := <-shutdown; err != nil {
 		t.Fatalf("old server's shutdown: %v", err)
+	}
+	return c, r
+}
+
+// keptAliveClient connects to addr and sends a first POST, which the old
+// server must answer; the connection stays open for the next requests.
+func keptAliveClient(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(c)
+	if got := postOn(t, c, r, "/first"); got != "old" {
+		t.Fatalf("first POST answered by %q, want old", got)
 	}
 	return c, r
 }
@@ -304,16 +312,7 @@ func TestHandoffHeadComposedBeforeShutdownWrittenAfter(t *testing.T) {
 	}()
 	t.Cleanup(func() { _ = old.Close() })
 
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(c)
-	if got := postOn(t, c, r, "/first"); got != "old" {
-		t.Fatalf("first POST answered by %q, want old", got)
-	}
+	c, r := keptAliveClient(t, ln.Addr().String())
 
 	newer := &addrListener{addr: ln.Addr(), done: make(chan struct{})}
 	serveHandoff(t, "new", joinHandoff(newer, 5*time.Second, nil), false, nil)
